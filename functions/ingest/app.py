@@ -1,0 +1,44 @@
+"""HTTP API → canonical events on the bus. Verifies signatures on the raw body; 202 when accepted."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from encore.adapters.bus import EventBridgePublisher
+from encore.adapters.secrets import SsmStoreParameters
+from encore.errors import ClientError
+from encore.ingest import WebhookRequest, accept_generic, accept_shopify
+from encore.observability import logger, tracer
+from encore.runtime import configure
+
+app = APIGatewayHttpResolver()
+
+
+def _ingest(accept) -> Response:
+    settings = configure()
+    event = app.current_event
+    request = WebhookRequest(headers={k.lower(): v for k, v in (event.headers or {}).items()}, body=event.decoded_body.encode("utf-8") if event.body else b"")
+    result = accept(request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name))
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result.as_body())
+
+
+@app.post("/webhooks/shopify")
+def shopify_webhook() -> Response:
+    return _ingest(accept_shopify)
+
+
+@app.post("/v1/events")
+def generic_events() -> Response:
+    return _ingest(accept_generic)
+
+
+@app.exception_handler(ClientError)
+def client_error(error: ClientError) -> Response:
+    logger.info("webhook rejected", extra={"reason": error.reason, "status": error.status})
+    problem = {"title": error.reason, "status": error.status, "invalid_fields": error.problems}
+    return Response(status_code=error.status, content_type="application/problem+json", body=problem)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,25 @@
+"""Step Functions ``.waitForTaskToken`` task: park the journey's token on the open cart."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from encore.adapters.workflows import StepFunctionsWorkflows
+from encore.carts import park_cart_journey
+from encore.observability import logger, tracer
+from encore.runtime import configure
+
+
+class WaitRequest(BaseModel):
+    task_token: str
+    store_id: str
+    customer_id: str
+    cart_id: str
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    configure()
+    request = WaitRequest.model_validate(event)
+    state = park_cart_journey(request.store_id, request.customer_id, request.cart_id, request.task_token, workflows=StepFunctionsWorkflows())
+    return {"state": state}

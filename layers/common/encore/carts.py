@@ -1,0 +1,225 @@
+"""Customer, cart and order state, and the cart-abandonment journey's control points.
+
+The journey and the order event meet on the cart item: the journey parks its task token
+there only while the cart is open (conditional write), and the order marks the cart ordered
+and takes the token in one atomic update. Whichever comes first, the other sees it, so an
+order always reaches the journey at once and never at the next timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from encore.adapters.workflows import Workflows
+from encore.clock import iso
+from encore.events import CartUpdated, CustomerRef, OrderPlaced
+from encore.journeys import execution_name
+from encore.models import Cart, CartLineAttribute, CartLink, Customer, Order, customer_key
+from encore.observability import logger
+from encore.stores import StoreSettings
+
+CART_ABANDONMENT = "cart-abandonment"
+OUTCOME_ORDERED = "ordered"
+OUTCOME_EMPTIED = "cart_emptied"
+
+
+def _condition_failed(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def upsert_customer(store_id: str, ref: CustomerRef, occurred_at) -> None:
+    """Keep the profile current; only fields the event carries are written."""
+    actions = [
+        Customer.store_id.set(store_id),
+        Customer.customer_id.set(ref.customer_id),
+        Customer.accepts_email_marketing.set(ref.accepts_email_marketing),
+        Customer.updated_at.set(occurred_at),
+    ]
+    for attribute, value in (
+        (Customer.email, ref.email),
+        (Customer.first_name, ref.first_name),
+        (Customer.last_name, ref.last_name),
+        (Customer.locale, ref.locale),
+    ):
+        if value:
+            actions.append(attribute.set(value))
+    Customer(customer_key(store_id, ref.customer_id), Customer.sort_key()).update(actions=actions)
+
+
+def _resolve_customer(event: CartUpdated) -> str | None:
+    pk, sk = CartLink.key(event.store_id, event.cart_id)
+    if event.customer:
+        CartLink(pk, sk, customer_id=event.customer.customer_id).save()
+        return event.customer.customer_id
+    try:
+        return CartLink.get(pk, sk).customer_id
+    except DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class CartOutcome:
+    customer_id: str | None
+    journey: str | None = None
+    journey_started: bool = False
+
+
+def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: Workflows, state_machine_arn: str) -> CartOutcome:
+    customer_id = _resolve_customer(event)
+    if customer_id is None:
+        logger.info("cart of an unknown visitor kept no state", extra={"source": event.source})
+        return CartOutcome(customer_id=None)
+    if event.customer:
+        upsert_customer(event.store_id, event.customer, event.occurred_at)
+    pk = customer_key(event.store_id, customer_id)
+    status = "open" if event.lines else "empty"
+    cart = Cart(pk, Cart.sort_key(event.cart_id))
+    actions = [
+        Cart.store_id.set(event.store_id),
+        Cart.customer_id.set(customer_id),
+        Cart.cart_id.set(event.cart_id),
+        Cart.status.set(status),
+        Cart.currency.set(event.currency),
+        Cart.total_cents.set(event.total_cents),
+        Cart.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
+        Cart.updated_at.set(event.occurred_at),
+    ]
+    if event.recovery_url:
+        actions.append(Cart.recovery_url.set(event.recovery_url))
+    try:
+        # An ordered cart stays ordered (late or reordered cart webhooks must not reopen it),
+        # and an older update never overwrites a newer one.
+        cart.update(
+            actions=actions,
+            condition=(Cart.status.does_not_exist() | (Cart.status != "ordered"))
+            & (Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at)),
+            return_values="ALL_OLD",
+        )
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        logger.info("stale or already ordered cart update ignored")
+        return CartOutcome(customer_id=customer_id)
+    if status == "empty":
+        _release_waiting_journey(pk, event.cart_id, {"outcome": OUTCOME_EMPTIED}, workflows)
+        return CartOutcome(customer_id=customer_id)
+    if not store.cart_abandonment.enabled:
+        return CartOutcome(customer_id=customer_id)
+    name = execution_name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
+    started = workflows.start(
+        state_machine_arn,
+        name,
+        {
+            "store_id": event.store_id,
+            "customer_id": customer_id,
+            "cart_id": event.cart_id,
+            "waits": store.cart_abandonment.execution_waits(),
+            "coupon": {
+                "percent_off": store.cart_abandonment.coupon_percent_off,
+                "valid_days": store.cart_abandonment.coupon_valid_days,
+            },
+        },
+    )
+    return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
+
+
+def _release_waiting_journey(pk: str, cart_id: str, outcome: dict, workflows: Workflows) -> None:
+    cart = Cart(pk, Cart.sort_key(cart_id))
+    try:
+        old = cart.update(
+            actions=[Cart.journey_token.remove()],
+            condition=Cart.journey_token.exists(),
+            return_values="ALL_OLD",
+        )
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        return  # no journey is waiting on this cart right now
+    token = old.get("Attributes", {}).get("journey_token", {}).get("S")
+    if token:
+        workflows.release(token, outcome)
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    counted: bool
+    journeys_released: int
+
+
+def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutcome:
+    customer_id = event.customer.customer_id
+    pk = customer_key(event.store_id, customer_id)
+    upsert_customer(event.store_id, event.customer, event.occurred_at)
+    order = Order(
+        pk,
+        Order.sort_key(event.order_id),
+        store_id=event.store_id,
+        customer_id=customer_id,
+        order_id=event.order_id,
+        cart_id=event.cart_id,
+        currency=event.currency,
+        total_cents=event.total_cents,
+        placed_at=event.occurred_at,
+        coupon_codes=event.coupon_codes,
+    )
+    try:
+        order.save(condition=Order.pk.does_not_exist())
+        counted = True
+    except PutError as error:
+        if not _condition_failed(error):
+            raise
+        counted = False
+    if counted:
+        Customer(pk, Customer.sort_key()).update(
+            actions=[
+                Customer.orders_count.add(1),
+                Customer.revenue_cents.add(event.total_cents),
+                Customer.last_order_at.set(event.occurred_at),
+            ]
+        )
+    released = 0
+    for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open"):
+        if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
+            continue  # a cart started after this order is a new shopping trip
+        try:
+            old = cart.update(
+                actions=[Cart.status.set("ordered"), Cart.order_id.set(event.order_id), Cart.journey_token.remove()],
+                condition=Cart.status == "open",
+                return_values="ALL_OLD",
+            )
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+            continue
+        token = old.get("Attributes", {}).get("journey_token", {}).get("S")
+        if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
+            released += 1
+    return OrderOutcome(counted=counted, journeys_released=released)
+
+
+def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows) -> str:
+    """Called by the journey's "wait for an order" step: keep its token on the open cart.
+
+    If the cart is no longer open the order (or emptying) already happened: release the
+    wait at once with that outcome instead of parking.
+    """
+    pk = customer_key(store_id, customer_id)
+    cart = Cart(pk, Cart.sort_key(cart_id))
+    try:
+        cart.update(actions=[Cart.journey_token.set(task_token)], condition=Cart.status == "open")
+        return "waiting"
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+    try:
+        current = Cart.get(pk, Cart.sort_key(cart_id))
+    except DoesNotExist:
+        current = None
+    if current is not None and current.status == "ordered":
+        outcome = {"outcome": OUTCOME_ORDERED, "order_id": current.order_id}
+    else:
+        outcome = {"outcome": OUTCOME_EMPTIED}
+    workflows.release(task_token, outcome)
+    return outcome["outcome"]

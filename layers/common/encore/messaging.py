@@ -1,0 +1,186 @@
+"""Delivering one journey step's message: eligibility, claim, coupon, render, send, record.
+
+A step's message is claimed with a conditional write keyed by journey and step before the
+channel is called: a retried Lambda, a Step Functions Retry or a redriven execution finds
+the claim and sends nothing more. Eligibility is checked just before sending, because the
+customer may have ordered or opted out while the journey waited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from encore.adapters.email import EmailSender, OutgoingEmail
+from encore.clock import utcnow
+from encore.models import Cart, Coupon, Customer, Message, customer_key
+from encore.observability import logger
+from encore.rendering import render_email
+from encore.stores import StoreSettings
+
+# Which templates are marketing (consent needed, cart must still be open) or transactional.
+MARKETING = "marketing"
+TRANSACTIONAL = "transactional"
+CART_REMINDERS = {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
+TEMPLATE_KINDS = {**{name: MARKETING for name in CART_REMINDERS}, "cart_thank_you": MARKETING}
+
+COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+class CouponRequest(BaseModel):
+    percent_off: int = Field(ge=1, le=100)
+    valid_days: int = Field(ge=1)
+
+
+class StepRequest(BaseModel):
+    """What a state machine's "Send …" task passes to the send-message function."""
+
+    store_id: str
+    customer_id: str
+    journey: str
+    step: str
+    template: str
+    cart_id: str | None = None
+    order_id: str | None = None
+    coupon: CouponRequest | None = None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    sent: bool
+    reason: str
+    coupon_code: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"sent": self.sent, "reason": self.reason, "coupon_code": self.coupon_code}
+
+
+def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Cart | None) -> str | None:
+    if customer is None or not customer.email:
+        return "no_email_address"
+    if TEMPLATE_KINDS.get(request.template) == MARKETING and not customer.accepts_email_marketing:
+        return "no_marketing_consent"
+    if request.template in CART_REMINDERS:
+        if cart is None or cart.status != "open":
+            return f"cart_{cart.status if cart else 'missing'}"
+        if not cart.lines:
+            return "cart_empty"
+    return None
+
+
+def _get(model, pk: str, sk: str):
+    try:
+        return model.get(pk, sk)
+    except DoesNotExist:
+        return None
+
+
+def _new_coupon_code() -> str:
+    return "-".join("".join(secrets.choice(COUPON_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def _issue_coupon(request: StepRequest, issued_at) -> Coupon:
+    assert request.coupon is not None
+    while True:  # codes are random: retry on the (astronomically rare) collision
+        code = _new_coupon_code()
+        pk, sk = Coupon.key(request.store_id, code)
+        coupon = Coupon(
+            pk,
+            sk,
+            store_id=request.store_id,
+            code=code,
+            customer_id=request.customer_id,
+            journey=request.journey,
+            percent_off=request.coupon.percent_off,
+            issued_at=issued_at,
+            expires_at=issued_at + timedelta(days=request.coupon.valid_days),
+        )
+        try:
+            coupon.save(condition=Coupon.pk.does_not_exist())
+            return coupon
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
+def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon: Coupon | None, request: StepRequest) -> dict:
+    return {
+        "locale": customer.locale or store.locale,
+        "store": store,
+        "customer": {"first_name": customer.first_name, "last_name": customer.last_name},
+        "cart": {
+            "lines": [line.as_dict() for line in cart.lines],
+            "total_cents": cart.total_cents,
+            "currency": cart.currency,
+            "recovery_url": cart.recovery_url or f"{store.storefront_url}/cart",
+        }
+        if cart
+        else None,
+        "coupon": {
+            "code": coupon.code,
+            "percent_off": int(coupon.percent_off),
+            "expires_on": coupon.expires_at.strftime("%-d %B %Y"),
+        }
+        if coupon
+        else None,
+        "order_id": request.order_id,
+    }
+
+
+def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSender) -> StepResult:
+    pk = customer_key(request.store_id, request.customer_id)
+    customer = _get(Customer, pk, Customer.sort_key())
+    cart = _get(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
+    now = utcnow()
+    message = Message(
+        pk,
+        Message.sort_key(request.journey, request.step),
+        store_id=request.store_id,
+        customer_id=request.customer_id,
+        journey=request.journey,
+        step=request.step,
+        template=request.template,
+        claimed_at=now,
+    )
+    reason = _ineligible_reason(request, customer, cart)
+    message.status = "skipped" if reason else "claimed"
+    message.reason = reason
+    try:
+        message.save(condition=Message.pk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        existing = Message.get(pk, message.sk)
+        logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
+        return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
+    if reason:
+        logger.info("step skipped", extra={"journey": request.journey, "step": request.step, "reason": reason})
+        return StepResult(sent=False, reason=reason)
+
+    coupon = _issue_coupon(request, now) if request.coupon else None
+    rendered = render_email(request.template, _context(store, customer, cart, coupon, request))
+    provider_id = email.send(
+        OutgoingEmail(
+            sender=store.sender,
+            recipient=customer.email,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            sent_at=now,
+        )
+    )
+    message.update(
+        actions=[
+            Message.status.set("sent"),
+            Message.subject.set(rendered.subject),
+            Message.provider_message_id.set(provider_id),
+            Message.sent_at.set(now),
+            *([Message.coupon_code.set(coupon.code)] if coupon else []),
+        ]
+    )
+    logger.info("message sent", extra={"journey": request.journey, "step": request.step, "template": request.template})
+    return StepResult(sent=True, reason="sent", coupon_code=coupon.code if coupon else None)

@@ -1,0 +1,15 @@
+"""One place for logging, tracing and metrics, shared by every function."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger(service="encore")
+tracer = Tracer(service="encore")
+metrics = Metrics(namespace="Encore", service="encore")
+
+
+def mask_email(email: str | None) -> str:
+    """Logs may say which customer was involved, never their address."""
+    if not email or "@" not in email:
+        return "***"
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

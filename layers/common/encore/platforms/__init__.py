@@ -1,0 +1,1 @@
+"""Per-platform webhook formats, each turned into canonical events (``encore.events``)."""

@@ -1,0 +1,40 @@
+"""Typed configuration, read from the function's environment when a handler runs.
+
+Read per invocation (cheap) rather than at import time: the local runtime runs every
+function in one process and swaps each function's own environment around its call.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+class MissingSetting(RuntimeError):
+    """A function was deployed without an environment variable it needs."""
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise MissingSetting(f"environment variable {name} is not set")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    event_bus_name: str = ""
+    parameters_prefix: str = "/encore"
+    cart_abandonment_state_machine_arn: str = ""
+    public_base_url: str = "https://shop.example"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            table_name=_required("TABLE_NAME"),
+            event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),
+            parameters_prefix=os.environ.get("PARAMETERS_PREFIX", "/encore").rstrip("/"),
+            cart_abandonment_state_machine_arn=os.environ.get("CART_ABANDONMENT_STATE_MACHINE_ARN", ""),
+            public_base_url=os.environ.get("PUBLIC_BASE_URL", "https://shop.example"),
+        )
