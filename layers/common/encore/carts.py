@@ -95,7 +95,6 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
             actions=actions,
             condition=(Cart.status.does_not_exist() | (Cart.status != "ordered"))
             & (Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at)),
-            return_values="ALL_OLD",
         )
     except UpdateError as error:
         if not _condition_failed(error):
@@ -125,19 +124,26 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
 
 
-def _release_waiting_journey(pk: str, cart_id: str, outcome: dict, workflows: Workflows) -> None:
-    cart = Cart(pk, Cart.sort_key(cart_id))
+def _take_journey_token(pk: str, cart_id: str, actions: list, condition) -> str | None:
+    """Apply ``actions`` to the cart and return the journey token it held, in one atomic
+    update (PynamoDB's Model.update returns only new values, hence the connection call)."""
     try:
-        old = cart.update(
-            actions=[Cart.journey_token.remove()],
-            condition=Cart.journey_token.exists(),
+        response = Cart._get_connection().update_item(
+            pk,
+            Cart.sort_key(cart_id),
+            actions=[*actions, Cart.journey_token.remove()],
+            condition=condition,
             return_values="ALL_OLD",
         )
     except UpdateError as error:
         if not _condition_failed(error):
             raise
-        return  # no journey is waiting on this cart right now
-    token = old.get("Attributes", {}).get("journey_token", {}).get("S")
+        return None
+    return response.get("Attributes", {}).get("journey_token", {}).get("S")
+
+
+def _release_waiting_journey(pk: str, cart_id: str, outcome: dict, workflows: Workflows) -> None:
+    token = _take_journey_token(pk, cart_id, [], Cart.journey_token.exists())
     if token:
         workflows.release(token, outcome)
 
@@ -183,17 +189,9 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutc
     for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open"):
         if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
             continue  # a cart started after this order is a new shopping trip
-        try:
-            old = cart.update(
-                actions=[Cart.status.set("ordered"), Cart.order_id.set(event.order_id), Cart.journey_token.remove()],
-                condition=Cart.status == "open",
-                return_values="ALL_OLD",
-            )
-        except UpdateError as error:
-            if not _condition_failed(error):
-                raise
-            continue
-        token = old.get("Attributes", {}).get("journey_token", {}).get("S")
+        token = _take_journey_token(
+            pk, cart.cart_id, [Cart.status.set("ordered"), Cart.order_id.set(event.order_id)], Cart.status == "open"
+        )
         if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
             released += 1
     return OrderOutcome(counted=counted, journeys_released=released)

@@ -113,7 +113,10 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
         "store": store,
         "customer": {"first_name": customer.first_name, "last_name": customer.last_name},
         "cart": {
-            "lines": [line.as_dict() for line in cart.lines],
+            "lines": [
+                {"title": line.title, "quantity": int(line.quantity), "price_cents": int(line.price_cents), "url": line.url, "image_url": line.image_url}
+                for line in cart.lines
+            ],
             "total_cents": cart.total_cents,
             "currency": cart.currency,
             "recovery_url": cart.recovery_url or f"{store.storefront_url}/cart",

@@ -1,0 +1,288 @@
+"""The whole Encore stack on moto, in this process, built from template.yaml.
+
+    with LocalStack(start=datetime(2026, 11, 2, 9, tzinfo=timezone.utc)) as stack:
+        secret = stack.add_store("demo-store")
+        api = stack.serve_http_api()          # http://127.0.0.1:<port>
+        ...post webhooks...
+        stack.clock.advance(timedelta(days=3))
+
+What it plugs into moto (see shared notes on the local runtime): Step Functions executes
+definitions (moto's ASL engine) under a discrete-event virtual clock; Lambda handlers run
+in-process; EventBridge rules deliver to Lambda targets synchronously (moto has no Lambda
+targets); API Gateway routes are served by a local HTTP server in payload format 2.0.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import secrets
+import zipfile
+from datetime import datetime, timezone
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.events.models import Rule
+from moto.utilities.arns import parse_arn
+
+from infra.local.asl_check import check_definition
+from infra.local.clock import VirtualClock
+from infra.local.lambdas import FunctionSpec, InProcessLambdas
+from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "TZ": "UTC",  # moto compares Timestamp waits with naive local time
+    # No X-Ray daemon and no CloudWatch here: tracing off, metrics off, quiet logs.
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# the local stack runs functions/<name>/app.py in-process\n")
+    return buffer.getvalue()
+
+
+class LocalStack:
+    def __init__(self, *, start: datetime = DEFAULT_START, root: Path = ROOT, log_level: str = "WARNING"):
+        self.root = root
+        self.template = load_template(root / "template.yaml")
+        self.resolver = Resolver(self.template)
+        self.clock = VirtualClock(start=start)
+        self.lambdas = InProcessLambdas(layer_dirs=self._layer_dirs())
+        self.routes: list[tuple[str, str, str]] = []  # (method, path, function name)
+        self.log_level = log_level
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._saved_environment: dict[str, str] = {}
+        self._original_send_to_targets = None
+        self._servers: list = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "LocalStack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._saved_environment = os.environ.copy()
+        os.environ.update(LOCAL_ENVIRONMENT)
+        os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        self._mock.start()
+        self.clock.install()
+        self.lambdas.install()
+        self._deliver_events_to_lambda_targets()
+        self._create_resources()
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+        # Let every execution park before the engine is torn down under it.
+        try:
+            self.clock.settle()
+        finally:
+            if self._original_send_to_targets:
+                Rule.send_to_targets = self._original_send_to_targets
+            self.lambdas.uninstall()
+            self.clock.uninstall()
+            self._mock.stop()
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+
+    # ------------------------------------------------------------------ resources
+    def _layer_dirs(self) -> list[Path]:
+        return [
+            self.root / spec["Properties"]["ContentUri"]
+            for spec in self.template["Resources"].values()
+            if spec["Type"] == "AWS::Serverless::LayerVersion"
+        ]
+
+    def _of_type(self, kind: str) -> list[tuple[str, dict]]:
+        return [(logical, spec) for logical, spec in self.template["Resources"].items() if spec["Type"] == kind]
+
+    def _create_resources(self) -> None:
+        for logical, spec in self._of_type("AWS::DynamoDB::Table"):
+            self._create_table(logical, spec["Properties"])
+        for logical, _ in self._of_type("AWS::SQS::Queue"):
+            boto3.client("sqs").create_queue(QueueName=self.resolver.physical_name(logical))
+        for logical, _ in self._of_type("AWS::Events::EventBus"):
+            boto3.client("events").create_event_bus(Name=self.resolver.physical_name(logical))
+        for logical, spec in self._of_type("AWS::Events::Archive"):
+            props = self.resolver.resolve(spec["Properties"])
+            boto3.client("events").create_archive(
+                ArchiveName=f"{self.resolver.stack_name}-{logical}", EventSourceArn=props["SourceArn"], RetentionDays=props.get("RetentionDays", 0)
+            )
+        role_arn = boto3.client("iam").create_role(
+            RoleName="encore-local-execution-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )["Role"]["Arn"]
+        for logical, spec in self._of_type("AWS::Serverless::Function"):
+            self._create_function(logical, spec["Properties"], role_arn)
+        for logical, spec in self._of_type("AWS::Serverless::StateMachine"):
+            self._create_state_machine(logical, spec["Properties"], role_arn)
+
+    def _create_table(self, logical: str, props: dict) -> None:
+        props = self.resolver.resolve(props)
+        request = {key: props[key] for key in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes") if key in props}
+        name = self.resolver.physical_name(logical)
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(TableName=name, **request)
+        if "TimeToLiveSpecification" in props:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+
+    def _function_properties(self, props: dict) -> dict:
+        merged = copy.deepcopy(self.template.get("Globals", {}).get("Function", {}))
+        variables = {**merged.get("Environment", {}).get("Variables", {}), **props.get("Environment", {}).get("Variables", {})}
+        merged.update(props)
+        merged["Environment"] = {"Variables": variables}
+        return merged
+
+    def _create_function(self, logical: str, raw_props: dict, role_arn: str) -> None:
+        props = self._function_properties(raw_props)
+        name = self.resolver.physical_name(logical)
+        environment = {key: str(value) for key, value in self.resolver.resolve(props["Environment"]["Variables"]).items()}
+        boto3.client("lambda").create_function(
+            FunctionName=name,
+            Runtime=props["Runtime"],
+            Role=role_arn,
+            Handler=props["Handler"],
+            Code={"ZipFile": _dummy_zip()},
+            Environment={"Variables": environment},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
+        )
+        self.lambdas.register(
+            FunctionSpec(name=name, code_dir=self.root / props["CodeUri"], handler=props["Handler"], environment=environment)
+        )
+        for event_name, event in (props.get("Events") or {}).items():
+            event_props = self.resolver.resolve(event.get("Properties") or {})
+            if event["Type"] == "HttpApi":
+                self.routes.append((event_props["Method"].upper(), event_props["Path"], name))
+            elif event["Type"] == "EventBridgeRule":
+                self._create_rule(f"{name}-{event_name}", name, event_props)
+
+    def _create_rule(self, rule_name: str, function_name: str, props: dict) -> None:
+        events = boto3.client("events")
+        bus = props.get("EventBusName", "default")
+        events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(props["Pattern"]), State="ENABLED")
+        target = {"Id": function_name, "Arn": self.resolver.arn("lambda", f"function:{function_name}")}
+        if "DeadLetterConfig" in props:
+            target["DeadLetterConfig"] = {"Arn": props["DeadLetterConfig"]["Arn"]}
+        events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[target])
+
+    def _create_state_machine(self, logical: str, props: dict, role_arn: str) -> None:
+        props = self.resolver.resolve(props)
+        text = (self.root / props["DefinitionUri"]).read_text()
+        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+            text = text.replace("${" + key + "}", str(value))
+        definition = json.loads(text)
+        check_definition(definition)
+        boto3.client("stepfunctions").create_state_machine(
+            name=props["Name"], definition=json.dumps(definition), roleArn=role_arn, type=props.get("Type", "STANDARD")
+        )
+
+    def _deliver_events_to_lambda_targets(self) -> None:
+        """moto's EventBridge has no Lambda targets: deliver to them synchronously here.
+
+        Synchronous delivery means that when a webhook's HTTP response returns, everything
+        it caused has run: the driver can then move the virtual clock safely. A handler
+        error sends the event to the target's dead-letter queue, as EventBridge would once
+        its retries are spent.
+        """
+        original = Rule.send_to_targets
+        self._original_send_to_targets = original
+
+        def send_to_targets(rule: Rule, event: dict, transform_input: bool = True) -> None:
+            lambda_targets = [target for target in rule.targets if parse_arn(target["Arn"]).service == "lambda"]
+            if not lambda_targets:
+                return original(rule, event, transform_input)
+            if not rule.event_pattern.matches_event(event):
+                return None
+            others = [target for target in rule.targets if target not in lambda_targets]
+            if others:
+                saved, rule.targets = rule.targets, others
+                try:
+                    original(rule, event, transform_input)
+                finally:
+                    rule.targets = saved
+            for target in lambda_targets:
+                name = parse_arn(target["Arn"]).resource_id.split(":")[-1]
+                payload = {**event, "time": _event_time(event.get("time"))}
+                _, errored, _ = self.lambdas.invoke(name, target["Arn"], payload)
+                dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+                if errored and dead_letter:
+                    queue = parse_arn(dead_letter).resource_id
+                    sqs = boto3.client("sqs")
+                    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=json.dumps(payload, default=str))
+            return None
+
+        Rule.send_to_targets = send_to_targets
+
+    # ------------------------------------------------------------------ stores and views
+    def physical(self, logical: str) -> str:
+        return self.resolver.ref(logical)
+
+    def add_store(self, store_id: str, settings: dict | None = None) -> str:
+        """Register a store: a fresh webhook secret (SecureString) and its settings. Returns the secret."""
+        prefix = self.resolver.parameters["ParametersPrefix"]
+        secret = secrets.token_hex(24)
+        ssm = boto3.client("ssm")
+        ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/webhook-secret", Value=secret, Type="SecureString", Overwrite=True)
+        settings = {"sender": f"{store_id} <hello@{self.resolver.parameters['SenderDomain']}>", **(settings or {})}
+        ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/settings", Value=json.dumps(settings), Type="String", Overwrite=True)
+        boto3.client("sesv2").create_email_identity(EmailIdentity=self.resolver.parameters["SenderDomain"])
+        return secret
+
+    def serve_http_api(self):
+        from infra.local.http_api import LocalHttpApi
+
+        server = LocalHttpApi(self.routes)
+        server.start()
+        self._servers.append(server)
+        return server
+
+    def sent_emails(self) -> list[Message]:
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends[ACCOUNT_ID][REGION]
+        return [message_from_bytes(raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data) for raw in backend.sent_messages]
+
+    def executions(self, state_machine_logical_id: str) -> list[dict]:
+        sfn = boto3.client("stepfunctions")
+        arn = self.resolver.ref(state_machine_logical_id)
+        found = []
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+            found.extend(page["executions"])
+        return found
+
+    def history(self, execution_arn: str) -> list[dict]:
+        sfn = boto3.client("stepfunctions")
+        events = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        return events
+
+
+def _event_time(value: Any) -> str:
+    """EventBridge gives targets an ISO-8601 ``time``; moto keeps whatever PutEvents had."""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value) if value else datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
