@@ -1,0 +1,47 @@
+# Encore: `make demo` runs the main job on the local stack; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 (the Lambda runtime): on PATH, or under pyenv's versions folder (where it is
+# installed here but not on PATH; pyenv's shim answers "command not found").
+PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then command -v $$p; break; fi; done)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+export TZ := UTC
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help demo test unit integration scenarios validate bench clean
+
+help:
+	@echo "make demo   - boot the local stack and run a sample store through every scenario"
+	@echo "make test   - the full test suite (unit, integration on moto, scenarios, template checks)"
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13' or your OS package python3.13) and retry." >&2; exit 1; fi
+	$(PYTHON313) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13') and retry." >&2; exit 1; fi
+	$(PYTHON313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m infra.demo
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed
+	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+validate: $(VENV)/.installed $(SAM_VENV)/.installed
+	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest tests/integration/test_template.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) out .aws-sam

@@ -1,0 +1,98 @@
+"""Shared fixtures: the local stack (moto, virtual clock, in-process Lambdas, HTTP API)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import pytest
+
+EVENTS = Path(__file__).parent / "events"
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday morning
+STORE_ID = "demo-store"
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+@dataclass
+class Harness:
+    """The local stack plus a signed store client and helpers that read what a user sees."""
+
+    stack: object
+    client: object
+
+    @property
+    def clock(self):
+        return self.stack.clock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def at(self, delta: timedelta) -> datetime:
+        return START + delta
+
+    def run_until(self, delta: timedelta) -> None:
+        self.clock.run_until(START + delta)
+
+    def checkout(self, *, webhook_id: str = "checkout-1", consent: bool = True, **changes):
+        payload = copy.deepcopy(load_event("shopify_checkouts_update"))
+        payload["updated_at"] = iso(self.now())
+        if not consent:
+            payload["buyer_accepts_marketing"] = False
+            payload["customer"]["email_marketing_consent"]["state"] = "not_subscribed"
+        payload.update(changes)
+        return self.client.shopify("checkouts/update", payload, webhook_id=webhook_id)
+
+    def order(self, *, webhook_id: str = "order-1", **changes):
+        payload = copy.deepcopy(load_event("shopify_orders_create"))
+        payload["created_at"] = iso(self.now())
+        payload.update(changes)
+        return self.client.shopify("orders/create", payload, webhook_id=webhook_id)
+
+    def journeys(self) -> list[dict]:
+        return self.stack.executions("CartAbandonmentStateMachine")
+
+    def history(self, journey: dict) -> list[dict]:
+        return self.stack.history(journey["executionArn"])
+
+    def states_entered(self, journey: dict) -> list[tuple[str, datetime]]:
+        return [
+            (event["stateEnteredEventDetails"]["name"], event["timestamp"].astimezone(timezone.utc))
+            for event in self.history(journey)
+            if "stateEnteredEventDetails" in event
+        ]
+
+    def emails(self):
+        return self.stack.sent_emails()
+
+    def table_items(self) -> list[dict]:
+        table = self.stack.physical("EncoreTable")
+        return boto3.client("dynamodb").scan(TableName=table)["Items"]
+
+
+@pytest.fixture
+def harness():
+    from infra.local.stack import LocalStack
+    from infra.local.store_client import StoreClient
+
+    with LocalStack(start=START) as stack:
+        secret = stack.add_store(STORE_ID)
+        api = stack.serve_http_api()
+        yield Harness(stack=stack, client=StoreClient(api.url, STORE_ID, secret))
+
+
+@pytest.fixture
+def lambda_context():
+    from infra.local.lambdas import LambdaContext
+
+    return LambdaContext("test-function", 256, "arn:aws:lambda:us-east-1:123456789012:function:test-function")

@@ -1,0 +1,128 @@
+"""Cart abandonment end to end: signed webhooks over HTTP → ingest → EventBridge → event
+Lambdas → DynamoDB → the Step Functions journey under the virtual clock → SES."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import boto3
+
+from tests.conftest import START, STORE_ID, load_event
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def _sent(harness) -> list[tuple[str, object]]:
+    """(subject, Date header) of every email SES accepted, in sending order."""
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+
+
+def _only_journey(harness) -> dict:
+    journeys = harness.journeys()
+    assert len(journeys) == 1, journeys
+    return journeys[0]
+
+
+def test_no_purchase_gets_three_reminders_at_1h_24h_72h_the_third_with_a_stored_coupon(harness):
+    assert harness.checkout().status == 202
+    harness.run_until(11 * DAY)
+
+    sent = _sent(harness)
+    assert [date for _, date in sent] == [START + HOUR, START + 24 * HOUR, START + 72 * HOUR]
+    assert sent[0][0] == "Olena, you left something in your cart"
+    assert sent[2][0] == "10% off your cart, just for you"
+
+    journey = _only_journey(harness)
+    assert journey["status"] == "SUCCEEDED"
+    entered = dict(harness.states_entered(journey))
+    assert entered["Send reminder 1"] == START + HOUR
+    assert entered["Send reminder 2"] == START + 24 * HOUR
+    assert entered["Send reminder 3 with a coupon"] == START + 72 * HOUR
+    # After the last reminder the journey listens for a late order while the coupon is valid.
+    assert entered["Journey ended without an order"] == START + 72 * HOUR + 7 * DAY
+
+    third = harness.emails()[2]
+    text = next(part for part in third.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    code = next(line.strip() for line in text.splitlines() if line.strip().count("-") == 2 and line.strip().isupper())
+    coupon = boto3.client("dynamodb").get_item(
+        TableName=harness.stack.physical("EncoreTable"),
+        Key={"pk": {"S": f"STORE#{STORE_ID}#COUPON#{code}"}, "sk": {"S": "COUPON"}},
+    )["Item"]
+    assert coupon["percent_off"] == {"N": "10"}
+    assert coupon["customer_id"] == {"S": "603851970716743426"}
+
+
+def test_purchase_after_reminder_1_gets_one_thank_you_in_the_same_minute_and_no_more_reminders(harness):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    assert [subject for subject, _ in _sent(harness)] == ["Olena, you left something in your cart"]
+
+    assert harness.order().status == 202
+    harness.clock.settle()
+    sent = _sent(harness)
+    assert sent[-1] == ("Thank you for your order, Olena!", START + 2 * HOUR)
+
+    harness.run_until(12 * DAY)
+    assert [subject for subject, _ in _sent(harness)] == [
+        "Olena, you left something in your cart",
+        "Thank you for your order, Olena!",
+    ]
+    journey = _only_journey(harness)
+    assert journey["status"] == "SUCCEEDED"
+    assert journey["stopDate"].astimezone(timezone.utc) == START + 2 * HOUR
+    assert "Journey ended with an order" in dict(harness.states_entered(journey))
+
+
+def test_the_same_webhook_delivered_twice_starts_one_journey_and_one_set_of_messages(harness):
+    first = harness.checkout(webhook_id="delivery-42")
+    second = harness.checkout(webhook_id="delivery-42")
+    assert first.status == second.status == 202
+    assert first.json["accepted"] == ["delivery-42"]
+    assert second.json["duplicates"] == ["delivery-42"]
+
+    harness.run_until(11 * DAY)
+    assert len(harness.journeys()) == 1
+    assert len(harness.emails()) == 3
+
+
+def test_a_later_update_of_the_same_cart_keeps_one_journey_and_the_reminder_shows_the_new_cart(harness):
+    harness.checkout(webhook_id="checkout-1")
+    harness.run_until(30 * timedelta(minutes=1))
+    cart = load_event("shopify_carts_update")
+    cart["updated_at"] = harness.now().isoformat()
+    assert harness.client.shopify("carts/update", cart, webhook_id="cart-2").status == 202
+    harness.run_until(2 * HOUR)
+
+    assert len(harness.journeys()) == 1
+    reminder = harness.emails()[0]
+    text = next(part for part in reminder.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert "Linen shirt - M / Sand x 3: $147.00" in text
+
+
+def test_a_customer_without_marketing_consent_gets_no_reminders(harness):
+    harness.checkout(consent=False)
+    harness.run_until(11 * DAY)
+    assert harness.emails() == []
+    skipped = [item for item in harness.table_items() if item["sk"]["S"].startswith("MESSAGE#")]
+    assert {item["reason"]["S"] for item in skipped} == {"no_marketing_consent"}
+    assert len(skipped) == 3
+
+
+def test_generic_api_cart_and_order_after_reminder_2_end_with_a_thank_you(harness):
+    added = load_event("generic_product_added")
+    added["timestamp"] = harness.now().isoformat()
+    assert harness.client.track({"batch": [added]}).status == 202
+    harness.run_until(30 * HOUR)
+    order = load_event("generic_order_completed")
+    order["timestamp"] = harness.now().isoformat()
+    assert harness.client.track(order).status == 202
+    harness.run_until(12 * DAY)
+
+    assert [(subject, date) for subject, date in _sent(harness)] == [
+        ("Tomas, you left something in your cart", START + HOUR),
+        ("Still thinking it over? Your cart at Encore demo store is waiting", START + 24 * HOUR),
+        ("Thank you for your order, Tomas!", START + 30 * HOUR),
+    ]
+    assert _only_journey(harness)["status"] == "SUCCEEDED"
