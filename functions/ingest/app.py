@@ -1,5 +1,7 @@
 """HTTP API → canonical events on the bus. Verifies signatures on the raw body; 202 when accepted."""
 
+import json
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -35,7 +37,7 @@ def generic_events() -> Response:
 def client_error(error: ClientError) -> Response:
     logger.info("webhook rejected", extra={"reason": error.reason, "status": error.status})
     problem = {"title": error.reason, "status": error.status, "invalid_fields": error.problems}
-    return Response(status_code=error.status, content_type="application/problem+json", body=problem)
+    return Response(status_code=error.status, content_type="application/problem+json", body=json.dumps(problem))
 
 
 @logger.inject_lambda_context

@@ -85,6 +85,8 @@ class LocalHttpApi:
             # Payload format 2.0 lets a function return just a body.
             return self._reply(request, 200, {"content-type": "application/json"}, json.dumps(payload).encode())
         raw = payload.get("body") or ""
+        if not isinstance(raw, str):  # API Gateway would reject a non-string body: say so loudly
+            return self._reply(request, 502, {"content-type": "application/json"}, b'{"message":"Function returned a non-string body"}')
         data = base64.b64decode(raw) if payload.get("isBase64Encoded") else raw.encode()
         return self._reply(request, int(payload["statusCode"]), payload.get("headers") or {}, data)
 
