@@ -45,3 +45,6 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) out .aws-sam
+
+bench: $(VENV)/.installed
+	$(PY) -m tests.bench.journey_cost
