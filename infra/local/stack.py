@@ -31,6 +31,7 @@ from moto import mock_aws
 from moto.events.models import Rule
 from moto.utilities.arns import parse_arn
 
+from encore.adapters.secrets import clear_cache as clear_parameter_cache
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
@@ -87,6 +88,8 @@ class LocalStack:
         os.environ.update(LOCAL_ENVIRONMENT)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self._mock.start()
+        # A new stack is a new account: no function may be warm with the last one's secrets.
+        clear_parameter_cache()
         self.clock.install()
         self.lambdas.install()
         self._deliver_events_to_lambda_targets()

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from encore.adapters.aws import client
+from encore.clock import utcnow
+
+CACHE_MAX_AGE = timedelta(minutes=5)
+
+# Warm Lambdas reuse parameters for a few minutes: one SSM call per store and container,
+# not one per webhook. (Powertools' parameters cache folds "not found" into the same error
+# as throttling or access denied; an unknown store must be a 401, an SSM outage a 5xx.)
+_cache: dict[str, tuple[str | None, datetime]] = {}
+
+
+def clear_cache() -> None:
+    _cache.clear()
 
 
 class StoreParameters(Protocol):
@@ -20,11 +33,17 @@ class SsmStoreParameters:
         self.prefix = prefix
 
     def _get(self, name: str, decrypt: bool) -> str | None:
+        now = utcnow()
+        cached = _cache.get(name)
+        if cached and now - cached[1] < CACHE_MAX_AGE:
+            return cached[0]
         ssm = client("ssm")
         try:
-            return ssm.get_parameter(Name=name, WithDecryption=decrypt)["Parameter"]["Value"]
+            value = ssm.get_parameter(Name=name, WithDecryption=decrypt)["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:
-            return None
+            value = None
+        _cache[name] = (value, now)
+        return value
 
     def webhook_secret(self, store_id: str) -> str | None:
         return self._get(f"{self.prefix}/stores/{store_id}/webhook-secret", decrypt=True)
