@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import os
 import secrets
 import zipfile
@@ -32,6 +33,7 @@ from moto.events.models import Rule
 from moto.utilities.arns import parse_arn
 
 from encore.adapters.secrets import clear_cache as clear_parameter_cache
+from encore.stores import StoreSettings
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
@@ -91,6 +93,8 @@ class LocalStack:
         # A new stack is a new account: no function may be warm with the last one's secrets.
         clear_parameter_cache()
         self.clock.install()
+        # Powertools reads the level when the logger is created, which may predate this stack.
+        logging.getLogger("encore").setLevel(self.log_level)
         self.lambdas.install()
         self._deliver_events_to_lambda_targets()
         self._create_resources()
@@ -249,7 +253,9 @@ class LocalStack:
         secret = secrets.token_hex(24)
         ssm = boto3.client("ssm")
         ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/webhook-secret", Value=secret, Type="SecureString", Overwrite=True)
-        settings = {"sender": f"{store_id} <hello@{self.resolver.parameters['SenderDomain']}>", **(settings or {})}
+        settings = dict(settings or {})
+        name = settings.setdefault("name", StoreSettings.name)
+        settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
         ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/settings", Value=json.dumps(settings), Type="String", Overwrite=True)
         boto3.client("sesv2").create_email_identity(EmailIdentity=self.resolver.parameters["SenderDomain"])
         return secret

@@ -126,3 +126,21 @@ def test_generic_api_cart_and_order_after_reminder_2_end_with_a_thank_you(harnes
         ("Thank you for your order, Tomas!", START + 30 * HOUR),
     ]
     assert _only_journey(harness)["status"] == "SUCCEEDED"
+
+
+def test_an_order_using_the_reminder_3_coupon_ends_the_journey_and_marks_the_coupon_redeemed(harness):
+    harness.checkout()
+    harness.run_until(80 * HOUR)
+    third = harness.emails()[2]
+    text = next(part for part in third.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    code = next(line.strip() for line in text.splitlines() if line.strip().count("-") == 2 and line.strip().isupper())
+
+    harness.order(discount_codes=[{"code": code, "amount": "9.80", "type": "percentage"}])
+    harness.clock.settle()
+    assert _sent(harness)[-1] == ("Thank you for your order, Olena!", START + 80 * HOUR)
+    coupon = boto3.client("dynamodb").get_item(
+        TableName=harness.stack.physical("EncoreTable"),
+        Key={"pk": {"S": f"STORE#{STORE_ID}#COUPON#{code}"}, "sk": {"S": "COUPON"}},
+    )["Item"]
+    assert coupon["redeemed_order_id"] == {"S": "820982911946154508"}
+    assert _only_journey(harness)["status"] == "SUCCEEDED"

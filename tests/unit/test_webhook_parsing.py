@@ -55,3 +55,13 @@ def test_generic_product_added_and_order_completed():
 def test_an_event_name_this_version_does_not_act_on_is_ignored():
     message = dict(load_event("generic_product_added"), event="Product Reviewed")
     assert generic.to_canonical(generic.TrackMessage.model_validate(message), store_id="s") is None
+
+
+def test_a_cart_webhook_takes_its_currency_from_the_presentment_prices():
+    payload = load_event("shopify_carts_update")
+    for item in payload["line_items"]:
+        item["price_set"]["presentment_money"]["currency_code"] = "EUR"
+    assert shopify.cart_event(payload, store_id="s", event_id="w", topic="carts/update").currency == "EUR"
+    for item in payload["line_items"]:
+        del item["price_set"]
+    assert shopify.cart_event(payload, store_id="s", event_id="w", topic="carts/update").currency is None

@@ -16,7 +16,7 @@ from encore.adapters.workflows import Workflows
 from encore.clock import iso
 from encore.events import CartUpdated, CustomerRef, OrderPlaced
 from encore.journeys import execution_name
-from encore.models import Cart, CartLineAttribute, CartLink, Customer, Order, customer_key
+from encore.models import Cart, CartLineAttribute, CartLink, Coupon, Customer, Order, customer_key
 from encore.observability import logger
 from encore.stores import StoreSettings
 
@@ -81,11 +81,12 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
         Cart.customer_id.set(customer_id),
         Cart.cart_id.set(event.cart_id),
         Cart.status.set(status),
-        Cart.currency.set(event.currency),
         Cart.total_cents.set(event.total_cents),
         Cart.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
         Cart.updated_at.set(event.occurred_at),
     ]
+    if event.currency:
+        actions.append(Cart.currency.set(event.currency))
     if event.recovery_url:
         actions.append(Cart.recovery_url.set(event.recovery_url))
     try:
@@ -178,6 +179,7 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutc
             raise
         counted = False
     if counted:
+        _mark_coupons_redeemed(event)
         Customer(pk, Customer.sort_key()).update(
             actions=[
                 Customer.orders_count.add(1),
@@ -195,6 +197,20 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutc
         if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
             released += 1
     return OrderOutcome(counted=counted, journeys_released=released)
+
+
+def _mark_coupons_redeemed(event: OrderPlaced) -> None:
+    """Record which order used each Encore coupon (codes from elsewhere are ignored)."""
+    for code in event.coupon_codes:
+        pk, sk = Coupon.key(event.store_id, code.upper())
+        try:
+            Coupon(pk, sk).update(
+                actions=[Coupon.redeemed_order_id.set(event.order_id), Coupon.redeemed_at.set(event.occurred_at)],
+                condition=Coupon.pk.exists() & Coupon.redeemed_order_id.does_not_exist(),
+            )
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
 
 
 def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows) -> str:

@@ -59,7 +59,7 @@ class CartUpdated(_Event):
     type: Literal["cart_updated"] = "cart_updated"
     customer: CustomerRef | None = None  # Shopify cart webhooks carry no customer
     cart_id: str = Field(min_length=1)
-    currency: str = "USD"
+    currency: str | None = None  # None: the webhook does not say; keep what the cart had
     lines: list[Line]
     recovery_url: str | None = None
 

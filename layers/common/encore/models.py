@@ -163,6 +163,7 @@ class Coupon(_Item):
     issued_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     redeemed_order_id = UnicodeAttribute(null=True)
+    redeemed_at = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def key(store_id: str, code: str) -> tuple[str, str]:

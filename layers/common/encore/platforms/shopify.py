@@ -25,11 +25,21 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ShopifyMoney(_Payload):
+    amount: str
+    currency_code: str
+
+
+class ShopifyPriceSet(_Payload):
+    presentment_money: ShopifyMoney
+
+
 class ShopifyLineItem(_Payload):
     product_id: int | None
     title: str
     quantity: int = Field(ge=0)
     price: str
+    price_set: ShopifyPriceSet | None = None  # cart webhooks carry the currency only here
 
     def to_line(self) -> Line:
         return Line(
@@ -103,12 +113,14 @@ def _lines(items: list[ShopifyLineItem]) -> list[Line]:
 
 def cart_event(payload: dict, *, store_id: str, event_id: str, topic: str) -> CartUpdated:
     cart = ShopifyCart.model_validate(payload)
+    currencies = {item.price_set.presentment_money.currency_code for item in cart.line_items if item.price_set}
     return CartUpdated(
         event_id=event_id,
         store_id=store_id,
         occurred_at=cart.updated_at,
         source=f"shopify:{topic}",
         cart_id=cart.token,
+        currency=currencies.pop() if len(currencies) == 1 else None,
         lines=_lines(cart.line_items),
     )
 
