@@ -8,29 +8,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.secrets import SsmStoreParameters
 from encore.errors import ClientError
-from encore.ingest import WebhookRequest, accept_generic, accept_shopify
+from encore.ingest import WebhookRequest, accept
+from encore.platforms.generic import GENERIC_API
+from encore.platforms.shopify import SHOPIFY
 from encore.observability import logger, tracer
 from encore.runtime import configure
 
 app = APIGatewayHttpResolver()
 
 
-def _ingest(accept) -> Response:
+def _ingest(platform) -> Response:
     settings = configure()
     event = app.current_event
     request = WebhookRequest(headers={k.lower(): v for k, v in (event.headers or {}).items()}, body=event.decoded_body.encode("utf-8") if event.body else b"")
-    result = accept(request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name))
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result.as_body())
+    result = accept(platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name))
+    return Response(status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.as_body())
 
 
 @app.post("/webhooks/shopify")
 def shopify_webhook() -> Response:
-    return _ingest(accept_shopify)
+    return _ingest(SHOPIFY)
 
 
 @app.post("/v1/events")
 def generic_events() -> Response:
-    return _ingest(accept_generic)
+    return _ingest(GENERIC_API)
 
 
 @app.exception_handler(ClientError)

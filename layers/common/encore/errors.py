@@ -22,6 +22,14 @@ class UnknownStore(ClientError):
     status = 401
 
 
+class PayloadTooLarge(ClientError):
+    status = 413
+
+
+class UnsupportedMediaType(ClientError):
+    status = 415
+
+
 class MalformedPayload(ClientError):
     """The body is not JSON (or not the JSON object the topic needs)."""
 

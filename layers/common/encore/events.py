@@ -6,7 +6,7 @@ amounts are integer minor units (cents) so sums never drift.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Union
 
@@ -23,13 +23,32 @@ def to_cents(amount: str | int | float | Decimal) -> int:
         raise ValueError(f"not an amount: {amount!r}") from error
 
 
+E164_PATTERN = r"^\+[1-9]\d{6,14}$"
+
+
+class Consent(BaseModel):
+    """One channel's marketing consent as the platform reported it."""
+
+    granted: bool
+    source: str  # e.g. "shopify:email_marketing_consent", "api:identify"
+    updated_at: datetime | None = None
+
+
 class CustomerRef(BaseModel):
     customer_id: str = Field(min_length=1, max_length=128)
     email: str | None = Field(default=None, pattern=EMAIL_PATTERN)
+    phone: str | None = Field(default=None, pattern=E164_PATTERN)
     first_name: str | None = None
     last_name: str | None = None
     locale: str | None = None
+    time_zone: str | None = None  # IANA name, e.g. "Europe/Kyiv"
+    country: str | None = Field(default=None, min_length=2, max_length=2)  # ISO 3166-1 alpha-2
+    birthday: date | None = None
+    tags: list[str] | None = None
     accepts_email_marketing: bool = False
+    email_consent: Consent | None = None  # None: the event says nothing about consent
+    sms_consent: Consent | None = None
+    anonymous_id: str | None = None  # a visitor id to merge into this customer
 
 
 class Line(BaseModel):
@@ -79,5 +98,67 @@ class OrderPlaced(_Event):
     coupon_codes: list[str] = []
 
 
-CanonicalEvent = Annotated[Union[CartUpdated, OrderPlaced], Field(discriminator="type")]
+class CustomerUpdated(_Event):
+    """A sign-up, profile change or consent change (Shopify customers/*, WooCommerce
+    customer.*, the generic API's identify and Signed Up)."""
+
+    type: Literal["customer_updated"] = "customer_updated"
+    customer: CustomerRef
+    registered: bool = False  # True for a new account / sign-up
+
+
+ORDER_LIFECYCLE = ("order_paid", "order_fulfilled", "order_delivered", "order_cancelled", "order_refunded")
+
+
+class OrderStatusChanged(_Event):
+    """Later moments of an order. May arrive before ``order_placed``: state converges."""
+
+    type: Literal["order_paid", "order_fulfilled", "order_delivered", "order_cancelled", "order_refunded"]
+    order_id: str = Field(min_length=1)
+    customer: CustomerRef | None = None
+    tracking_url: str | None = None
+    tracking_number: str | None = None
+    refunded_cents: int | None = Field(default=None, ge=0)
+
+
+class ProductViewed(_Event):
+    type: Literal["product_viewed"] = "product_viewed"
+    customer: CustomerRef | None = None
+    anonymous_id: str | None = None
+    product_id: str = Field(min_length=1)
+    title: str | None = None
+    category: str | None = None
+    price_cents: int | None = Field(default=None, ge=0)
+    url: str | None = None
+    dwell_seconds: int | None = Field(default=None, ge=0)
+
+
+class ProductUpdated(_Event):
+    """Catalogue: a product was created or changed (product webhooks, file import)."""
+
+    type: Literal["product_updated"] = "product_updated"
+    product_id: str = Field(min_length=1)
+    title: str
+    category: str | None = None
+    product_type: str | None = None
+    price_cents: int | None = Field(default=None, ge=0)
+    currency: str | None = None
+    in_stock: bool | None = None
+    url: str | None = None
+    image_url: str | None = None
+    deleted: bool = False
+
+
+class PrivacyRequest(_Event):
+    """GDPR / CCPA: export (data request) or erase (redact) a customer, or a whole shop."""
+
+    type: Literal["customer_data_requested", "customer_redact_requested", "shop_redact_requested"]
+    customer: CustomerRef | None = None  # None for shop_redact_requested
+    orders_to_redact: list[str] = []
+
+
+CanonicalEvent = Annotated[
+    Union[CartUpdated, OrderPlaced, CustomerUpdated, OrderStatusChanged, ProductViewed, ProductUpdated, PrivacyRequest],
+    Field(discriminator="type"),
+]
 canonical_event = TypeAdapter(CanonicalEvent)

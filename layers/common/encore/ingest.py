@@ -1,8 +1,10 @@
-"""Ingest: verify, parse, validate, normalise and dedupe a webhook, then publish it.
+"""Ingest: authenticate, parse, validate, normalise and dedupe a webhook, then publish it.
 
-Order matters: nothing is written until the whole request has proven valid, so a rejected
-request changes no state; the dedupe record is written before publishing and removed if
-publishing fails, so the platform's retry is accepted again and nothing is lost.
+Each platform (``encore.platforms.*``) knows how its requests name the store, how they are
+signed and how its payloads become canonical events; everything else is common and lives
+here. Order matters: nothing is written until the whole request has proven valid, so a
+rejected request changes no state; the dedupe record is written before publishing and
+removed if publishing fails, so the platform's retry is accepted again and nothing is lost.
 """
 
 from __future__ import annotations
@@ -10,22 +12,27 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Protocol
 
 from pydantic import ValidationError
 from pynamodb.exceptions import PutError
 
-from encore import signatures
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
 from encore.clock import utcnow
-from encore.errors import InvalidPayload, MalformedPayload, UnknownStore, problems_from_validation
-from encore.events import CartUpdated, OrderPlaced
+from encore.errors import (
+    InvalidPayload,
+    MalformedPayload,
+    PayloadTooLarge,
+    UnknownStore,
+    UnsupportedMediaType,
+    problems_from_validation,
+)
 from encore.models import ProcessedEvent
 from encore.observability import logger
-from encore.platforms import generic, shopify
 
 DEDUPE_RETENTION = timedelta(days=30)  # longer than any platform retries a delivery
+MAX_BODY_BYTES = 2 * 1024 * 1024  # far above any real order payload, far below Lambda's 6 MB
 
 
 @dataclass(frozen=True)
@@ -36,25 +43,48 @@ class WebhookRequest:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
+    @property
+    def media_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+
+@dataclass
+class Parsed:
+    """What a platform found in a request: canonical events, and ids it acknowledges but
+    does not act on (unknown topics, event names this version ignores)."""
+
+    events: list = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
 
 @dataclass
 class IngestResult:
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    status: int = 202
 
     def as_body(self) -> dict:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "ignored": self.ignored}
 
 
-def _secret(parameters: StoreParameters, store_id: str | None) -> str:
-    secret = parameters.webhook_secret(store_id) if store_id else None
-    if not secret:
-        raise UnknownStore("unknown store" if store_id else "the request names no store")
-    return secret
+class Platform(Protocol):
+    name: str
+
+    def handshake(self, request: WebhookRequest) -> IngestResult | None:
+        """A platform's set-up ping (answered before anything else), or None."""
+
+    def store_id(self, request: WebhookRequest, parameters: StoreParameters) -> str | None:
+        """Which store sent this; None when the request names no known store."""
+
+    def verify(self, request: WebhookRequest, secret: str) -> None:
+        """Raise SignatureMismatch unless the raw body carries the store's signature."""
+
+    def parse(self, request: WebhookRequest, payload: dict, store_id: str) -> Parsed:
+        """Canonical events from a JSON object; raise InvalidPayload naming bad fields."""
 
 
-def _json_object(body: bytes) -> dict:
+def json_object(body: bytes) -> dict:
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -64,7 +94,8 @@ def _json_object(body: bytes) -> dict:
     return payload
 
 
-def _validated(build: Callable[[], CartUpdated | OrderPlaced | None], prefix: str = ""):
+def validated(build: Callable, prefix: str = ""):
+    """Run a normaliser; turn pydantic's errors into InvalidPayload naming each field."""
     try:
         return build()
     except ValidationError as error:
@@ -76,50 +107,28 @@ def _validated(build: Callable[[], CartUpdated | OrderPlaced | None], prefix: st
         raise InvalidPayload(str(error)) from error
 
 
-def accept_shopify(request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher) -> IngestResult:
-    shop_domain = request.header("X-Shopify-Shop-Domain")
-    store_id = shopify.store_id_from_shop_domain(shop_domain) if shop_domain else None
-    signatures.verify(signatures.sign_base64(_secret(parameters, store_id), request.body), request.header("X-Shopify-Hmac-Sha256"))
-    topic = request.header("X-Shopify-Topic") or ""
-    webhook_id = request.header("X-Shopify-Webhook-Id")
-    payload = _json_object(request.body)
-    if not webhook_id:
-        raise InvalidPayload("missing X-Shopify-Webhook-Id header", [{"field": "X-Shopify-Webhook-Id", "problem": "required"}])
-    normalise = shopify.TOPICS.get(topic)
-    if normalise is None:
-        # Platforms retry any non-2xx: an unknown topic is acknowledged and ignored.
-        logger.info("ignored shopify topic", extra={"topic": topic})
-        return IngestResult(ignored=[webhook_id])
-    event = _validated(lambda: normalise(payload, store_id=store_id, event_id=webhook_id, topic=topic))
-    return _dedupe_and_publish([event], publisher)
-
-
-def accept_generic(request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher) -> IngestResult:
-    store_id = request.header("X-Encore-Store")
-    signatures.verify(signatures.sign_hex(_secret(parameters, store_id), request.body), request.header("X-Encore-Signature"))
-    payload = _json_object(request.body)
-    raw_messages = payload.get("batch", [payload])
-    if not isinstance(raw_messages, list) or not raw_messages:
-        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
-    if len(raw_messages) > generic.MAX_BATCH:
-        raise InvalidPayload(f"a batch holds at most {generic.MAX_BATCH} messages")
-    events, ignored = [], []
-    for index, raw in enumerate(raw_messages):
-        prefix = f"batch.{index}." if "batch" in payload else ""
-        message = _validated(lambda: generic.TrackMessage.model_validate(raw), prefix)
-        event = _validated(lambda: generic.to_canonical(message, store_id=store_id), prefix + "properties.")
-        if event is None:
-            ignored.append(message.messageId)
-        else:
-            events.append(event)
-    result = _dedupe_and_publish(events, publisher)
-    result.ignored.extend(ignored)
+def accept(platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher) -> IngestResult:
+    handshake = platform.handshake(request)
+    if handshake is not None:
+        return handshake
+    if len(request.body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+    store_id = platform.store_id(request, parameters)
+    secret = parameters.webhook_secret(store_id) if store_id else None
+    if not secret:
+        raise UnknownStore("unknown store" if store_id else "the request names no store")
+    platform.verify(request, secret)
+    if request.media_type != "application/json":
+        raise UnsupportedMediaType(f"content type must be application/json, not {request.media_type or 'missing'}")
+    parsed = platform.parse(request, json_object(request.body), store_id)
+    result = _dedupe_and_publish(parsed.events, publisher)
+    result.ignored.extend(parsed.ignored)
     return result
 
 
-def _dedupe_and_publish(events: list[CartUpdated | OrderPlaced], publisher: EventPublisher) -> IngestResult:
+def _dedupe_and_publish(events: list, publisher: EventPublisher) -> IngestResult:
     result = IngestResult()
-    fresh: list[tuple[ProcessedEvent, CartUpdated | OrderPlaced]] = []
+    fresh: list[tuple[ProcessedEvent, object]] = []
     now = utcnow()
     for event in events:
         pk, sk = ProcessedEvent.key(event.store_id, event.event_id)

@@ -12,7 +12,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from encore import signatures
+from encore.errors import InvalidPayload
 from encore.events import CartUpdated, CustomerRef, Line, OrderPlaced, to_cents
+from encore.ingest import Parsed, WebhookRequest, validated
 
 CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Cart Updated"}
 ORDER_EVENTS = {"Order Completed"}
@@ -122,3 +125,38 @@ def to_canonical(message: TrackMessage, *, store_id: str) -> CartUpdated | Order
             coupon_codes=[order.coupon] if order.coupon else [],
         )
     return None
+
+
+class GenericApi:
+    """The generic events API for ``encore.ingest.accept``."""
+
+    name = "api"
+
+    def handshake(self, request: WebhookRequest):
+        return None
+
+    def store_id(self, request: WebhookRequest, parameters) -> str | None:
+        return request.header("X-Encore-Store")
+
+    def verify(self, request: WebhookRequest, secret: str) -> None:
+        signatures.verify(signatures.sign_hex(secret, request.body), request.header("X-Encore-Signature"))
+
+    def parse(self, request: WebhookRequest, payload: dict, store_id: str) -> Parsed:
+        raw_messages = payload.get("batch", [payload])
+        if not isinstance(raw_messages, list) or not raw_messages:
+            raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
+        if len(raw_messages) > MAX_BATCH:
+            raise InvalidPayload(f"a batch holds at most {MAX_BATCH} messages")
+        parsed = Parsed()
+        for index, raw in enumerate(raw_messages):
+            prefix = f"batch.{index}." if "batch" in payload else ""
+            message = validated(lambda: TrackMessage.model_validate(raw), prefix)
+            event = validated(lambda: to_canonical(message, store_id=store_id), prefix + "properties.")
+            if event is None:
+                parsed.ignored.append(message.messageId)
+            else:
+                parsed.events.append(event)
+        return parsed
+
+
+GENERIC_API = GenericApi()
