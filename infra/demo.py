@@ -489,9 +489,9 @@ def run(args: argparse.Namespace) -> dict:
     end = events[-1].at + RUN_AFTER_LAST_EVENT
     reset_output(args.out)
     with LocalStack(start=START) as stack:
-        secret = stack.add_store(STORE_ID)
+        credentials = stack.add_store(STORE_ID)
         api = stack.serve_http_api()
-        client = StoreClient(api.url, STORE_ID, secret)
+        client = StoreClient(api.url, credentials)
         journey_scenario(), coupon_pattern()  # import the domain now, with the stack's log level
         posted = inject(stack, client, events)
         stack.clock.run_until(end)

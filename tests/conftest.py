@@ -86,9 +86,9 @@ def harness():
     from infra.local.store_client import StoreClient
 
     with LocalStack(start=START) as stack:
-        secret = stack.add_store(STORE_ID)
+        credentials = stack.add_store(STORE_ID)
         api = stack.serve_http_api()
-        yield Harness(stack=stack, client=StoreClient(api.url, STORE_ID, secret))
+        yield Harness(stack=stack, client=StoreClient(api.url, credentials))
 
 
 @pytest.fixture

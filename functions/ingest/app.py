@@ -11,6 +11,7 @@ from encore.errors import ClientError
 from encore.ingest import WebhookRequest, accept
 from encore.platforms.generic import GENERIC_API
 from encore.platforms.shopify import SHOPIFY
+from encore.platforms.woocommerce import WOOCOMMERCE
 from encore.observability import logger, tracer
 from encore.runtime import configure
 
@@ -20,7 +21,11 @@ app = APIGatewayHttpResolver()
 def _ingest(platform) -> Response:
     settings = configure()
     event = app.current_event
-    request = WebhookRequest(headers={k.lower(): v for k, v in (event.headers or {}).items()}, body=event.decoded_body.encode("utf-8") if event.body else b"")
+    request = WebhookRequest(
+        headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        body=event.decoded_body.encode("utf-8") if event.body else b"",
+        path_parameters=event.path_parameters or {},
+    )
     result = accept(platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name))
     return Response(status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.as_body())
 
@@ -28,6 +33,11 @@ def _ingest(platform) -> Response:
 @app.post("/webhooks/shopify")
 def shopify_webhook() -> Response:
     return _ingest(SHOPIFY)
+
+
+@app.post("/webhooks/woocommerce/<store_id>")
+def woocommerce_webhook(store_id: str) -> Response:
+    return _ingest(WOOCOMMERCE)
 
 
 @app.post("/v1/events")

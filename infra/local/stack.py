@@ -1,8 +1,9 @@
 """The whole Encore stack on moto, in this process, built from template.yaml.
 
     with LocalStack(start=datetime(2026, 11, 2, 9, tzinfo=timezone.utc)) as stack:
-        secret = stack.add_store("demo-store")
+        store = stack.add_store("demo-store")   # webhook secret + API key
         api = stack.serve_http_api()          # http://127.0.0.1:<port>
+        client = StoreClient(api.url, store)
         ...post webhooks...
         stack.clock.advance(timedelta(days=3))
 
@@ -32,11 +33,13 @@ from moto import mock_aws
 from moto.events.models import Rule
 from moto.utilities.arns import parse_arn
 
+from encore.adapters.secrets import api_key_digest
 from encore.adapters.secrets import clear_cache as clear_parameter_cache
 from encore.stores import StoreSettings
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
+from infra.local.store_client import StoreCredentials
 from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,18 +250,21 @@ class LocalStack:
     def physical(self, logical: str) -> str:
         return self.resolver.ref(logical)
 
-    def add_store(self, store_id: str, settings: dict | None = None) -> str:
-        """Register a store: a fresh webhook secret (SecureString) and its settings. Returns the secret."""
+    def add_store(self, store_id: str, settings: dict | None = None) -> StoreCredentials:
+        """Register a store: a fresh webhook secret (SecureString), an API key and settings."""
         prefix = self.resolver.parameters["ParametersPrefix"]
-        secret = secrets.token_hex(24)
+        credentials = StoreCredentials(store_id, webhook_secret=secrets.token_hex(24), api_key=f"enc_{secrets.token_urlsafe(24)}")
         ssm = boto3.client("ssm")
-        ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/webhook-secret", Value=secret, Type="SecureString", Overwrite=True)
+        ssm.put_parameter(
+            Name=f"{prefix}/stores/{store_id}/webhook-secret", Value=credentials.webhook_secret, Type="SecureString", Overwrite=True
+        )
+        ssm.put_parameter(Name=f"{prefix}/api-keys/{api_key_digest(credentials.api_key)}", Value=store_id, Type="String", Overwrite=True)
         settings = dict(settings or {})
         name = settings.setdefault("name", StoreSettings.name)
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
         ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/settings", Value=json.dumps(settings), Type="String", Overwrite=True)
         boto3.client("sesv2").create_email_identity(EmailIdentity=self.resolver.parameters["SenderDomain"])
-        return secret
+        return credentials
 
     def serve_http_api(self):
         from infra.local.http_api import LocalHttpApi

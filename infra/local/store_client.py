@@ -24,13 +24,28 @@ class Reply:
         return self.body if isinstance(self.body, dict) else json.loads(self.body)
 
 
+@dataclass(frozen=True)
+class StoreCredentials:
+    store_id: str
+    webhook_secret: str  # signs webhooks (Shopify app secret, WooCommerce webhook secret, generic API)
+    api_key: str  # names the store on the generic events API
+
+
 @dataclass
 class StoreClient:
     api_url: str
-    store_id: str
-    secret: str
+    credentials: StoreCredentials
+
+    @property
+    def store_id(self) -> str:
+        return self.credentials.store_id
+
+    @property
+    def secret(self) -> str:
+        return self.credentials.webhook_secret
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+        """POST as the platform would; a non-2xx comes back as a Reply, not an exception."""
         request = urllib.request.Request(self.api_url + path, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
@@ -42,12 +57,21 @@ class StoreClient:
         except json.JSONDecodeError:
             return Reply(status, raw.decode("utf-8", "replace"))
 
-    def shopify(self, topic: str, payload: dict | bytes, *, webhook_id: str | None = None, signature: str | None = None, triggered_at: str = "") -> Reply:
+    def shopify(
+        self,
+        topic: str,
+        payload: dict | bytes,
+        *,
+        webhook_id: str | None = None,
+        signature: str | None = None,
+        triggered_at: str = "",
+        shop_domain: str | None = None,
+    ) -> Reply:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",
             "X-Shopify-Topic": topic,
-            "X-Shopify-Shop-Domain": f"{self.store_id}.myshopify.com",
+            "X-Shopify-Shop-Domain": shop_domain or f"{self.store_id}.myshopify.com",
             "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
             "X-Shopify-Event-Id": str(uuid.uuid4()),
             "X-Shopify-Triggered-At": triggered_at,
@@ -60,7 +84,7 @@ class StoreClient:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",
-            "X-Encore-Store": self.store_id,
+            "Authorization": f"Bearer {self.credentials.api_key}",
             "X-Encore-Signature": sign_hex(self.secret, body) if signature is None else signature,
         }
         return self.post("/v1/events", body, {k: v for k, v in headers.items() if v != ""})

@@ -51,7 +51,7 @@ def main() -> None:
     from infra.local.store_client import StoreClient
 
     with LocalStack(start=START) as stack:
-        client = StoreClient(stack.serve_http_api().url, STORE_ID, stack.add_store(STORE_ID))
+        client = StoreClient(stack.serve_http_api().url, stack.add_store(STORE_ID))
         checkout = load_event("shopify_checkouts_update")
         checkout["updated_at"] = START.isoformat()
         figures = {}

@@ -40,10 +40,19 @@ def test_body_signed_with_another_stores_secret_is_401(harness):
 
 
 def test_unknown_store_is_401(harness):
-    harness.client.store_id = "no-such-store"
-    reply = harness.client.shopify("checkouts/update", load_event("shopify_checkouts_update"))
+    reply = harness.client.shopify("checkouts/update", load_event("shopify_checkouts_update"), shop_domain="no-such-store.myshopify.com")
     assert reply.status == 401
     assert reply.json["title"] == "unknown store"
+    _assert_nothing_happened(harness)
+
+
+def test_unknown_api_key_is_401(harness):
+    from infra.local.store_client import StoreClient, StoreCredentials
+
+    stranger = StoreClient(harness.client.api_url, StoreCredentials("demo-store", harness.client.secret, "enc_not-a-key"))
+    reply = stranger.track(load_event("generic_product_added"))
+    assert reply.status == 401
+    assert reply.json["title"] == "the request names no store"
     _assert_nothing_happened(harness)
 
 

@@ -39,6 +39,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  # far above any real order payload, far below 
 class WebhookRequest:
     headers: Mapping[str, str]  # lower-case names, as HTTP API payload 2.0 gives them
     body: bytes
+    path_parameters: Mapping[str, str] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -21,13 +22,20 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+def api_key_digest(api_key: str) -> str:
+    """API keys are stored only as their SHA-256: the parameter store never holds a key."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
 class StoreParameters(Protocol):
     def webhook_secret(self, store_id: str) -> str | None: ...
     def store_settings(self, store_id: str) -> dict: ...
+    def store_for_api_key(self, api_key: str) -> str | None: ...
 
 
 class SsmStoreParameters:
-    """``<prefix>/stores/<store>/webhook-secret`` and ``<prefix>/stores/<store>/settings``."""
+    """``<prefix>/stores/<store>/webhook-secret`` (SecureString), ``<prefix>/stores/<store>/settings``
+    (JSON) and ``<prefix>/api-keys/<sha256 of the key>`` (the store id the key belongs to)."""
 
     def __init__(self, prefix: str):
         self.prefix = prefix
@@ -51,3 +59,6 @@ class SsmStoreParameters:
     def store_settings(self, store_id: str) -> dict:
         raw = self._get(f"{self.prefix}/stores/{store_id}/settings", decrypt=False)
         return json.loads(raw) if raw else {}
+
+    def store_for_api_key(self, api_key: str) -> str | None:
+        return self._get(f"{self.prefix}/api-keys/{api_key_digest(api_key)}", decrypt=False)

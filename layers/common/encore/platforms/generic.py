@@ -3,7 +3,8 @@
 Body: one message or ``{"batch": [message, ...]}``; each message has ``type: "track"``, an
 ``event`` name from the Segment e-commerce spec, a ``messageId`` (the dedupe key), a
 ``userId``, a ISO-8601 ``timestamp``, ``properties`` and optional ``context.traits``.
-The caller signs the raw body: ``X-Encore-Signature: sha256=<hex HMAC-SHA256>``.
+The store's API key names the store (``Authorization: Bearer <key>``) and the caller signs the
+raw body with the store's webhook secret: ``X-Encore-Signature: sha256=<hex HMAC-SHA256>``.
 """
 
 from __future__ import annotations
@@ -136,7 +137,10 @@ class GenericApi:
         return None
 
     def store_id(self, request: WebhookRequest, parameters) -> str | None:
-        return request.header("X-Encore-Store")
+        scheme, _, api_key = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not api_key.strip():
+            return None
+        return parameters.store_for_api_key(api_key.strip())
 
     def verify(self, request: WebhookRequest, secret: str) -> None:
         signatures.verify(signatures.sign_hex(secret, request.body), request.header("X-Encore-Signature"))
