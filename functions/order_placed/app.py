@@ -3,7 +3,7 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.workflows import StepFunctionsWorkflows
-from encore.carts import apply_order_placed
+from encore.orders import apply_order_placed
 from encore.events import OrderPlaced
 from encore.observability import logger, tracer
 from encore.runtime import configure

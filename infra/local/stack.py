@@ -132,6 +132,8 @@ class LocalStack:
     def _create_resources(self) -> None:
         for logical, spec in self._of_type("AWS::DynamoDB::Table"):
             self._create_table(logical, spec["Properties"])
+        for logical, _ in self._of_type("AWS::S3::Bucket"):
+            boto3.client("s3").create_bucket(Bucket=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SQS::Queue"):
             boto3.client("sqs").create_queue(QueueName=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::Events::EventBus"):

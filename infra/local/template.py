@@ -72,10 +72,12 @@ class Resolver:
 
     def physical_name(self, logical_id: str) -> str:
         props = self.resources[logical_id].get("Properties") or {}
-        for key in ("Name", "TableName", "FunctionName", "QueueName", "LogGroupName"):
+        for key in ("Name", "TableName", "FunctionName", "QueueName", "LogGroupName", "BucketName"):
             if key in props:
                 return self.resolve(props[key])
-        return f"{self.stack_name}-{logical_id}"
+        name = f"{self.stack_name}-{logical_id}"
+        # S3 bucket names are lower case; CloudFormation generates them that way too.
+        return name.lower() if self.resources[logical_id]["Type"] == "AWS::S3::Bucket" else name
 
     def ref(self, name: str) -> str:
         if name in self.pseudo:
@@ -101,6 +103,7 @@ class Resolver:
             ("AWS::SQS::Queue", "QueueName"): lambda: physical,
             ("AWS::Logs::LogGroup", "Arn"): lambda: self.arn("logs", f"log-group:{physical}:*"),
             ("AWS::Serverless::StateMachine", "Name"): lambda: physical,
+            ("AWS::S3::Bucket", "Arn"): lambda: f"arn:aws:s3:::{physical}",
         }
         try:
             return arns[(kind, attribute)]()

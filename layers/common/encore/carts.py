@@ -1,4 +1,4 @@
-"""Customer, cart and order state, and the cart-abandonment journey's control points.
+"""Carts, and the cart-abandonment journey's control points.
 
 The journey and the order event meet on the cart item: the journey parks its task token
 there only while the cart is open (conditional write), and the order marks the cart ordered
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from encore.adapters.workflows import Workflows
 from encore.clock import iso
-from encore.events import CartUpdated, CustomerRef, OrderPlaced
+from encore.customers import upsert_customer
+from encore.events import CartUpdated, OrderPlaced
 from encore.journeys import execution_name
-from encore.models import Cart, CartLineAttribute, CartLink, Coupon, Customer, Order, customer_key
+from encore.models import Cart, CartLineAttribute, CartLink, customer_key
 from encore.observability import logger
 from encore.stores import StoreSettings
 
@@ -27,25 +28,6 @@ OUTCOME_EMPTIED = "cart_emptied"
 
 def _condition_failed(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
-def upsert_customer(store_id: str, ref: CustomerRef, occurred_at) -> None:
-    """Keep the profile current; only fields the event carries are written."""
-    actions = [
-        Customer.store_id.set(store_id),
-        Customer.customer_id.set(ref.customer_id),
-        Customer.accepts_email_marketing.set(ref.accepts_email_marketing),
-        Customer.updated_at.set(occurred_at),
-    ]
-    for attribute, value in (
-        (Customer.email, ref.email),
-        (Customer.first_name, ref.first_name),
-        (Customer.last_name, ref.last_name),
-        (Customer.locale, ref.locale),
-    ):
-        if value:
-            actions.append(attribute.set(value))
-    Customer(customer_key(store_id, ref.customer_id), Customer.sort_key()).update(actions=actions)
 
 
 def _resolve_customer(event: CartUpdated) -> str | None:
@@ -149,44 +131,10 @@ def _release_waiting_journey(pk: str, cart_id: str, outcome: dict, workflows: Wo
         workflows.release(token, outcome)
 
 
-@dataclass(frozen=True)
-class OrderOutcome:
-    counted: bool
-    journeys_released: int
-
-
-def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutcome:
-    customer_id = event.customer.customer_id
-    pk = customer_key(event.store_id, customer_id)
-    upsert_customer(event.store_id, event.customer, event.occurred_at)
-    order = Order(
-        pk,
-        Order.sort_key(event.order_id),
-        store_id=event.store_id,
-        customer_id=customer_id,
-        order_id=event.order_id,
-        cart_id=event.cart_id,
-        currency=event.currency,
-        total_cents=event.total_cents,
-        placed_at=event.occurred_at,
-        coupon_codes=event.coupon_codes,
-    )
-    try:
-        order.save(condition=Order.pk.does_not_exist())
-        counted = True
-    except PutError as error:
-        if not _condition_failed(error):
-            raise
-        counted = False
-    if counted:
-        _mark_coupons_redeemed(event)
-        Customer(pk, Customer.sort_key()).update(
-            actions=[
-                Customer.orders_count.add(1),
-                Customer.revenue_cents.add(event.total_cents),
-                Customer.last_order_at.set(event.occurred_at),
-            ]
-        )
+def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows) -> int:
+    """Mark the order's cart (or, when the order names none, the customer's open carts from
+    before the order) ordered, and release the journeys waiting on them at once."""
+    pk = customer_key(event.store_id, event.customer.customer_id)
     released = 0
     for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open"):
         if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
@@ -196,21 +144,7 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutc
         )
         if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
             released += 1
-    return OrderOutcome(counted=counted, journeys_released=released)
-
-
-def _mark_coupons_redeemed(event: OrderPlaced) -> None:
-    """Record which order used each Encore coupon (codes from elsewhere are ignored)."""
-    for code in event.coupon_codes:
-        pk, sk = Coupon.key(event.store_id, code.upper())
-        try:
-            Coupon(pk, sk).update(
-                actions=[Coupon.redeemed_order_id.set(event.order_id), Coupon.redeemed_at.set(event.occurred_at)],
-                condition=Coupon.pk.exists() & Coupon.redeemed_order_id.does_not_exist(),
-            )
-        except UpdateError as error:
-            if not _condition_failed(error):
-                raise
+    return released
 
 
 def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows) -> str:

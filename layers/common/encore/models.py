@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    UnicodeSetAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -17,6 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
@@ -39,20 +41,63 @@ class _Item(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+class ConsentAttribute(MapAttribute):
+    granted = BooleanAttribute()
+    source = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class BirthdayIndex(GlobalSecondaryIndex):
+    """Customers by store and birthday month-day ("MM-DD"): the daily birthday scan reads
+    only the day's matches."""
+
+    class Meta:
+        index_name = "birthday"
+        projection = AllProjection()
+
+    birthday_key = UnicodeAttribute(hash_key=True)  # STORE#<store>#BIRTHDAY#<MM-DD>
+    customer_id = UnicodeAttribute(range_key=True)
+
+
+class LastOrderIndex(GlobalSecondaryIndex):
+    """Customers by store and the day of their last order: win-back scans query one day."""
+
+    class Meta:
+        index_name = "last-order"
+        projection = AllProjection()
+
+    last_order_key = UnicodeAttribute(hash_key=True)  # STORE#<store>#LASTORDER#<YYYY-MM-DD>
+    customer_id = UnicodeAttribute(range_key=True)
+
+
 class Customer(_Item):
-    """Profile and consent; sk = PROFILE."""
+    """Profile, consent per channel, order summary and RFM inputs; sk = PROFILE."""
 
     store_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164
     first_name = UnicodeAttribute(null=True)
     last_name = UnicodeAttribute(null=True)
     locale = UnicodeAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)  # IANA
+    country = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    birthday_key = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)
     accepts_email_marketing = BooleanAttribute(default=False)
+    email_consent = ConsentAttribute(null=True)
+    sms_consent = ConsentAttribute(null=True)
+    registered_at = UTCDateTimeAttribute(null=True)
+    anonymous_ids = UnicodeSetAttribute(null=True)  # visitors merged into this customer
     orders_count = NumberAttribute(default=0)
     revenue_cents = NumberAttribute(default=0)
+    first_order_at = UTCDateTimeAttribute(null=True)
     last_order_at = UTCDateTimeAttribute(null=True)
+    last_order_key = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    birthday_index = BirthdayIndex()
+    last_order_index = LastOrderIndex()
 
     @staticmethod
     def sort_key() -> str:
@@ -90,16 +135,113 @@ class Cart(_Item):
 
 
 class Order(_Item):
-    """Order summary; sk = ORDER#<order id>. Saved once: a duplicate never counts twice."""
+    """Order summary; sk = ORDER#<order id>. Lifecycle moments may arrive in any order
+    (paid before placed): each is set once, and ``counted`` records whether the order is in
+    the customer's totals, so duplicates and reordering never count it twice."""
 
     store_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
     cart_id = UnicodeAttribute(null=True)
-    currency = UnicodeAttribute()
-    total_cents = NumberAttribute()
-    placed_at = UTCDateTimeAttribute()
+    currency = UnicodeAttribute(null=True)
+    total_cents = NumberAttribute(null=True)
+    placed_at = UTCDateTimeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    fulfilled_at = UTCDateTimeAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    refunded_cents = NumberAttribute(null=True)
+    tracking_url = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    counted = BooleanAttribute(default=False)
     coupon_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    lines = ListAttribute(of=CartLineAttribute, default=list)
+
+    @staticmethod
+    def sort_key(order_id: str) -> str:
+        return f"ORDER#{order_id}"
+
+
+class OrderOwner(_Item):
+    """Which customer an order belongs to: status webhooks (fulfillments, refunds) name
+    only the order."""
+
+    customer_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(store_id: str, order_id: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#ORDER#{order_id}", "OWNER"
+
+
+class PurchasedProduct(_Item):
+    """What a customer bought, per product; sk = PURCHASE#<product id>."""
+
+    product_id = UnicodeAttribute()
+    title = UnicodeAttribute(null=True)
+    quantity = NumberAttribute(default=0)
+    orders = NumberAttribute(default=0)
+    first_purchased_at = UTCDateTimeAttribute(null=True)
+    last_purchased_at = UTCDateTimeAttribute(null=True)
+
+    @staticmethod
+    def sort_key(product_id: str) -> str:
+        return f"PURCHASE#{product_id}"
+
+
+class ProductView(_Item):
+    """A customer's (or an anonymous visitor's) views of one product; sk = VIEW#<product id>."""
+
+    product_id = UnicodeAttribute()
+    title = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    views = NumberAttribute(default=0)
+    dwell_seconds = NumberAttribute(default=0)
+    first_viewed_at = UTCDateTimeAttribute(null=True)
+    last_viewed_at = UTCDateTimeAttribute(null=True)
+
+    @staticmethod
+    def sort_key(product_id: str) -> str:
+        return f"VIEW#{product_id}"
+
+
+def visitor_key(store_id: str, anonymous_id: str) -> str:
+    return f"STORE#{store_id}#VISITOR#{anonymous_id}"
+
+
+class VisitorIdentity(_Item):
+    """An anonymous visitor merged into a customer at login or checkout."""
+
+    customer_id = UnicodeAttribute()
+    merged_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(store_id: str, anonymous_id: str) -> tuple[str, str]:
+        return visitor_key(store_id, anonymous_id), "IDENTITY"
+
+
+class Product(_Item):
+    """Catalogue entry; pk = STORE#<store>#PRODUCT#<id>, sk = PRODUCT. Webhooks keep the
+    basics current; the relations scenarios need come from the catalogue file."""
+
+    store_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    product_type = UnicodeAttribute(null=True)
+    price_cents = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    in_stock = BooleanAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    image_url = UnicodeAttribute(null=True)
+    deleted = BooleanAttribute(default=False)
+    upgrade_of = ListAttribute(of=UnicodeAttribute, null=True)
+    complements = ListAttribute(of=UnicodeAttribute, null=True)
+    daily_usage = NumberAttribute(null=True)  # units used per day, for replenishment
+    updated_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(store_id: str, product_id: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#PRODUCT#{product_id}", "PRODUCT"
 
     @staticmethod
     def sort_key(order_id: str) -> str:

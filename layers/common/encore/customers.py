@@ -1,0 +1,204 @@
+"""Customer profiles: identity, consent per channel, anonymous visitors, product views,
+and the segments every branch can read (new, active, inactive, VIP, cart abandoner, RFM).
+
+Profiles are written with UpdateItem and only the fields an event carries, so events from
+different platforms and in any order add up instead of overwriting each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from encore.events import Consent, CustomerRef, CustomerUpdated, ProductViewed
+from encore.models import (
+    ConsentAttribute,
+    Customer,
+    ProductView,
+    VisitorIdentity,
+    customer_key,
+    visitor_key,
+)
+
+
+def _consent(consent: Consent, fallback_time: datetime) -> ConsentAttribute:
+    return ConsentAttribute(granted=consent.granted, source=consent.source, updated_at=consent.updated_at or fallback_time)
+
+
+def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, registered: bool = False) -> None:
+    """Keep the profile current; only fields the event carries are written.
+
+    A consent older than the one on file is ignored (a late webhook must not re-subscribe
+    someone who has since opted out)."""
+    actions = [
+        Customer.store_id.set(store_id),
+        Customer.customer_id.set(ref.customer_id),
+        Customer.updated_at.set(occurred_at),
+    ]
+    for attribute, value in (
+        (Customer.email, ref.email),
+        (Customer.phone, ref.phone),
+        (Customer.first_name, ref.first_name),
+        (Customer.last_name, ref.last_name),
+        (Customer.locale, ref.locale),
+        (Customer.time_zone, ref.time_zone),
+        (Customer.country, ref.country.upper() if ref.country else None),
+    ):
+        if value:
+            actions.append(attribute.set(value))
+    if ref.birthday:
+        actions.append(Customer.birthday.set(ref.birthday.isoformat()))
+        actions.append(Customer.birthday_key.set(f"STORE#{store_id}#BIRTHDAY#{ref.birthday:%m-%d}"))
+    if ref.tags is not None:
+        actions.append(Customer.tags.set(set(ref.tags) or None) if ref.tags else Customer.tags.remove())
+    if registered:
+        actions.append(Customer.registered_at.set(Customer.registered_at | occurred_at))
+    consent_actions, condition = [], None
+    email_consent = ref.email_consent or (Consent(granted=True, source="legacy:accepts_marketing") if ref.accepts_email_marketing else None)
+    if email_consent:
+        consent = _consent(email_consent, occurred_at)
+        consent_actions += [Customer.email_consent.set(consent), Customer.accepts_email_marketing.set(consent.granted)]
+        condition = Customer.email_consent.does_not_exist() | (Customer.email_consent.updated_at <= consent.updated_at)
+    else:
+        # Events that say nothing about consent leave it as it is; a new profile starts without.
+        actions.append(Customer.accepts_email_marketing.set(Customer.accepts_email_marketing | False))
+    if ref.sms_consent:
+        sms = _consent(ref.sms_consent, occurred_at)
+        consent_actions.append(Customer.sms_consent.set(sms))
+        sms_newer = Customer.sms_consent.does_not_exist() | (Customer.sms_consent.updated_at <= sms.updated_at)
+        condition = sms_newer if condition is None else condition & sms_newer
+    profile = Customer(customer_key(store_id, ref.customer_id), Customer.sort_key())
+    try:
+        profile.update(actions=actions + consent_actions, condition=condition)
+    except UpdateError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        # The consent on file is newer than this event's: keep it, take the rest.
+        profile.update(actions=actions)
+    if ref.anonymous_id:
+        merge_visitor(store_id, ref.anonymous_id, ref.customer_id, occurred_at)
+
+
+def apply_customer_updated(event: CustomerUpdated) -> None:
+    upsert_customer(event.store_id, event.customer, event.occurred_at, registered=event.registered)
+
+
+def customer_for_visitor(store_id: str, anonymous_id: str) -> str | None:
+    try:
+        return VisitorIdentity.get(*VisitorIdentity.key(store_id, anonymous_id)).customer_id
+    except DoesNotExist:
+        return None
+
+
+def merge_visitor(store_id: str, anonymous_id: str, customer_id: str, merged_at: datetime) -> int:
+    """Link a visitor to the customer and move what the visitor viewed onto the profile."""
+    pk, sk = VisitorIdentity.key(store_id, anonymous_id)
+    VisitorIdentity(pk, sk, customer_id=customer_id, merged_at=merged_at).save()
+    # The profile lists its visitor ids so that erasing the customer finds every pointer.
+    Customer(customer_key(store_id, customer_id), Customer.sort_key()).update(actions=[Customer.anonymous_ids.add({anonymous_id})])
+    moved = 0
+    for view in ProductView.query(visitor_key(store_id, anonymous_id), ProductView.sk.startswith("VIEW#")):
+        _record_view(
+            customer_key(store_id, customer_id),
+            view.product_id,
+            title=view.title,
+            category=view.category,
+            views=int(view.views),
+            dwell_seconds=int(view.dwell_seconds),
+            first=view.first_viewed_at,
+            last=view.last_viewed_at,
+        )
+        view.delete()
+        moved += 1
+    return moved
+
+
+def _record_view(pk: str, product_id: str, *, title, category, views: int, dwell_seconds: int, first: datetime, last: datetime) -> None:
+    actions = [
+        ProductView.product_id.set(product_id),
+        ProductView.views.add(views),
+        ProductView.dwell_seconds.add(dwell_seconds),
+        ProductView.first_viewed_at.set(ProductView.first_viewed_at | first),
+        ProductView.last_viewed_at.set(last),
+    ]
+    if title:
+        actions.append(ProductView.title.set(title))
+    if category:
+        actions.append(ProductView.category.set(category))
+    ProductView(pk, ProductView.sort_key(product_id)).update(actions=actions)
+
+
+def apply_product_viewed(event: ProductViewed) -> str:
+    """Count the view on the customer, or on the anonymous visitor until they are known."""
+    customer_id = event.customer.customer_id if event.customer else None
+    if customer_id is None and event.anonymous_id:
+        customer_id = customer_for_visitor(event.store_id, event.anonymous_id)
+    if customer_id is not None:
+        pk = customer_key(event.store_id, customer_id)
+    elif event.anonymous_id:
+        pk = visitor_key(event.store_id, event.anonymous_id)
+    else:
+        return "unattributed"
+    _record_view(
+        pk,
+        event.product_id,
+        title=event.title,
+        category=event.category,
+        views=1,
+        dwell_seconds=event.dwell_seconds or 0,
+        first=event.occurred_at,
+        last=event.occurred_at,
+    )
+    return "customer" if customer_id else "visitor"
+
+
+# ---------------------------------------------------------------- segments and RFM
+
+# Quintile-style thresholds: a score is 1 + how many thresholds the value reaches.
+RECENCY_DAYS = (365, 180, 90, 30)  # more recent → higher score
+FREQUENCY_ORDERS = (2, 3, 5, 8)
+MONETARY_CENTS = (5_000, 15_000, 40_000, 100_000)
+ACTIVE_WITHIN = timedelta(days=90)
+VIP_MIN_SCORE = 13  # R + F + M out of 15
+
+
+@dataclass(frozen=True)
+class Rfm:
+    recency: int
+    frequency: int
+    monetary: int
+
+    @property
+    def total(self) -> int:
+        return self.recency + self.frequency + self.monetary
+
+
+def rfm(customer: Customer, now: datetime) -> Rfm | None:
+    """RFM from the incrementally kept totals; recency is computed at read time because it
+    changes every day without any event."""
+    if not customer.orders_count or customer.last_order_at is None:
+        return None
+    days = (now - customer.last_order_at).days
+    return Rfm(
+        recency=1 + sum(days <= limit for limit in RECENCY_DAYS),
+        frequency=1 + sum(customer.orders_count >= limit for limit in FREQUENCY_ORDERS),
+        monetary=1 + sum(customer.revenue_cents >= limit for limit in MONETARY_CENTS),
+    )
+
+
+def segments(customer: Customer, now: datetime, *, has_open_cart: bool = False) -> set[str]:
+    found: set[str] = set()
+    scores = rfm(customer, now)
+    if scores is None:
+        found.add("new")
+    elif now - customer.last_order_at <= ACTIVE_WITHIN:
+        found.add("active")
+    else:
+        found.add("inactive")
+    if scores and scores.total >= VIP_MIN_SCORE:
+        found.add("vip")
+    if has_open_cart:
+        found.add("cart_abandoner")
+    return found

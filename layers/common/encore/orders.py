@@ -1,0 +1,217 @@
+"""Orders and their lifecycle, the customer's order summary, and what they bought.
+
+Platforms deliver webhooks late, twice and out of order (``orders/paid`` before
+``orders/create``). Every moment is set once on the order item (``if_not_exists``), and the
+order enters the customer's totals exactly once, when it is both placed and not cancelled:
+the ``counted`` flag flips under a condition, so whichever event completes the picture
+counts it and no other event can count it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from encore.adapters.workflows import Workflows
+from encore.carts import close_carts_for_order
+from encore.customers import upsert_customer
+from encore.events import OrderPlaced, OrderStatusChanged
+from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, customer_key
+
+_MOMENTS = {
+    "order_paid": Order.paid_at,
+    "order_fulfilled": Order.fulfilled_at,
+    "order_delivered": Order.delivered_at,
+    "order_cancelled": Order.cancelled_at,
+}
+
+
+def _condition_failed(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    counted: bool
+    journeys_released: int
+
+
+def _set_counted(order: Order, counted: bool) -> bool:
+    """Flip ``counted`` once; True if this call did it."""
+    try:
+        if counted:
+            order.update(
+                actions=[Order.counted.set(True)],
+                condition=Order.placed_at.exists() & Order.cancelled_at.does_not_exist() & (Order.counted != True),  # noqa: E712
+            )
+        else:
+            order.update(actions=[Order.counted.set(False)], condition=Order.counted == True)  # noqa: E712
+        return True
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        return False
+
+
+def _add_to_totals(order: Order, sign: int) -> None:
+    """Add (sign=1) or take back (sign=-1) one order in the customer's summary."""
+    actions = [
+        Customer.orders_count.add(sign),
+        Customer.revenue_cents.add(sign * (int(order.total_cents or 0) - int(order.refunded_cents or 0))),
+    ]
+    if sign > 0:
+        actions += [
+            Customer.first_order_at.set(Customer.first_order_at | order.placed_at),
+            Customer.last_order_at.set(order.placed_at),
+            Customer.last_order_key.set(f"STORE#{order.store_id}#LASTORDER#{order.placed_at:%Y-%m-%d}"),
+        ]
+    Customer(customer_key(order.store_id, order.customer_id), Customer.sort_key()).update(actions=actions)
+
+
+def _count_if_complete(order: Order) -> bool:
+    order.refresh(consistent_read=True)
+    if order.placed_at and not order.cancelled_at and _set_counted(order, True):
+        _add_to_totals(order, +1)
+        return True
+    return False
+
+
+def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutcome:
+    customer_id = event.customer.customer_id
+    pk = customer_key(event.store_id, customer_id)
+    upsert_customer(event.store_id, event.customer, event.occurred_at)
+    OrderOwner(*OrderOwner.key(event.store_id, event.order_id), customer_id=customer_id).save()
+    order = Order(pk, Order.sort_key(event.order_id))
+    first_time = True
+    try:
+        order.update(
+            actions=[
+                Order.store_id.set(event.store_id),
+                Order.customer_id.set(customer_id),
+                Order.order_id.set(event.order_id),
+                Order.cart_id.set(event.cart_id) if event.cart_id else Order.cart_id.remove(),
+                Order.currency.set(event.currency),
+                Order.total_cents.set(event.total_cents),
+                Order.placed_at.set(event.occurred_at),
+                Order.coupon_codes.set(event.coupon_codes),
+                Order.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
+            ],
+            condition=Order.placed_at.does_not_exist(),
+        )
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        first_time = False  # a replay or a second platform delivery of the same order
+    counted = False
+    if first_time:
+        counted = _count_if_complete(order)
+        _record_purchases(pk, event)
+        _mark_coupons_redeemed(event)
+    released = close_carts_for_order(event, workflows=workflows)
+    return OrderOutcome(counted=counted, journeys_released=released)
+
+
+def _record_purchases(pk: str, event: OrderPlaced) -> None:
+    quantities: dict[str, tuple[str, int]] = {}
+    for line in event.lines:
+        title, quantity = quantities.get(line.product_id, (line.title, 0))
+        quantities[line.product_id] = (title, quantity + line.quantity)
+    for product_id, (title, quantity) in quantities.items():
+        PurchasedProduct(pk, PurchasedProduct.sort_key(product_id)).update(
+            actions=[
+                PurchasedProduct.product_id.set(product_id),
+                PurchasedProduct.title.set(title),
+                PurchasedProduct.quantity.add(quantity),
+                PurchasedProduct.orders.add(1),
+                PurchasedProduct.first_purchased_at.set(PurchasedProduct.first_purchased_at | event.occurred_at),
+                PurchasedProduct.last_purchased_at.set(event.occurred_at),
+            ]
+        )
+
+
+def _mark_coupons_redeemed(event: OrderPlaced) -> None:
+    """Record which order used each Encore coupon (codes from elsewhere are ignored)."""
+    for code in event.coupon_codes:
+        pk, sk = Coupon.key(event.store_id, code.upper())
+        try:
+            Coupon(pk, sk).update(
+                actions=[Coupon.redeemed_order_id.set(event.order_id), Coupon.redeemed_at.set(event.occurred_at)],
+                condition=Coupon.pk.exists() & Coupon.redeemed_order_id.does_not_exist(),
+            )
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+
+
+def _owner(event: OrderStatusChanged) -> str | None:
+    if event.customer:
+        return event.customer.customer_id
+    try:
+        return OrderOwner.get(*OrderOwner.key(event.store_id, event.order_id)).customer_id
+    except DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    applied: bool
+    reason: str
+
+
+def apply_order_status(event: OrderStatusChanged) -> StatusOutcome:
+    customer_id = _owner(event)
+    if customer_id is None:
+        # A status for an order we have never seen (nor its owner): nothing to attach it
+        # to. Raising lets EventBridge retry it; the order webhook usually lands meanwhile.
+        raise OrderNotYetKnown(f"order {event.order_id} has no known customer yet")
+    if event.customer:
+        upsert_customer(event.store_id, event.customer, event.occurred_at)
+        OrderOwner(*OrderOwner.key(event.store_id, event.order_id), customer_id=customer_id).save()
+    order = Order(customer_key(event.store_id, customer_id), Order.sort_key(event.order_id))
+    base = [Order.store_id.set(event.store_id), Order.customer_id.set(customer_id), Order.order_id.set(event.order_id)]
+    if event.type == "order_refunded":
+        return _apply_refund(order, event, base)
+    moment = _MOMENTS[event.type]
+    actions = [*base, moment.set(moment | event.occurred_at)]
+    if event.tracking_url:
+        actions.append(Order.tracking_url.set(event.tracking_url))
+    if event.tracking_number:
+        actions.append(Order.tracking_number.set(event.tracking_number))
+    order.update(actions=actions)
+    if event.type == "order_cancelled" and _set_counted(order, False):
+        order.refresh(consistent_read=True)
+        _add_to_totals(order, -1)
+        return StatusOutcome(True, "cancelled order taken out of the totals")
+    return StatusOutcome(True, event.type)
+
+
+def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> StatusOutcome:
+    """Refund webhooks carry the cumulative refunded amount: apply only the increase."""
+    new_total = int(event.refunded_cents or 0)
+    try:
+        response = Order._get_connection().update_item(
+            order.pk,
+            order.sk,
+            actions=[*base, Order.refunded_cents.set(new_total)],
+            condition=Order.refunded_cents.does_not_exist() | (Order.refunded_cents < new_total),
+            return_values="UPDATED_OLD",
+        )
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        return StatusOutcome(False, "refund already applied")
+    previous = int(response.get("Attributes", {}).get("refunded_cents", {}).get("N", 0))
+    order.refresh(consistent_read=True)
+    if order.counted:
+        # Counted orders carry their refunds in the totals; an order counted later subtracts
+        # its refunded amount then (see _add_to_totals).
+        Customer(customer_key(order.store_id, order.customer_id), Customer.sort_key()).update(
+            actions=[Customer.revenue_cents.add(previous - new_total)]
+        )
+    return StatusOutcome(True, "refund recorded")
+
+
+class OrderNotYetKnown(RuntimeError):
+    """A status webhook arrived before anything told us whose order it is."""

@@ -1,0 +1,115 @@
+"""Privacy requests (GDPR / CCPA, Shopify's mandatory topics): export a customer's data,
+erase it, or erase a whole shop.
+
+Erasing means every item under the customer's partition, the look-up items that point at
+them (cart tokens, visitor ids, order owners, coupons) and their waiting journeys, which
+are stopped. Journey inputs hold ids only, never contact details, so execution histories
+in Step Functions keep no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+
+from encore.clock import iso
+from encore.events import PrivacyRequest
+from encore.models import CartLink, Coupon, OrderOwner, VisitorIdentity, _Item, customer_key
+from encore.observability import logger
+
+
+class JourneyStopper(Protocol):
+    def stop_customer_journeys(self, store_id: str, customer_id: str, business_keys: list[str]) -> int: ...
+
+
+class ExportSink(Protocol):
+    def put(self, key: str, document: dict) -> str: ...
+
+
+class _AnyItem(_Item):
+    """Any item of the table, by key only: privacy deletes whatever kind of item it finds."""
+
+
+@dataclass(frozen=True)
+class PrivacyOutcome:
+    items: int
+    journeys_stopped: int = 0
+    export_location: str | None = None
+
+
+def export_customer(event: PrivacyRequest, *, sink: ExportSink) -> PrivacyOutcome:
+    customer_id = event.customer.customer_id
+    raw = _raw_items(event.store_id, customer_id)
+    document = {
+        "store_id": event.store_id,
+        "customer_id": customer_id,
+        "requested_at": iso(event.occurred_at),
+        "request_id": event.event_id,
+        "items": raw,
+    }
+    location = sink.put(f"exports/{event.store_id}/{customer_id}/{event.event_id}.json", document)
+    logger.info("customer data exported", extra={"items": len(raw)})
+    return PrivacyOutcome(items=len(raw), export_location=location)
+
+
+def _raw_items(store_id: str, customer_id: str) -> list[dict]:
+    connection = _AnyItem._get_connection()
+    items, start = [], None
+    while True:
+        page = connection.query(customer_key(store_id, customer_id), exclusive_start_key=start)
+        items.extend(_from_dynamodb(item) for item in page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def _from_dynamodb(item: dict) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return json.loads(json.dumps({key: deserializer.deserialize(value) for key, value in item.items()}, default=str))
+
+
+def erase_customer(store_id: str, customer_id: str, *, journeys: JourneyStopper) -> PrivacyOutcome:
+    raw = _raw_items(store_id, customer_id)
+    cart_ids = [item["cart_id"] for item in raw if item["sk"].startswith("CART#")]
+    stopped = journeys.stop_customer_journeys(store_id, customer_id, cart_ids)
+    pointers: list[tuple[str, str]] = [CartLink.key(store_id, cart_id) for cart_id in cart_ids]
+    pointers += [OrderOwner.key(store_id, item["order_id"]) for item in raw if item["sk"].startswith("ORDER#")]
+    pointers += [Coupon.key(store_id, item["coupon_code"]) for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
+    pointers += [VisitorIdentity.key(store_id, anonymous_id) for item in raw for anonymous_id in item.get("anonymous_ids") or []]
+    with _AnyItem.batch_write() as batch:
+        for item in raw:
+            batch.delete(_AnyItem(item["pk"], item["sk"]))
+        for pk, sk in pointers:
+            batch.delete(_AnyItem(pk, sk))
+    logger.info("customer erased", extra={"items": len(raw) + len(pointers), "journeys_stopped": stopped})
+    return PrivacyOutcome(items=len(raw) + len(pointers), journeys_stopped=stopped)
+
+
+def erase_shop(store_id: str, *, journeys: JourneyStopper) -> PrivacyOutcome:
+    """shop/redact comes once, 48 h after a store uninstalls: a full scan is acceptable."""
+    prefix = f"STORE#{store_id}#"
+    customers = {item.pk.removeprefix(prefix + "CUSTOMER#") for item in _AnyItem.scan(_AnyItem.pk.startswith(prefix + "CUSTOMER#"))}
+    erased = stopped = 0
+    for customer_id in customers:
+        outcome = erase_customer(store_id, customer_id, journeys=journeys)
+        erased += outcome.items
+        stopped += outcome.journeys_stopped
+    with _AnyItem.batch_write() as batch:
+        for item in _AnyItem.scan(_AnyItem.pk.startswith(prefix)):
+            batch.delete(item)
+            erased += 1
+    return PrivacyOutcome(items=erased, journeys_stopped=stopped)
+
+
+def apply_privacy_request(event: PrivacyRequest, *, journeys: JourneyStopper, sink: ExportSink) -> PrivacyOutcome:
+    if event.type == "shop_redact_requested":
+        return erase_shop(event.store_id, journeys=journeys)
+    if event.customer is None:
+        raise ValueError(f"{event.type} needs a customer")
+    if event.type == "customer_data_requested":
+        return export_customer(event, sink=sink)
+    return erase_customer(event.store_id, event.customer.customer_id, journeys=journeys)
