@@ -51,13 +51,13 @@ class Harness:
             payload["buyer_accepts_marketing"] = False
             payload["customer"]["email_marketing_consent"]["state"] = "not_subscribed"
         payload.update(changes)
-        return self.client.shopify("checkouts/update", payload, webhook_id=webhook_id)
+        return self._settled(self.client.shopify("checkouts/update", payload, webhook_id=webhook_id))
 
     def order(self, *, webhook_id: str = "order-1", **changes):
         payload = copy.deepcopy(load_event("shopify_orders_create"))
         payload["created_at"] = iso(self.now())
         payload.update(changes)
-        return self.client.shopify("orders/create", payload, webhook_id=webhook_id)
+        return self._settled(self.client.shopify("orders/create", payload, webhook_id=webhook_id))
 
     def journeys(self) -> list[dict]:
         return self.stack.executions("CartAbandonmentStateMachine")
@@ -78,6 +78,31 @@ class Harness:
     def table_items(self) -> list[dict]:
         table = self.stack.physical("EncoreTable")
         return boto3.client("dynamodb").scan(TableName=table)["Items"]
+
+    def item(self, pk: str, sk: str) -> dict | None:
+        """One item as plain Python values (None when absent)."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        found = boto3.client("dynamodb").get_item(TableName=self.stack.physical("EncoreTable"), Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        if "Item" not in found:
+            return None
+        deserializer = TypeDeserializer()
+        return {key: deserializer.deserialize(value) for key, value in found["Item"].items()}
+
+    def profile(self, customer_id: str) -> dict | None:
+        return self.item(f"STORE#{STORE_ID}#CUSTOMER#{customer_id}", "PROFILE")
+
+    def shopify(self, topic: str, name: str, *, webhook_id: str, **changes):
+        """Post tests/events/<name>.json (with ``changes`` applied) as Shopify topic ``topic``."""
+        payload = copy.deepcopy(load_event(name))
+        payload.update(changes)
+        return self._settled(self.client.shopify(topic, payload, webhook_id=webhook_id))
+
+    def _settled(self, reply):
+        """Like a store between two webhooks: let every journey the request started or
+        released reach its next wait before the test looks or sends anything else."""
+        self.clock.settle()
+        return reply
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""EventBridge privacy requests → export to S3, or erase a customer / a shop and stop their journeys."""
+"""EventBridge privacy requests → export to S3, or erase a customer / a shop and end their journeys."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.exports import S3ExportSink
-from encore.adapters.workflows import StepFunctionsJourneyStopper
-from encore.carts import CART_ABANDONMENT
+from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.events import PrivacyRequest
 from encore.observability import logger, tracer
 from encore.privacy import apply_privacy_request
@@ -17,7 +16,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     settings = configure()
     outcome = apply_privacy_request(
         PrivacyRequest.model_validate(event["detail"]),
-        journeys=StepFunctionsJourneyStopper({CART_ABANDONMENT: settings.cart_abandonment_state_machine_arn}),
+        workflows=StepFunctionsWorkflows(),
         sink=S3ExportSink(settings.privacy_exports_bucket),
     )
     return {"items": outcome.items, "journeys_stopped": outcome.journeys_stopped, "export": outcome.export_location}

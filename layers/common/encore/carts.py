@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from encore.adapters.workflows import Workflows
-from encore.clock import iso
+from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import CartUpdated, OrderPlaced
 from encore.journeys import execution_name
@@ -89,6 +89,10 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
         return CartOutcome(customer_id=customer_id)
     if not store.cart_abandonment.enabled:
         return CartOutcome(customer_id=customer_id)
+    waits = store.cart_abandonment.execution_waits(int((utcnow() - event.occurred_at).total_seconds()))
+    if waits is None:
+        logger.info("cart event too old to start a journey", extra={"occurred_at": iso(event.occurred_at)})
+        return CartOutcome(customer_id=customer_id)
     name = execution_name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
     started = workflows.start(
         state_machine_arn,
@@ -97,7 +101,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
             "store_id": event.store_id,
             "customer_id": customer_id,
             "cart_id": event.cart_id,
-            "waits": store.cart_abandonment.execution_waits(),
+            "waits": waits,
             "coupon": {
                 "percent_off": store.cart_abandonment.coupon_percent_off,
                 "valid_days": store.cart_abandonment.coupon_valid_days,

@@ -1,10 +1,11 @@
 """Privacy requests (GDPR / CCPA, Shopify's mandatory topics): export a customer's data,
 erase it, or erase a whole shop.
 
-Erasing means every item under the customer's partition, the look-up items that point at
-them (cart tokens, visitor ids, order owners, coupons) and their waiting journeys, which
-are stopped. Journey inputs hold ids only, never contact details, so execution histories
-in Step Functions keep no personal data.
+Erasing means every item under the customer's partition and the look-up items that point at
+them (cart tokens, visitor ids, order owners, coupons). Journeys waiting on the customer are
+released with the outcome ``customer_erased`` and end at once without another message; a
+journey caught between steps finds no customer at its next step and sends nothing. Journey
+inputs hold ids only, never contact details, so execution histories keep no personal data.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+from encore.adapters.workflows import Workflows
 from encore.clock import iso
 from encore.events import PrivacyRequest
 from encore.models import CartLink, Coupon, OrderOwner, VisitorIdentity, _Item, customer_key
 from encore.observability import logger
-
-
-class JourneyStopper(Protocol):
-    def stop_customer_journeys(self, store_id: str, customer_id: str, business_keys: list[str]) -> int: ...
 
 
 class ExportSink(Protocol):
@@ -72,10 +70,13 @@ def _from_dynamodb(item: dict) -> dict:
     return json.loads(json.dumps({key: deserializer.deserialize(value) for key, value in item.items()}, default=str))
 
 
-def erase_customer(store_id: str, customer_id: str, *, journeys: JourneyStopper) -> PrivacyOutcome:
+CUSTOMER_ERASED = "customer_erased"
+
+
+def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> PrivacyOutcome:
     raw = _raw_items(store_id, customer_id)
     cart_ids = [item["cart_id"] for item in raw if item["sk"].startswith("CART#")]
-    stopped = journeys.stop_customer_journeys(store_id, customer_id, cart_ids)
+    waiting = [item["journey_token"] for item in raw if item["sk"].startswith("CART#") and item.get("journey_token")]
     pointers: list[tuple[str, str]] = [CartLink.key(store_id, cart_id) for cart_id in cart_ids]
     pointers += [OrderOwner.key(store_id, item["order_id"]) for item in raw if item["sk"].startswith("ORDER#")]
     pointers += [Coupon.key(store_id, item["coupon_code"]) for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
@@ -85,17 +86,18 @@ def erase_customer(store_id: str, customer_id: str, *, journeys: JourneyStopper)
             batch.delete(_AnyItem(item["pk"], item["sk"]))
         for pk, sk in pointers:
             batch.delete(_AnyItem(pk, sk))
+    stopped = sum(workflows.release(token, {"outcome": CUSTOMER_ERASED}) for token in waiting)
     logger.info("customer erased", extra={"items": len(raw) + len(pointers), "journeys_stopped": stopped})
     return PrivacyOutcome(items=len(raw) + len(pointers), journeys_stopped=stopped)
 
 
-def erase_shop(store_id: str, *, journeys: JourneyStopper) -> PrivacyOutcome:
+def erase_shop(store_id: str, *, workflows: Workflows) -> PrivacyOutcome:
     """shop/redact comes once, 48 h after a store uninstalls: a full scan is acceptable."""
     prefix = f"STORE#{store_id}#"
     customers = {item.pk.removeprefix(prefix + "CUSTOMER#") for item in _AnyItem.scan(_AnyItem.pk.startswith(prefix + "CUSTOMER#"))}
     erased = stopped = 0
     for customer_id in customers:
-        outcome = erase_customer(store_id, customer_id, journeys=journeys)
+        outcome = erase_customer(store_id, customer_id, workflows=workflows)
         erased += outcome.items
         stopped += outcome.journeys_stopped
     with _AnyItem.batch_write() as batch:
@@ -105,11 +107,11 @@ def erase_shop(store_id: str, *, journeys: JourneyStopper) -> PrivacyOutcome:
     return PrivacyOutcome(items=erased, journeys_stopped=stopped)
 
 
-def apply_privacy_request(event: PrivacyRequest, *, journeys: JourneyStopper, sink: ExportSink) -> PrivacyOutcome:
+def apply_privacy_request(event: PrivacyRequest, *, workflows: Workflows, sink: ExportSink) -> PrivacyOutcome:
     if event.type == "shop_redact_requested":
-        return erase_shop(event.store_id, journeys=journeys)
+        return erase_shop(event.store_id, workflows=workflows)
     if event.customer is None:
         raise ValueError(f"{event.type} needs a customer")
     if event.type == "customer_data_requested":
         return export_customer(event, sink=sink)
-    return erase_customer(event.store_id, event.customer.customer_id, journeys=journeys)
+    return erase_customer(event.store_id, event.customer.customer_id, workflows=workflows)

@@ -20,11 +20,15 @@ class CartAbandonmentSettings:
     coupon_percent_off: int = 10
     coupon_valid_days: int = 7
 
-    def execution_waits(self) -> dict:
-        """Step Functions waits run one after another, so offsets become gaps."""
+    def execution_waits(self, elapsed_seconds: int = 0) -> dict | None:
+        """Step Functions waits run one after another, so offsets become gaps. The first
+        gap is shortened by the time the cart event took to reach us; None when the first
+        reminder's moment is already past (a historical import starts no journey)."""
         first, second, third = self.reminder_offsets_seconds
+        if elapsed_seconds >= first:
+            return None
         return {
-            "before_reminder_1_seconds": first,
+            "before_reminder_1_seconds": first - max(0, elapsed_seconds),
             "before_reminder_2_seconds": second - first,
             "before_reminder_3_seconds": third - second,
             # After the last reminder keep listening for an order while the coupon is valid.

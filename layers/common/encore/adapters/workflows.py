@@ -35,28 +35,3 @@ class StepFunctionsWorkflows:
             return False
         return True
 
-
-class StepFunctionsJourneyStopper:
-    """Stops a customer's running journeys (privacy erasure). Execution names are
-    deterministic, so the journeys are found by name, without listing executions."""
-
-    def __init__(self, journeys: dict[str, str]):
-        self.journeys = journeys  # scenario name -> state machine ARN
-
-    def stop_customer_journeys(self, store_id: str, customer_id: str, business_keys: list[str]) -> int:
-        from encore.journeys import execution_name
-
-        sfn = client("stepfunctions")
-        stopped = 0
-        for scenario, state_machine_arn in self.journeys.items():
-            prefix = state_machine_arn.replace(":stateMachine:", ":execution:")
-            for key in business_keys:
-                arn = f"{prefix}:{execution_name(scenario, store_id, customer_id, key)}"
-                try:
-                    if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-                        continue
-                    sfn.stop_execution(executionArn=arn, error="Encore.CustomerErased", cause="privacy erasure request")
-                    stopped += 1
-                except sfn.exceptions.ExecutionDoesNotExist:
-                    continue
-        return stopped
