@@ -37,6 +37,7 @@ from encore.adapters.secrets import api_key_digest
 from encore.adapters.secrets import clear_cache as clear_parameter_cache
 from encore.stores import StoreSettings
 from infra.local.asl_check import check_definition
+from infra.ops import load_settings, replay
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
 from infra.local.store_client import StoreCredentials
@@ -262,9 +263,9 @@ class LocalStack:
         )
         ssm.put_parameter(Name=f"{prefix}/api-keys/{api_key_digest(credentials.api_key)}", Value=store_id, Type="String", Overwrite=True)
         settings = dict(settings or {})
-        name = settings.setdefault("name", StoreSettings.name)
+        name = settings.setdefault("name", StoreSettings.model_fields["name"].default)
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
-        ssm.put_parameter(Name=f"{prefix}/stores/{store_id}/settings", Value=json.dumps(settings), Type="String", Overwrite=True)
+        load_settings(store_id, settings, prefix=prefix, force=True)
         boto3.client("sesv2").create_email_identity(EmailIdentity=self.resolver.parameters["SenderDomain"])
         return credentials
 
@@ -275,6 +276,15 @@ class LocalStack:
         server.start()
         self._servers.append(server)
         return server
+
+    def replay(self, since: datetime, until: datetime) -> str:
+        """Replay the archive onto the bus through the same call operators use in AWS."""
+        return replay(
+            bus_arn=self.resolver.get_att("EventBus", "Arn"),
+            archive_arn=self.resolver.arn("events", f"archive/{self.resolver.stack_name}-EventArchive"),
+            since=since,
+            until=until,
+        )
 
     def sent_emails(self) -> list[Message]:
         from moto.ses.models import ses_backends

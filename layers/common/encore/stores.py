@@ -1,24 +1,37 @@
-"""Per-store settings: timings and offers for each scenario, sender and brand.
+"""Per-store settings: timings and offers for each scenario, sender, brand and channels.
 
-Defaults are the ones SCENARIOS.md gives; a store overrides any of them in its settings
-parameter (JSON), so timings reach the state machines through the execution input.
+A store's settings live in a versioned JSON file (``stores/<store>.json`` in the store's own
+deployment repository, ``infra/stores/`` here for the demo store), validated by this model
+and loaded into SSM Parameter Store by ``python -m infra.ops load-settings``. Defaults are
+the ones SCENARIOS.md gives; timings reach the state machines through the execution input.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 HOUR = 3600
 DAY = 24 * HOUR
 
 
-@dataclass(frozen=True)
-class CartAbandonmentSettings:
+class _Settings(BaseModel):
+    # Unknown keys are errors: a typo in a settings file must not silently keep a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CartAbandonmentSettings(_Settings):
     enabled: bool = True
     # When each reminder goes out, counted from the moment the cart was last updated.
     reminder_offsets_seconds: tuple[int, int, int] = (1 * HOUR, 24 * HOUR, 72 * HOUR)
-    coupon_percent_off: int = 10
-    coupon_valid_days: int = 7
+    coupon_percent_off: int = Field(default=10, ge=1, le=100)
+    coupon_valid_days: int = Field(default=7, ge=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> "CartAbandonmentSettings":
+        first, second, third = self.reminder_offsets_seconds
+        if not 0 < first < second < third:
+            raise ValueError("reminder_offsets_seconds must be positive and increasing")
+        return self
 
     def execution_waits(self, elapsed_seconds: int = 0) -> dict | None:
         """Step Functions waits run one after another, so offsets become gaps. The first
@@ -36,26 +49,34 @@ class CartAbandonmentSettings:
         }
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+class Channels(_Settings):
+    email: bool = True
+    sms: bool = False
+    push: bool = False
+
+
+class Brand(_Settings):
+    colour: str = Field(default="#18181b", pattern=r"^#[0-9a-fA-F]{6}$")
+    logo_url: str | None = None
+
+
+class StoreSettings(_Settings):
     store_id: str
+    version: int = Field(default=0, ge=0)  # bumped with every change of the settings file
     name: str = "Encore demo store"
     sender: str = "Encore demo store <hello@shop.example>"
     storefront_url: str = "https://shop.example"
     locale: str = "en"
+    locales: tuple[str, ...] = ("en",)
+    time_zone: str = "UTC"
     currency: str = "USD"
-    cart_abandonment: CartAbandonmentSettings = field(default_factory=CartAbandonmentSettings)
+    channels: Channels = Channels()
+    brand: Brand = Brand()
+    cart_abandonment: CartAbandonmentSettings = CartAbandonmentSettings()
 
     @classmethod
     def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":
-        known = {f.name for f in fields(cls)} - {"store_id", "cart_abandonment"}
-        settings = cls(store_id=store_id, **{k: v for k, v in raw.items() if k in known})
-        cart = raw.get("cart_abandonment") or {}
-        if cart:
-            if "reminder_offsets_seconds" in cart:
-                cart = {**cart, "reminder_offsets_seconds": tuple(cart["reminder_offsets_seconds"])}
-            settings = replace(settings, cart_abandonment=CartAbandonmentSettings(**cart))
-        return settings
+        return cls.model_validate({**raw, "store_id": store_id})
 
 
 def load_store_settings(parameters, store_id: str) -> StoreSettings:

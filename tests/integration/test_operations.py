@@ -1,0 +1,87 @@
+"""Operator commands against the local stack: settings files, catalogue import, replay."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from pydantic import ValidationError
+
+from infra.ops import StaleSettings, load_settings
+from tests.conftest import START, STORE_ID
+
+ROOT = Path(__file__).resolve().parents[2]
+OLENA = "603851970716743426"
+
+
+def test_the_demo_store_settings_file_loads_and_an_older_version_is_refused(harness):
+    document = json.loads((ROOT / "infra/stores/demo-store.json").read_text())
+    settings = load_settings(STORE_ID, {**document, "version": 5})
+    assert settings.cart_abandonment.reminder_offsets_seconds == (3600, 86400, 259200)
+    with pytest.raises(StaleSettings):
+        load_settings(STORE_ID, {**document, "version": 4})
+
+
+def test_a_typo_or_a_bad_timing_in_a_settings_file_is_named_and_nothing_is_loaded(harness):
+    with pytest.raises(ValidationError, match="cart_abandonmnet"):
+        load_settings(STORE_ID, {"version": 9, "cart_abandonmnet": {}})
+    with pytest.raises(ValidationError, match="positive and increasing"):
+        load_settings(STORE_ID, {"version": 9, "cart_abandonment": {"reminder_offsets_seconds": [7200, 3600, 86400]}})
+    stored = boto3.client("ssm").get_parameter(Name=f"/encore/stores/{STORE_ID}/settings")["Parameter"]["Value"]
+    assert json.loads(stored)["version"] == 0
+
+
+def test_store_timings_from_settings_reach_the_journey(harness):
+    load_settings(STORE_ID, {"version": 2, "cart_abandonment": {"reminder_offsets_seconds": [1800, 7200, 86400]}})
+    harness.checkout()
+    harness.run_until(timedelta(days=9))
+    dates = [mail["Date"] for mail in harness.emails()]
+    assert dates == ["Mon, 02 Nov 2026 09:30:00 +0000", "Mon, 02 Nov 2026 11:00:00 +0000", "Tue, 03 Nov 2026 09:00:00 +0000"]
+
+
+def test_catalogue_import_writes_relations_and_rejects_a_bad_file_whole(harness):
+    from encore.catalogue import get_product, import_catalogue
+    from encore.models import bind_table
+
+    bind_table(harness.stack.physical("EncoreTable"))
+    entries = [
+        {"product_id": "phone-64", "title": "Phone 64 GB", "category": "phones", "price_cents": 49900},
+        {"product_id": "phone-256", "title": "Phone 256 GB", "category": "phones", "price_cents": 59900, "upgrade_of": ["phone-64"]},
+        {"product_id": "coffee-100", "title": "100 capsules", "category": "coffee", "daily_usage": 1, "complements": ["frother"]},
+    ]
+    assert import_catalogue(STORE_ID, entries, imported_at=START) == 3
+    assert get_product(STORE_ID, "phone-256").upgrade_of == ["phone-64"]
+    assert get_product(STORE_ID, "coffee-100").daily_usage == 1
+    with pytest.raises(ValidationError):
+        import_catalogue(STORE_ID, [{"product_id": "x", "title": "X"}, {"product_id": "y"}], imported_at=START)
+    assert get_product(STORE_ID, "x") is None
+
+
+def test_replaying_the_archive_restores_state_without_double_counting_or_second_journeys(harness):
+    harness.checkout(webhook_id="checkout-1")
+    harness.order(webhook_id="order-1")
+    harness.run_until(timedelta(hours=1))
+    before = harness.profile(OLENA)
+    assert before["orders_count"] == 1
+
+    harness.stack.replay(START - timedelta(days=1), START + timedelta(days=1))
+    harness.clock.settle()
+    after = harness.profile(OLENA)
+    assert (after["orders_count"], after["revenue_cents"]) == (1, 9800)
+    assert len(harness.journeys()) == 1
+    assert [mail["Subject"] for mail in harness.emails()] == ["Thank you for your order, Olena!"]
+
+
+def test_replay_rebuilds_state_that_was_lost(harness):
+    harness.shopify("customers/create", "shopify_customers_create", webhook_id="c-1")
+    table = harness.stack.physical("EncoreTable")
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        if item["sk"]["S"] == "PROFILE":
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    assert harness.profile("706405506930370084") is None
+    harness.stack.replay(START - timedelta(days=1), START + timedelta(days=1))
+    assert harness.profile("706405506930370084")["email"] == "marta@example.com"
