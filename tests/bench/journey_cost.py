@@ -66,6 +66,12 @@ def main() -> None:
         with counting_requests() as calls:
             stack.clock.advance(timedelta(days=11))
         figures["journey"] = _report("The journey: three reminders, then the late-order window", calls)
+        order = load_event("shopify_orders_create")
+        order["created_at"] = stack.clock.now().isoformat()
+        with counting_requests() as calls:
+            client.shopify("orders/create", order, webhook_id="bench-order")
+            stack.clock.settle()
+        figures["order_event"] = _report("One accepted order (after the journey ended)", calls)
         (execution,) = stack.executions("CartAbandonmentStateMachine")
         history = stack.history(execution["executionArn"])
         transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))

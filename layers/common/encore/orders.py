@@ -38,21 +38,9 @@ class OrderOutcome:
     journeys_released: int
 
 
-def _set_counted(order: Order, counted: bool) -> bool:
-    """Flip ``counted`` once; True if this call did it."""
-    try:
-        if counted:
-            order.update(
-                actions=[Order.counted.set(True)],
-                condition=Order.placed_at.exists() & Order.cancelled_at.does_not_exist() & (Order.counted != True),  # noqa: E712
-            )
-        else:
-            order.update(actions=[Order.counted.set(False)], condition=Order.counted == True)  # noqa: E712
-        return True
-    except UpdateError as error:
-        if not _condition_failed(error):
-            raise
-        return False
+def _uncount(order: Order) -> bool:
+    """Take a counted order out of the totals once; True if this call did it."""
+    return _update_if(order, [Order.counted.set(False)], Order.counted == True)  # noqa: E712
 
 
 def _add_to_totals(order: Order, sign: int) -> None:
@@ -70,12 +58,14 @@ def _add_to_totals(order: Order, sign: int) -> None:
     Customer(customer_key(order.store_id, order.customer_id), Customer.sort_key()).update(actions=actions)
 
 
-def _count_if_complete(order: Order) -> bool:
-    order.refresh(consistent_read=True)
-    if order.placed_at and not order.cancelled_at and _set_counted(order, True):
-        _add_to_totals(order, +1)
+def _update_if(order: Order, actions: list, condition) -> bool:
+    try:
+        order.update(actions=actions, condition=condition)
         return True
-    return False
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        return False
 
 
 def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutcome:
@@ -84,29 +74,24 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutc
     upsert_customer(event.store_id, event.customer, event.occurred_at)
     OrderOwner(*OrderOwner.key(event.store_id, event.order_id), customer_id=customer_id).save()
     order = Order(pk, Order.sort_key(event.order_id))
-    first_time = True
-    try:
-        order.update(
-            actions=[
-                Order.store_id.set(event.store_id),
-                Order.customer_id.set(customer_id),
-                Order.order_id.set(event.order_id),
-                Order.cart_id.set(event.cart_id) if event.cart_id else Order.cart_id.remove(),
-                Order.currency.set(event.currency),
-                Order.total_cents.set(event.total_cents),
-                Order.placed_at.set(event.occurred_at),
-                Order.coupon_codes.set(event.coupon_codes),
-                Order.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
-            ],
-            condition=Order.placed_at.does_not_exist(),
-        )
-    except UpdateError as error:
-        if not _condition_failed(error):
-            raise
-        first_time = False  # a replay or a second platform delivery of the same order
-    counted = False
+    placed = [
+        Order.store_id.set(event.store_id),
+        Order.customer_id.set(customer_id),
+        Order.order_id.set(event.order_id),
+        Order.cart_id.set(event.cart_id) if event.cart_id else Order.cart_id.remove(),
+        Order.currency.set(event.currency),
+        Order.total_cents.set(event.total_cents),
+        Order.placed_at.set(event.occurred_at),
+        Order.coupon_codes.set(event.coupon_codes),
+        Order.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
+    ]
+    # The usual case in one write: first sight of the order, not cancelled → counted now.
+    # Otherwise a cancel came first (record it, never count) or this is a repeat (nothing).
+    counted = _update_if(order, [*placed, Order.counted.set(True)], Order.placed_at.does_not_exist() & Order.cancelled_at.does_not_exist())
+    first_time = counted or _update_if(order, placed, Order.placed_at.does_not_exist())
+    if counted:
+        _add_to_totals(order, +1)
     if first_time:
-        counted = _count_if_complete(order)
         _record_purchases(pk, event)
         _mark_coupons_redeemed(event)
     released = close_carts_for_order(event, workflows=workflows)
@@ -180,7 +165,7 @@ def apply_order_status(event: OrderStatusChanged) -> StatusOutcome:
     if event.tracking_number:
         actions.append(Order.tracking_number.set(event.tracking_number))
     order.update(actions=actions)
-    if event.type == "order_cancelled" and _set_counted(order, False):
+    if event.type == "order_cancelled" and _uncount(order):
         order.refresh(consistent_read=True)
         _add_to_totals(order, -1)
         return StatusOutcome(True, "cancelled order taken out of the totals")
