@@ -33,7 +33,8 @@ def _condition_failed(error: Exception) -> bool:
 def _resolve_customer(event: CartUpdated) -> str | None:
     pk, sk = CartLink.key(event.store_id, event.cart_id)
     if event.customer:
-        CartLink(pk, sk, customer_id=event.customer.customer_id).save()
+        if event.link_cart_to_customer:
+            CartLink(pk, sk, customer_id=event.customer.customer_id).save()
         return event.customer.customer_id
     try:
         return CartLink.get(pk, sk).customer_id

@@ -81,6 +81,9 @@ class CartUpdated(_Event):
     currency: str | None = None  # None: the webhook does not say; keep what the cart had
     lines: list[Line]
     recovery_url: str | None = None
+    # True when later webhooks of this platform name the cart without its customer
+    # (Shopify checkouts → carts/*): the cart token is then linked to the customer.
+    link_cart_to_customer: bool = False
 
     @property
     def total_cents(self) -> int:
