@@ -22,11 +22,14 @@ from encore.observability import logger
 from encore.rendering import render_email
 from encore.stores import StoreSettings
 
-# Which templates are marketing (consent needed, cart must still be open) or transactional.
-MARKETING = "marketing"
-TRANSACTIONAL = "transactional"
+# Transactional messages (order confirmation, shipping) go out without marketing consent.
+# Every other template is marketing: a template nobody classified must never skip consent.
+TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset()
 CART_REMINDERS = {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
-TEMPLATE_KINDS = {**{name: MARKETING for name in CART_REMINDERS}, "cart_thank_you": MARKETING}
+
+
+def is_marketing(template: str) -> bool:
+    return template not in TRANSACTIONAL_TEMPLATES
 
 COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -62,7 +65,7 @@ class StepResult:
 def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Cart | None) -> str | None:
     if customer is None or not customer.email:
         return "no_email_address"
-    if TEMPLATE_KINDS.get(request.template) == MARKETING and not customer.accepts_email_marketing:
+    if is_marketing(request.template) and not customer.accepts_email_marketing:
         return "no_marketing_consent"
     if request.template in CART_REMINDERS:
         if cart is None or cart.status != "open":
