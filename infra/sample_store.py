@@ -44,6 +44,7 @@ ENDED_WITHOUT_ORDER = "Journey ended without an order"
 
 REMINDERS = ("cart_reminder_1", "cart_reminder_2", "cart_reminder_3")
 THANK_YOU = "cart_thank_you"
+CONFIRMATION = "order_confirmation"  # from the post-purchase journey every order starts
 # The store runs with the default settings: reminders at +1 h, +24 h, +72 h, counted from
 # the customer's first cart event (the journey starts then; later updates of the same cart
 # do not restart it), and a 10 % coupon with reminder 3.
@@ -68,7 +69,7 @@ class Behaviour:
     uses_coupon: bool = False
 
 
-BUYS_QUICKLY = Behaviour("buys_quickly", "buys within 30 minutes", (12 * MINUTE, 30 * MINUTE), (THANK_YOU,), ENDED_WITH_ORDER)
+BUYS_QUICKLY = Behaviour("buys_quickly", "buys within 30 minutes", (12 * MINUTE, 30 * MINUTE), (THANK_YOU, CONFIRMATION), ENDED_WITH_ORDER)
 ABANDONS = Behaviour("abandons", "abandons the cart for good", None, REMINDERS, ENDED_WITHOUT_ORDER)
 # Orders that follow a reminder come at least 30 minutes after it and hours before the
 # next one (reminder 1 at +1 h -> order between +1.5 h and +20 h), so the outcome never
@@ -77,21 +78,21 @@ BUYS_AFTER_1 = Behaviour(
     "buys_after_reminder_1",
     "buys after reminder 1",
     (REMINDER_AT[0] + 30 * MINUTE, REMINDER_AT[1] - 4 * HOUR),
-    (REMINDERS[0], THANK_YOU),
+    (REMINDERS[0], THANK_YOU, CONFIRMATION),
     ENDED_WITH_ORDER,
 )
 BUYS_AFTER_2 = Behaviour(
     "buys_after_reminder_2",
     "buys after reminder 2",
     (REMINDER_AT[1] + 2 * HOUR, REMINDER_AT[2] - 12 * HOUR),
-    (*REMINDERS[:2], THANK_YOU),
+    (*REMINDERS[:2], THANK_YOU, CONFIRMATION),
     ENDED_WITH_ORDER,
 )
 BUYS_AFTER_3 = Behaviour(
     "buys_after_reminder_3_with_coupon",
     "buys after reminder 3 with its coupon",
     (REMINDER_AT[2] + 2 * HOUR, REMINDER_AT[2] + COUPON_VALID - 2 * DAY),  # while the coupon is valid
-    (*REMINDERS, THANK_YOU),
+    (*REMINDERS, THANK_YOU, CONFIRMATION),
     ENDED_WITH_ORDER,
     uses_coupon=True,
 )

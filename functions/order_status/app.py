@@ -3,6 +3,7 @@ converging whatever order the webhooks arrive in."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.events import OrderStatusChanged
 from encore.observability import logger, tracer
 from encore.orders import apply_order_status
@@ -13,5 +14,5 @@ from encore.runtime import configure
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     configure()
-    outcome = apply_order_status(OrderStatusChanged.model_validate(event["detail"]))
+    outcome = apply_order_status(OrderStatusChanged.model_validate(event["detail"]), workflows=StepFunctionsWorkflows())
     return {"applied": outcome.applied, "reason": outcome.reason}

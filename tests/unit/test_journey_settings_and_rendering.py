@@ -45,6 +45,14 @@ SAMPLE = {
     },
     "coupon": {"code": "ABCD-EFGH-JKLM", "percent_off": 10, "expires_on": "9 November 2026"},
     "order_id": "1001",
+    "order": {
+        "order_id": "1001",
+        "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": None, "image_url": None}],
+        "total_cents": 2500,
+        "currency": "USD",
+        "tracking_url": "https://carrier.example/track/1Z2345",
+        "tracking_number": "1Z2345",
+    },
 }
 
 
@@ -58,6 +66,6 @@ def test_every_email_template_renders_html_and_text_without_undefined_variables(
 
 
 def test_templates_cover_the_cart_journey():
-    assert email_templates() == ["cart_reminder_1", "cart_reminder_2", "cart_reminder_3", "cart_thank_you"]
+    assert {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3", "cart_thank_you"} <= set(email_templates())
     assert "$25.00" in render_email("cart_reminder_1", SAMPLE).text
     assert "ABCD-EFGH-JKLM" in render_email("cart_reminder_3", SAMPLE).html

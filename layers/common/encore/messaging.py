@@ -17,14 +17,14 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.adapters.email import EmailSender, OutgoingEmail
 from encore.clock import utcnow
-from encore.models import Cart, Coupon, Customer, Message, customer_key
+from encore.models import Cart, Coupon, Customer, Message, Order, customer_key
 from encore.observability import logger
 from encore.rendering import render_email
 from encore.stores import StoreSettings
 
 # Transactional messages (order confirmation, shipping) go out without marketing consent.
 # Every other template is marketing: a template nobody classified must never skip consent.
-TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset()
+TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset({"order_confirmation", "shipping_notice", "delivery_notice"})
 CART_REMINDERS = {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
 
 
@@ -110,16 +110,20 @@ def _issue_coupon(request: StepRequest, issued_at) -> Coupon:
                 raise
 
 
-def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon: Coupon | None, request: StepRequest) -> dict:
+def _lines(lines) -> list[dict]:
+    return [
+        {"title": line.title, "quantity": int(line.quantity), "price_cents": int(line.price_cents), "url": line.url, "image_url": line.image_url}
+        for line in lines
+    ]
+
+
+def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon: Coupon | None, request: StepRequest, order: Order | None = None) -> dict:
     return {
         "locale": customer.locale or store.locale,
         "store": store,
         "customer": {"first_name": customer.first_name, "last_name": customer.last_name},
         "cart": {
-            "lines": [
-                {"title": line.title, "quantity": int(line.quantity), "price_cents": int(line.price_cents), "url": line.url, "image_url": line.image_url}
-                for line in cart.lines
-            ],
+            "lines": _lines(cart.lines),
             "total_cents": cart.total_cents,
             "currency": cart.currency,
             "recovery_url": cart.recovery_url or f"{store.storefront_url}/cart",
@@ -134,6 +138,16 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
         if coupon
         else None,
         "order_id": request.order_id,
+        "order": {
+            "order_id": order.order_id,
+            "lines": _lines(order.lines),
+            "total_cents": int(order.total_cents or 0),
+            "currency": order.currency or store.currency,
+            "tracking_url": order.tracking_url,
+            "tracking_number": order.tracking_number,
+        }
+        if order
+        else None,
     }
 
 
@@ -141,6 +155,7 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
     pk = customer_key(request.store_id, request.customer_id)
     customer = _get(Customer, pk, Customer.sort_key())
     cart = _get(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
+    order = _get(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in TRANSACTIONAL_TEMPLATES else None
     now = utcnow()
     message = Message(
         pk,
@@ -152,7 +167,9 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
         template=request.template,
         claimed_at=now,
     )
-    reason = _ineligible_reason(request, customer, cart)
+    reason = _ineligible_reason(request, customer, cart) or (
+        "order_missing" if request.template in TRANSACTIONAL_TEMPLATES and order is None else None
+    )
     message.status = "skipped" if reason else "claimed"
     message.reason = reason
     try:
@@ -168,7 +185,7 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
         return StepResult(sent=False, reason=reason)
 
     coupon = _issue_coupon(request, now) if request.coupon else None
-    rendered = render_email(request.template, _context(store, customer, cart, coupon, request))
+    rendered = render_email(request.template, _context(store, customer, cart, coupon, request, order))
     provider_id = email.send(
         OutgoingEmail(
             sender=store.sender,

@@ -310,3 +310,20 @@ class Coupon(_Item):
     @staticmethod
     def key(store_id: str, code: str) -> tuple[str, str]:
         return f"STORE#{store_id}#COUPON#{code}", "COUPON"
+
+
+class JourneyWait(_Item):
+    """A journey waiting for one of the customer's events; sk = WAIT#<execution name>.
+    The event's function takes the token with a conditional delete and releases the wait."""
+
+    store_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    journey = UnicodeAttribute()
+    awaiting = UnicodeSetAttribute()  # canonical event types, e.g. {"order_fulfilled"}
+    key = UnicodeAttribute(null=True)  # the business key the event must match (an order id)
+    task_token = UnicodeAttribute()
+    parked_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def sort_key(journey: str) -> str:
+        return f"WAIT#{journey}"

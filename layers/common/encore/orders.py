@@ -10,15 +10,19 @@ counts it and no other event can count it again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from encore import waits
 from encore.adapters.workflows import Workflows
 from encore.carts import close_carts_for_order
+from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
+from encore.journeys import execution_name
 from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, customer_key
+from encore.stores import StoreSettings
 
 _MOMENTS = {
     "order_paid": Order.paid_at,
@@ -68,7 +72,21 @@ def _update_if(order: Order, actions: list, condition) -> bool:
         return False
 
 
-def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutcome:
+POST_PURCHASE = "post-purchase"
+
+
+def _start_post_purchase(event: OrderPlaced, store: StoreSettings, workflows: Workflows, state_machine_arn: str) -> bool:
+    settings = store.post_purchase
+    if not settings.enabled or utcnow() - event.occurred_at > timedelta(hours=settings.max_order_age_hours):
+        return False  # switched off, or a historical import: no confirmation for old orders
+    return workflows.start(
+        state_machine_arn,
+        execution_name(POST_PURCHASE, event.store_id, event.customer.customer_id, event.order_id),
+        {"store_id": event.store_id, "customer_id": event.customer.customer_id, "order_id": event.order_id, "waits": settings.execution_waits()},
+    )
+
+
+def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: StoreSettings, post_purchase_arn: str) -> OrderOutcome:
     customer_id = event.customer.customer_id
     pk = customer_key(event.store_id, customer_id)
     upsert_customer(event.store_id, event.customer, event.occurred_at)
@@ -94,6 +112,7 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows) -> OrderOutc
     if first_time:
         _record_purchases(pk, event)
         _mark_coupons_redeemed(event)
+        _start_post_purchase(event, store, workflows, post_purchase_arn)
     released = close_carts_for_order(event, workflows=workflows)
     return OrderOutcome(counted=counted, journeys_released=released)
 
@@ -145,7 +164,7 @@ class StatusOutcome:
     reason: str
 
 
-def apply_order_status(event: OrderStatusChanged) -> StatusOutcome:
+def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> StatusOutcome:
     customer_id = _owner(event)
     if customer_id is None:
         # A status for an order we have never seen (nor its owner): nothing to attach it
@@ -168,8 +187,9 @@ def apply_order_status(event: OrderStatusChanged) -> StatusOutcome:
     if event.type == "order_cancelled" and _uncount(order):
         order.refresh(consistent_read=True)
         _add_to_totals(order, -1)
-        return StatusOutcome(True, "cancelled order taken out of the totals")
-    return StatusOutcome(True, event.type)
+    details = {"tracking_url": event.tracking_url, "tracking_number": event.tracking_number}
+    released = waits.release(event.store_id, customer_id, event.type, event.order_id, details, workflows=workflows)
+    return StatusOutcome(True, f"{event.type}; journeys released: {released}")
 
 
 def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> StatusOutcome:

@@ -76,7 +76,8 @@ CUSTOMER_ERASED = "customer_erased"
 def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> PrivacyOutcome:
     raw = _raw_items(store_id, customer_id)
     cart_ids = [item["cart_id"] for item in raw if item["sk"].startswith("CART#")]
-    waiting = [item["journey_token"] for item in raw if item["sk"].startswith("CART#") and item.get("journey_token")]
+    waiting = [(item["journey_token"], {"outcome": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("CART#") and item.get("journey_token")]
+    waiting += [(item["task_token"], {"event": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("WAIT#")]
     pointers: list[tuple[str, str]] = [CartLink.key(store_id, cart_id) for cart_id in cart_ids]
     pointers += [OrderOwner.key(store_id, item["order_id"]) for item in raw if item["sk"].startswith("ORDER#")]
     pointers += [Coupon.key(store_id, item["coupon_code"]) for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
@@ -86,7 +87,7 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> 
             batch.delete(_AnyItem(item["pk"], item["sk"]))
         for pk, sk in pointers:
             batch.delete(_AnyItem(pk, sk))
-    stopped = sum(workflows.release(token, {"outcome": CUSTOMER_ERASED}) for token in waiting)
+    stopped = sum(workflows.release(token, outcome) for token, outcome in waiting)
     logger.info("customer erased", extra={"items": len(raw) + len(pointers), "journeys_stopped": stopped})
     return PrivacyOutcome(items=len(raw) + len(pointers), journeys_stopped=stopped)
 

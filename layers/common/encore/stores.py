@@ -49,6 +49,18 @@ class CartAbandonmentSettings(_Settings):
         }
 
 
+class PostPurchaseSettings(_Settings):
+    enabled: bool = True
+    # How long to wait for the shipment, then for the delivery, before giving up quietly.
+    shipment_wait_days: int = Field(default=30, ge=1)
+    delivery_wait_days: int = Field(default=30, ge=1)
+    # Orders older than this (historical imports) get no confirmation.
+    max_order_age_hours: int = Field(default=24, ge=1)
+
+    def execution_waits(self) -> dict:
+        return {"shipment_seconds": self.shipment_wait_days * DAY, "delivery_seconds": self.delivery_wait_days * DAY}
+
+
 class Channels(_Settings):
     email: bool = True
     sms: bool = False
@@ -73,6 +85,7 @@ class StoreSettings(_Settings):
     channels: Channels = Channels()
     brand: Brand = Brand()
     cart_abandonment: CartAbandonmentSettings = CartAbandonmentSettings()
+    post_purchase: PostPurchaseSettings = PostPurchaseSettings()
 
     @classmethod
     def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":

@@ -1,0 +1,31 @@
+"""Step Functions ``.waitForTaskToken`` task: park a journey until the customer's event arrives."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from encore.adapters.workflows import StepFunctionsWorkflows
+from encore.clock import utcnow
+from encore.observability import logger, tracer
+from encore.runtime import configure
+from encore.waits import park
+
+
+class WaitRequest(BaseModel):
+    task_token: str
+    store_id: str
+    customer_id: str
+    journey: str
+    awaiting: list[str]
+    key: str | None = None
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    configure()
+    request = WaitRequest.model_validate(event)
+    state = park(
+        request.store_id, request.customer_id, request.journey, request.awaiting, request.key, request.task_token,
+        now=utcnow(), workflows=StepFunctionsWorkflows(),
+    )
+    return {"state": state}
