@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.secrets import SsmStoreParameters
 from encore.adapters.workflows import StepFunctionsWorkflows
-from encore.orders import apply_order_placed
+from encore.orders import JourneyArns, apply_order_placed
 from encore.events import OrderPlaced
 from encore.observability import logger, tracer
 from encore.runtime import configure
@@ -18,6 +18,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
     order = OrderPlaced.model_validate(event["detail"])
     store = load_store_settings(SsmStoreParameters(settings.parameters_prefix), order.store_id)
     outcome = apply_order_placed(
-        order, workflows=StepFunctionsWorkflows(), store=store, post_purchase_arn=settings.post_purchase_state_machine_arn
+        order,
+        workflows=StepFunctionsWorkflows(),
+        store=store,
+        journeys=JourneyArns(settings.post_purchase_state_machine_arn, settings.unpaid_order_state_machine_arn),
     )
     return {"counted": outcome.counted, "journeys_released": outcome.journeys_released}

@@ -52,6 +52,7 @@ SAMPLE = {
         "currency": "USD",
         "tracking_url": "https://carrier.example/track/1Z2345",
         "tracking_number": "1Z2345",
+        "payment_url": "https://shop.example/orders/1001/pay",
     },
 }
 

@@ -99,6 +99,9 @@ class OrderPlaced(_Event):
     total_cents: int = Field(ge=0)
     lines: list[Line] = []
     coupon_codes: list[str] = []
+    # False: placed but not paid yet (bank transfer, cash on delivery, a pending checkout).
+    paid: bool = True
+    payment_url: str | None = None  # where the customer can pay an unpaid order
 
 
 class CustomerUpdated(_Event):

@@ -24,8 +24,17 @@ from encore.stores import StoreSettings
 
 # Transactional messages (order confirmation, shipping) go out without marketing consent.
 # Every other template is marketing: a template nobody classified must never skip consent.
-TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset({"order_confirmation", "shipping_notice", "delivery_notice"})
+# A payment reminder is about an order the customer placed and has not paid: a service
+# message the customer needs to complete their own purchase, so it is transactional too.
+TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset(
+    {"order_confirmation", "shipping_notice", "delivery_notice", "payment_reminder_1", "payment_reminder_2"}
+)
 CART_REMINDERS = {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
+UNPAID_REMINDERS = {"payment_reminder_1", "payment_reminder_2"}
+
+
+# Templates about one order: the step names it and the message shows it.
+ORDER_TEMPLATES = TRANSACTIONAL_TEMPLATES
 
 
 def is_marketing(template: str) -> bool:
@@ -62,11 +71,13 @@ class StepResult:
         return {"sent": self.sent, "reason": self.reason, "coupon_code": self.coupon_code}
 
 
-def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Cart | None) -> str | None:
+def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Cart | None, order: Order | None = None) -> str | None:
     if customer is None or not customer.email:
         return "no_email_address"
     if is_marketing(request.template) and not customer.accepts_email_marketing:
         return "no_marketing_consent"
+    if request.template in UNPAID_REMINDERS and order is not None and (order.paid_at or order.cancelled_at):
+        return "order_paid" if order.paid_at else "order_cancelled"
     if request.template in CART_REMINDERS:
         if cart is None or cart.status != "open":
             return f"cart_{cart.status if cart else 'missing'}"
@@ -145,6 +156,7 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
             "currency": order.currency or store.currency,
             "tracking_url": order.tracking_url,
             "tracking_number": order.tracking_number,
+            "payment_url": order.payment_url or f"{store.storefront_url}/account/orders",
         }
         if order
         else None,
@@ -155,7 +167,7 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
     pk = customer_key(request.store_id, request.customer_id)
     customer = _get(Customer, pk, Customer.sort_key())
     cart = _get(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
-    order = _get(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in TRANSACTIONAL_TEMPLATES else None
+    order = _get(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in ORDER_TEMPLATES else None
     now = utcnow()
     message = Message(
         pk,
@@ -167,8 +179,8 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
         template=request.template,
         claimed_at=now,
     )
-    reason = _ineligible_reason(request, customer, cart) or (
-        "order_missing" if request.template in TRANSACTIONAL_TEMPLATES and order is None else None
+    reason = _ineligible_reason(request, customer, cart, order) or (
+        "order_missing" if request.template in ORDER_TEMPLATES and order is None else None
     )
     message.status = "skipped" if reason else "claimed"
     message.reason = reason

@@ -156,6 +156,7 @@ class Order(_Item):
     counted = BooleanAttribute(default=False)
     coupon_codes = ListAttribute(of=UnicodeAttribute, default=list)
     lines = ListAttribute(of=CartLineAttribute, default=list)
+    payment_url = UnicodeAttribute(null=True)
 
     @staticmethod
     def sort_key(order_id: str) -> str:

@@ -86,7 +86,26 @@ def _start_post_purchase(event: OrderPlaced, store: StoreSettings, workflows: Wo
     )
 
 
-def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: StoreSettings, post_purchase_arn: str) -> OrderOutcome:
+UNPAID_ORDER = "unpaid-order"
+
+
+def _start_unpaid_order(event: OrderPlaced, store: StoreSettings, workflows: Workflows, state_machine_arn: str) -> bool:
+    if event.paid or not store.unpaid_order.enabled or utcnow() - event.occurred_at > timedelta(seconds=store.unpaid_order.reminder_offsets_seconds[0]):
+        return False
+    return workflows.start(
+        state_machine_arn,
+        execution_name(UNPAID_ORDER, event.store_id, event.customer.customer_id, event.order_id),
+        {"store_id": event.store_id, "customer_id": event.customer.customer_id, "order_id": event.order_id, "waits": store.unpaid_order.execution_waits()},
+    )
+
+
+@dataclass(frozen=True)
+class JourneyArns:
+    post_purchase: str
+    unpaid_order: str
+
+
+def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: StoreSettings, journeys: JourneyArns) -> OrderOutcome:
     customer_id = event.customer.customer_id
     pk = customer_key(event.store_id, customer_id)
     upsert_customer(event.store_id, event.customer, event.occurred_at)
@@ -102,6 +121,7 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: Store
         Order.placed_at.set(event.occurred_at),
         Order.coupon_codes.set(event.coupon_codes),
         Order.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
+        *([Order.payment_url.set(event.payment_url)] if event.payment_url else []),
     ]
     # The usual case in one write: first sight of the order, not cancelled → counted now.
     # Otherwise a cancel came first (record it, never count) or this is a repeat (nothing).
@@ -112,7 +132,8 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: Store
     if first_time:
         _record_purchases(pk, event)
         _mark_coupons_redeemed(event)
-        _start_post_purchase(event, store, workflows, post_purchase_arn)
+        _start_post_purchase(event, store, workflows, journeys.post_purchase)
+        _start_unpaid_order(event, store, workflows, journeys.unpaid_order)
     released = close_carts_for_order(event, workflows=workflows)
     return OrderOutcome(counted=counted, journeys_released=released)
 

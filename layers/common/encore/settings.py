@@ -28,6 +28,7 @@ class Settings:
     parameters_prefix: str = "/encore"
     cart_abandonment_state_machine_arn: str = ""
     post_purchase_state_machine_arn: str = ""
+    unpaid_order_state_machine_arn: str = ""
     public_base_url: str = "https://shop.example"
     privacy_exports_bucket: str = ""
 
@@ -39,6 +40,7 @@ class Settings:
             parameters_prefix=os.environ.get("PARAMETERS_PREFIX", "/encore").rstrip("/"),
             cart_abandonment_state_machine_arn=os.environ.get("CART_ABANDONMENT_STATE_MACHINE_ARN", ""),
             post_purchase_state_machine_arn=os.environ.get("POST_PURCHASE_STATE_MACHINE_ARN", ""),
+            unpaid_order_state_machine_arn=os.environ.get("UNPAID_ORDER_STATE_MACHINE_ARN", ""),
             public_base_url=os.environ.get("PUBLIC_BASE_URL", "https://shop.example"),
             privacy_exports_bucket=os.environ.get("PRIVACY_EXPORTS_BUCKET", ""),
         )

@@ -61,6 +61,16 @@ class PostPurchaseSettings(_Settings):
         return {"shipment_seconds": self.shipment_wait_days * DAY, "delivery_seconds": self.delivery_wait_days * DAY}
 
 
+class UnpaidOrderSettings(_Settings):
+    enabled: bool = True
+    # Reminders with the payment link, counted from the moment the order was placed.
+    reminder_offsets_seconds: tuple[int, int] = (1 * HOUR, 24 * HOUR)
+
+    def execution_waits(self) -> dict:
+        first, second = self.reminder_offsets_seconds
+        return {"before_reminder_1_seconds": first, "before_reminder_2_seconds": second - first, "after_reminder_2_seconds": 2 * DAY}
+
+
 class Channels(_Settings):
     email: bool = True
     sms: bool = False
@@ -86,6 +96,7 @@ class StoreSettings(_Settings):
     brand: Brand = Brand()
     cart_abandonment: CartAbandonmentSettings = CartAbandonmentSettings()
     post_purchase: PostPurchaseSettings = PostPurchaseSettings()
+    unpaid_order: UnpaidOrderSettings = UnpaidOrderSettings()
 
     @classmethod
     def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":

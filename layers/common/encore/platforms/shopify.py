@@ -197,6 +197,12 @@ class ShopifyOrder(_Payload):
     line_items: list[ShopifyLineItem]
     discount_codes: list[dict] = []
     created_at: datetime
+    financial_status: str | None = None
+    order_status_url: str | None = None
+
+
+# Shopify's financial statuses of an order that still waits for the customer's money.
+UNPAID_STATUSES = {"pending", "authorized"}
 
 
 def _lines(items: list[ShopifyLineItem]) -> list[Line]:
@@ -259,6 +265,8 @@ def order_event(payload: dict, *, store_id: str, event_id: str, topic: str) -> O
         total_cents=to_cents(order.total_price),
         lines=_lines(order.line_items),
         coupon_codes=[str(code.get("code")) for code in order.discount_codes if code.get("code")],
+        paid=order.financial_status not in UNPAID_STATUSES,
+        payment_url=order.order_status_url,
     )
 
 

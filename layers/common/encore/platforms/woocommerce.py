@@ -270,6 +270,7 @@ def order_created_events(payload: dict, *, store_id: str, delivery_id: str, topi
         total_cents=to_cents(order.total),
         lines=[item.to_line() for item in order.line_items if item.quantity > 0],
         coupon_codes=[coupon.code for coupon in order.coupon_lines if coupon.code],
+        paid=order.status in _PAID_AT_CREATION,
     )
     if order.status not in _PAID_AT_CREATION:
         return [placed]
