@@ -13,7 +13,7 @@ export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test unit integration scenarios validate bench clean
+.PHONY: help demo test unit integration scenarios validate bench diagrams clean
 
 help:
 	@echo "make demo   - boot the local stack and run a sample store through every scenario"
@@ -48,3 +48,6 @@ clean:
 
 bench: $(VENV)/.installed
 	$(PY) -m tests.bench.journey_cost
+
+diagrams: $(VENV)/.installed
+	$(PY) -m infra.diagrams
