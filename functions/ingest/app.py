@@ -1,5 +1,6 @@
 """HTTP API → canonical events on the bus. Verifies signatures on the raw body; 202 when accepted."""
 
+import base64
 import json
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -18,12 +19,18 @@ from encore.runtime import configure
 app = APIGatewayHttpResolver()
 
 
+def _raw_body(event: dict) -> bytes:
+    """The bytes the platform signed: never decode them before the signature is checked."""
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+
+
 def _ingest(platform) -> Response:
     settings = configure()
     event = app.current_event
     request = WebhookRequest(
         headers={name.lower(): value for name, value in (event.headers or {}).items()},
-        body=event.decoded_body.encode("utf-8") if event.body else b"",
+        body=_raw_body(event.raw_event),
         path_parameters=event.path_parameters or {},
     )
     result = accept(platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name))

@@ -88,11 +88,34 @@ class Platform(Protocol):
 def json_object(body: bytes) -> dict:
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError as error:
+        raise MalformedPayload("body is not valid JSON: nested too deeply") from error
+    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError, and integers over 4300 digits
         raise MalformedPayload(f"body is not valid JSON: {error}") from error
     if not isinstance(payload, dict):
         raise MalformedPayload("body must be a JSON object")
+    # Escaped lone surrogates ("\ud800") parse, but no UTF-8 event or item can carry them.
+    bad = _not_unicode(payload)
+    if bad:
+        raise InvalidPayload("text that is not valid Unicode", [{"field": path, "problem": "not valid Unicode"} for path in bad])
     return payload
+
+
+def _not_unicode(payload: dict) -> list[str]:
+    """Paths of strings that cannot be UTF-8 (iterative: bodies may nest thousands deep)."""
+    bad, pending = [], [("", payload)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                bad.append(path or "(body)")
+        elif isinstance(value, dict):
+            pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+    return sorted(bad)
 
 
 def validated(build: Callable, prefix: str = ""):
