@@ -17,7 +17,7 @@ from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import CartUpdated, OrderPlaced
 from encore.journeys import execution_name
-from encore.models import Cart, CartLineAttribute, CartLink, customer_key
+from encore.models import Cart, CartLineAttribute, CartLink, condition_failed, customer_key
 from encore.observability import logger
 from encore.stores import StoreSettings
 
@@ -25,9 +25,6 @@ CART_ABANDONMENT = "cart-abandonment"
 OUTCOME_ORDERED = "ordered"
 OUTCOME_EMPTIED = "cart_emptied"
 
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _resolve_customer(event: CartUpdated) -> str | None:
@@ -81,7 +78,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
             & (Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at)),
         )
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         logger.info("stale or already ordered cart update ignored")
         return CartOutcome(customer_id=customer_id)
@@ -124,7 +121,7 @@ def _take_journey_token(pk: str, cart_id: str, actions: list, condition) -> str 
             return_values="ALL_OLD",
         )
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         return None
     return response.get("Attributes", {}).get("journey_token", {}).get("S")
@@ -164,7 +161,7 @@ def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token:
         cart.update(actions=[Cart.journey_token.set(task_token)], condition=Cart.status == "open")
         return "waiting"
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
     try:
         current = Cart.get(pk, Cart.sort_key(cart_id))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
 from encore.events import ProductUpdated
-from encore.models import Product
+from encore.models import Product, condition_failed
 
 
 class CatalogueEntry(BaseModel):
@@ -57,7 +57,7 @@ def apply_product_updated(event: ProductUpdated) -> bool:
         )
         return True
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         return False
 

@@ -18,6 +18,7 @@ from encore.models import (
     Customer,
     ProductView,
     VisitorIdentity,
+    condition_failed,
     customer_key,
     visitor_key,
 )
@@ -73,7 +74,7 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
     try:
         profile.update(actions=actions + consent_actions, condition=condition)
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         # The consent on file is newer than this event's: keep it, take the rest.
         profile.update(actions=actions)

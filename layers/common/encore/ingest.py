@@ -28,7 +28,7 @@ from encore.errors import (
     UnsupportedMediaType,
     problems_from_validation,
 )
-from encore.models import ProcessedEvent
+from encore.models import ProcessedEvent, condition_failed
 from encore.observability import logger
 
 DEDUPE_RETENTION = timedelta(days=30)  # longer than any platform retries a delivery
@@ -160,7 +160,7 @@ def _dedupe_and_publish(events: list, publisher: EventPublisher) -> IngestResult
         try:
             record.save(condition=ProcessedEvent.pk.does_not_exist())
         except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             result.duplicates.append(event.event_id)
             continue

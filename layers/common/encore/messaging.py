@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.adapters.email import EmailSender, OutgoingEmail
 from encore.clock import utcnow
-from encore.models import Cart, Coupon, Customer, Message, Order, customer_key
+from encore.models import Cart, Coupon, Customer, Message, Order, condition_failed, customer_key
 from encore.observability import logger
 from encore.rendering import render_email
 from encore.stores import StoreSettings
@@ -117,7 +117,7 @@ def _issue_coupon(request: StepRequest, issued_at) -> Coupon:
             coupon.save(condition=Coupon.pk.does_not_exist())
             return coupon
         except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
 
@@ -187,7 +187,7 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
     try:
         message.save(condition=Message.pk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         existing = Message.get(pk, message.sk)
         logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})

@@ -31,6 +31,12 @@ def bind_table(table_name: str) -> None:
     _Meta.table_name = table_name
 
 
+def condition_failed(error: Exception) -> bool:
+    """True when a conditional write was refused because its condition did not hold (the
+    normal outcome of "only once" writes), as opposed to a real failure."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def customer_key(store_id: str, customer_id: str) -> str:
     return f"STORE#{store_id}#CUSTOMER#{customer_id}"
 

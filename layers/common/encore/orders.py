@@ -21,7 +21,7 @@ from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
 from encore.journeys import execution_name
-from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, customer_key
+from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, condition_failed, customer_key
 from encore.stores import StoreSettings
 
 _MOMENTS = {
@@ -31,9 +31,6 @@ _MOMENTS = {
     "order_cancelled": Order.cancelled_at,
 }
 
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ def _update_if(order: Order, actions: list, condition) -> bool:
         order.update(actions=actions, condition=condition)
         return True
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         return False
 
@@ -166,7 +163,7 @@ def _mark_coupons_redeemed(event: OrderPlaced) -> None:
                 condition=Coupon.pk.exists() & Coupon.redeemed_order_id.does_not_exist(),
             )
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
 
 
@@ -225,7 +222,7 @@ def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> Status
             return_values="UPDATED_OLD",
         )
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         return StatusOutcome(False, "refund already applied")
     previous = int(response.get("Attributes", {}).get("refunded_cents", {}).get("N", 0))

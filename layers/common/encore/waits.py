@@ -14,7 +14,7 @@ from datetime import datetime
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from encore.adapters.workflows import Workflows
-from encore.models import JourneyWait, Order, customer_key
+from encore.models import JourneyWait, Order, condition_failed, customer_key
 
 # Which order moment each lifecycle event sets (what "already happened" looks at).
 _ORDER_MOMENTS = {
@@ -30,7 +30,7 @@ def _take(wait: JourneyWait) -> bool:
         wait.delete(condition=JourneyWait.task_token == wait.task_token)
         return True
     except DeleteError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
 
