@@ -167,3 +167,36 @@ def test_body_over_the_limit_is_413_and_wrong_content_type_is_415(harness):
     )
     assert reply.status == 415
     assert harness.table_items() == []
+
+
+TOPIC_FILES = {
+    "customers/create": "shopify_customers_create",
+    "customers/update": "shopify_customers_update",
+    "carts/create": "shopify_carts_create",
+    "carts/update": "shopify_carts_update",
+    "checkouts/create": "shopify_checkouts_create",
+    "checkouts/update": "shopify_checkouts_update",
+    "orders/create": "shopify_orders_create",
+    "orders/paid": "shopify_orders_paid",
+    "orders/fulfilled": "shopify_orders_fulfilled",
+    "orders/cancelled": "shopify_orders_cancelled",
+    "fulfillments/create": "shopify_fulfillments_create",
+    "fulfillments/update": "shopify_fulfillments_update",
+    "products/create": "shopify_products_create",
+    "products/update": "shopify_products_update",
+    "customers/data_request": "shopify_customers_data_request",
+    "customers/redact": "shopify_customers_redact",
+    "shop/redact": "shopify_shop_redact",
+}
+
+
+def test_every_supported_topic_has_its_payload_file_and_is_accepted_signed_as_shopify_signs(harness):
+    from encore.platforms.shopify import TOPICS
+
+    assert set(TOPIC_FILES) == set(TOPICS)
+    # Order matters only where the platform's own order does: the customer and the order first.
+    for topic, name in TOPIC_FILES.items():
+        reply = harness.shopify(topic, name, webhook_id=f"w-{topic}")
+        assert (topic, reply.status, reply.json["accepted"]) == (topic, 202, [f"w-{topic}"])
+    errors = [i.error for i in harness.stack.lambdas.invocations if i.errored]
+    assert errors == []

@@ -123,7 +123,7 @@ def test_missing_delivery_id_is_400_naming_the_header(harness):
 def test_an_order_put_on_hold_is_acknowledged_and_ignored(harness):
     payload = dict(load_event("woocommerce_order_updated"), status="on-hold")
     reply = _deliver(harness, "order.updated", payload, delivery_id="d-hold")
-    assert reply.status == 202
+    assert reply.status == 200
     assert reply.json == {"accepted": [], "duplicates": [], "ignored": ["d-hold"]}
     _assert_nothing_happened(harness)
 
@@ -186,6 +186,6 @@ def test_a_badly_typed_phone_never_rejects_a_customer(harness):
 def test_topics_without_a_canonical_event_are_acknowledged_and_ignored(harness, topic, fixture):
     # WooCommerce disables a webhook after a few non-2xx answers: never reject these.
     reply = _deliver(harness, topic, load_event(fixture), delivery_id="d-other")
-    assert reply.status == 202
+    assert reply.status == 200
     assert reply.json == {"accepted": [], "duplicates": [], "ignored": ["d-other"]}
     _assert_nothing_happened(harness)

@@ -147,6 +147,8 @@ def accept(platform: Platform, request: WebhookRequest, *, parameters: StorePara
     parsed = platform.parse(request, json_object(request.body), store_id)
     result = _dedupe_and_publish(parsed.events, publisher)
     result.ignored.extend(parsed.ignored)
+    if not result.accepted and not result.duplicates:
+        result.status = 200  # nothing this version acts on: acknowledged, nothing queued
     return result
 
 
