@@ -106,7 +106,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness():
+def harness(request):
     from infra.local.stack import LocalStack
     from infra.local.store_client import StoreClient
 
@@ -114,6 +114,12 @@ def harness():
         credentials = stack.add_store(STORE_ID)
         api = stack.serve_http_api()
         yield Harness(stack=stack, client=StoreClient(api.url, credentials))
+        stack.clock.settle()
+        # A handler that raised is a bug the test did not look for (EventBridge would retry
+        # it, then park the event in the dead-letter queue): every test checks it.
+        if not request.node.get_closest_marker("handler_errors_expected"):
+            errors = [f"{i.function}: {i.error.strip().splitlines()[-1]}" for i in stack.lambdas.invocations if i.errored]
+            assert errors == [], errors
 
 
 @pytest.fixture

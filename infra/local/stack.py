@@ -31,6 +31,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.events.models import Rule
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.arns import parse_arn
 
 from encore.adapters.secrets import api_key_digest
@@ -79,6 +80,7 @@ class LocalStack:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved_environment: dict[str, str] = {}
         self._original_send_to_targets = None
+        self._original_get_executions = None
         self._servers: list = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -101,6 +103,7 @@ class LocalStack:
         logging.getLogger("encore").setLevel(self.log_level)
         self.lambdas.install()
         self._deliver_events_to_lambda_targets()
+        self._skip_executions_still_starting()
         self._create_resources()
 
     def stop(self) -> None:
@@ -113,6 +116,8 @@ class LocalStack:
         finally:
             if self._original_send_to_targets:
                 Rule.send_to_targets = self._original_send_to_targets
+            if self._original_get_executions:
+                StepFunctionsParserBackend._get_executions = self._original_get_executions
             self.lambdas.uninstall()
             self.clock.uninstall()
             self._mock.stop()
@@ -248,6 +253,23 @@ class LocalStack:
             return None
 
         Rule.send_to_targets = send_to_targets
+
+    def _skip_executions_still_starting(self) -> None:
+        """moto's SendTaskSuccess / Failure / Heartbeat look for the token in every running
+        execution, and fail with AttributeError on one that was started a moment ago and has
+        no evaluation environment yet (a handler that starts a journey and then releases
+        another hits this). Such an execution cannot hold the token: leave it out."""
+        original = StepFunctionsParserBackend._get_executions
+        self._original_get_executions = original
+
+        def _get_executions(backend, execution_status=None):
+            return [
+                execution
+                for execution in original(backend, execution_status)
+                if getattr(execution.exec_worker, "env", None) is not None
+            ]
+
+        StepFunctionsParserBackend._get_executions = _get_executions
 
     # ------------------------------------------------------------------ stores and views
     def physical(self, logical: str) -> str:
