@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.email import SesEmailSender
 from encore.adapters.secrets import SsmStoreParameters
-from encore.messaging import StepRequest, deliver_step
+from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step
 from encore.observability import logger, tracer
 from encore.runtime import configure
 from encore.stores import load_store_settings
@@ -15,5 +15,7 @@ from encore.stores import load_store_settings
 def handler(event: dict, context: LambdaContext) -> dict:
     settings = configure()
     request = StepRequest.model_validate(event)
-    store = load_store_settings(SsmStoreParameters(settings.parameters_prefix), request.store_id)
-    return deliver_step(request, store=store, email=SesEmailSender()).as_dict()
+    parameters = SsmStoreParameters(settings.parameters_prefix)
+    store = load_store_settings(parameters, request.store_id)
+    links = UnsubscribeLinks(settings.api_url, parameters.webhook_secret(request.store_id) or "")
+    return deliver_step(request, store=store, email=SesEmailSender(), unsubscribe=links).as_dict()

@@ -297,6 +297,12 @@ class LocalStack:
         server = LocalHttpApi(self.routes)
         server.start()
         self._servers.append(server)
+        # Here the HTTP API lives at the local server: links functions build (unsubscribe)
+        # must point there, not at the execute-api address the template names.
+        for logical, _ in self._of_type("AWS::Serverless::HttpApi"):
+            deployed = f"https://{self.resolver.ref(logical)}.execute-api.{REGION}.amazonaws.com"
+            for spec in self.lambdas.functions.values():
+                spec.environment = {key: value.replace(deployed, server.url) for key, value in spec.environment.items()}
         return server
 
     def replay(self, since: datetime, until: datetime) -> str:

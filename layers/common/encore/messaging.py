@@ -21,6 +21,7 @@ from encore.models import Cart, Coupon, Customer, Message, Order, condition_fail
 from encore.observability import logger
 from encore.rendering import render_email
 from encore.stores import StoreSettings
+from encore.unsubscribe import list_unsubscribe_headers, make_token
 
 # Transactional messages (order confirmation, shipping) go out without marketing consent.
 # Every other template is marketing: a template nobody classified must never skip consent.
@@ -121,6 +122,13 @@ def _issue_coupon(request: StepRequest, issued_at) -> Coupon:
                 raise
 
 
+def _unsubscribe_headers(request: StepRequest, links: UnsubscribeLinks | None) -> tuple[tuple[str, str], ...]:
+    if links is None or not is_marketing(request.template):
+        return ()
+    token = make_token(links.secret, request.store_id, request.customer_id)
+    return list_unsubscribe_headers(links.api_url, token)
+
+
 def _lines(lines) -> list[dict]:
     return [
         {"title": line.title, "quantity": int(line.quantity), "price_cents": int(line.price_cents), "url": line.url, "image_url": line.image_url}
@@ -163,7 +171,15 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
     }
 
 
-def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSender) -> StepResult:
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """What marketing emails need for their one-click unsubscribe link."""
+
+    api_url: str
+    secret: str
+
+
+def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSender, unsubscribe: UnsubscribeLinks | None = None) -> StepResult:
     pk = customer_key(request.store_id, request.customer_id)
     customer = _get(Customer, pk, Customer.sort_key())
     cart = _get(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
@@ -206,6 +222,7 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
             html=rendered.html,
             text=rendered.text,
             sent_at=now,
+            headers=_unsubscribe_headers(request, unsubscribe),
         )
     )
     message.update(

@@ -31,6 +31,7 @@ class Settings:
     unpaid_order_state_machine_arn: str = ""
     public_base_url: str = "https://shop.example"
     privacy_exports_bucket: str = ""
+    api_url: str = ""  # the HTTP API's base URL: unsubscribe links point there
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -43,4 +44,5 @@ class Settings:
             unpaid_order_state_machine_arn=os.environ.get("UNPAID_ORDER_STATE_MACHINE_ARN", ""),
             public_base_url=os.environ.get("PUBLIC_BASE_URL", "https://shop.example"),
             privacy_exports_bucket=os.environ.get("PRIVACY_EXPORTS_BUCKET", ""),
+            api_url=os.environ.get("API_URL", ""),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
@@ -22,7 +23,9 @@ class OutgoingEmail:
     headers: tuple[tuple[str, str], ...] = ()
 
     def to_mime(self) -> bytes:
-        message = EmailMessage()
+        # SMTP line endings; long header lines (List-Unsubscribe URLs) are allowed up to RFC
+        # 5322's 998 characters instead of being folded into encoded words clients won't read.
+        message = EmailMessage(policy=SMTP.clone(max_line_length=998))
         message["From"] = self.sender
         message["To"] = self.recipient
         message["Subject"] = self.subject

@@ -1,0 +1,46 @@
+"""HTTP API: one-click unsubscribe (RFC 8058 POST) and its confirmation page (GET)."""
+
+import html
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from encore.adapters.secrets import SsmStoreParameters
+from encore.clock import utcnow
+from encore.observability import logger, tracer
+from encore.runtime import configure
+from encore.unsubscribe import InvalidUnsubscribeLink, read_token, unsubscribe
+
+app = APIGatewayHttpResolver()
+
+PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body style="font-family:Helvetica,Arial,sans-serif;max-width:480px;margin:48px auto;">{body}</body></html>"""
+
+
+def _page(status: int, title: str, body: str) -> Response:
+    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=PAGE.format(title=html.escape(title), body=body))
+
+
+@app.get("/unsubscribe/<token>")
+def confirm_page(token: str) -> Response:
+    read_token(token, SsmStoreParameters(configure().parameters_prefix))  # 404 for a forged link
+    button = f'<form method="post" action="/unsubscribe/{html.escape(token)}"><button type="submit">Unsubscribe</button></form>'
+    return _page(200, "Unsubscribe", f"<h1>Stop marketing emails?</h1><p>You will still get emails about your orders.</p>{button}")
+
+
+@app.post("/unsubscribe/<token>")
+def one_click(token: str) -> Response:
+    unsubscribe(token, parameters=SsmStoreParameters(configure().parameters_prefix), now=utcnow())
+    return _page(200, "Unsubscribed", "<h1>You are unsubscribed</h1><p>You will get no more marketing emails from us.</p>")
+
+
+@app.exception_handler(InvalidUnsubscribeLink)
+def unknown_link(error: InvalidUnsubscribeLink) -> Response:
+    logger.info("unsubscribe link refused")
+    return _page(404, "Link not found", "<h1>This link is not valid</h1>")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
