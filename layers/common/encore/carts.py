@@ -17,7 +17,7 @@ from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import CartUpdated, OrderPlaced
 from encore.journeys import execution_name
-from encore.models import Cart, CartLineAttribute, CartLink, condition_failed, customer_key
+from encore.models import Cart, CartLineAttribute, CartLink, condition_failed, customer_key, update_returning
 from encore.observability import logger
 from encore.stores import StoreSettings
 
@@ -110,21 +110,11 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
 
 
 def _take_journey_token(pk: str, cart_id: str, actions: list, condition) -> str | None:
-    """Apply ``actions`` to the cart and return the journey token it held, in one atomic
-    update (PynamoDB's Model.update returns only new values, hence the connection call)."""
-    try:
-        response = Cart._get_connection().update_item(
-            pk,
-            Cart.sort_key(cart_id),
-            actions=[*actions, Cart.journey_token.remove()],
-            condition=condition,
-            return_values="ALL_OLD",
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        return None
-    return response.get("Attributes", {}).get("journey_token", {}).get("S")
+    """Apply ``actions`` to the cart and return the journey token it held, in one atomic update."""
+    old = update_returning(
+        Cart, (pk, Cart.sort_key(cart_id)), actions=[*actions, Cart.journey_token.remove()], condition=condition, return_values="ALL_OLD"
+    )
+    return (old or {}).get("journey_token", {}).get("S")
 
 
 def _release_waiting_journey(pk: str, cart_id: str, outcome: dict, workflows: Workflows) -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
 
 from encore.events import ProductUpdated
-from encore.models import Product, condition_failed
+from encore.models import Product, condition_failed, set_given
 
 
 class CatalogueEntry(BaseModel):
@@ -40,17 +40,17 @@ def apply_product_updated(event: ProductUpdated) -> bool:
         Product.deleted.set(event.deleted),
         Product.updated_at.set(event.occurred_at),
     ]
-    for attribute, value in (
-        (Product.category, event.category),
-        (Product.product_type, event.product_type),
-        (Product.price_cents, event.price_cents),
-        (Product.currency, event.currency),
-        (Product.in_stock, event.in_stock),
-        (Product.url, event.url),
-        (Product.image_url, event.image_url),
-    ):
-        if value is not None:
-            actions.append(attribute.set(value))
+    actions += set_given(
+        (
+            (Product.category, event.category),
+            (Product.product_type, event.product_type),
+            (Product.price_cents, event.price_cents),
+            (Product.currency, event.currency),
+            (Product.in_stock, event.in_stock),
+            (Product.url, event.url),
+            (Product.image_url, event.image_url),
+        )
+    )
     try:
         Product(*Product.key(event.store_id, event.product_id)).update(
             actions=actions, condition=Product.updated_at.does_not_exist() | (Product.updated_at <= event.occurred_at)

@@ -19,6 +19,7 @@ from encore.models import (
     ProductView,
     VisitorIdentity,
     condition_failed,
+    set_given,
     customer_key,
     visitor_key,
 )
@@ -38,17 +39,18 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
         Customer.customer_id.set(ref.customer_id),
         Customer.updated_at.set(occurred_at),
     ]
-    for attribute, value in (
-        (Customer.email, ref.email),
-        (Customer.phone, ref.phone),
-        (Customer.first_name, ref.first_name),
-        (Customer.last_name, ref.last_name),
-        (Customer.locale, ref.locale),
-        (Customer.time_zone, ref.time_zone),
-        (Customer.country, ref.country.upper() if ref.country else None),
-    ):
-        if value:
-            actions.append(attribute.set(value))
+    # Blank strings from a platform are "not carried" too.
+    actions += set_given(
+        (
+            (Customer.email, ref.email or None),
+            (Customer.phone, ref.phone or None),
+            (Customer.first_name, ref.first_name or None),
+            (Customer.last_name, ref.last_name or None),
+            (Customer.locale, ref.locale or None),
+            (Customer.time_zone, ref.time_zone or None),
+            (Customer.country, ref.country.upper() if ref.country else None),
+        )
+    )
     if ref.birthday:
         actions.append(Customer.birthday.set(ref.birthday.isoformat()))
         actions.append(Customer.birthday_key.set(f"STORE#{store_id}#BIRTHDAY#{ref.birthday:%m-%d}"))

@@ -18,6 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -35,6 +36,24 @@ def condition_failed(error: Exception) -> bool:
     """True when a conditional write was refused because its condition did not hold (the
     normal outcome of "only once" writes), as opposed to a real failure."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def set_given(pairs) -> list:
+    """SET actions for the attributes an event carries: a None value means "not carried",
+    so what other events wrote stays (webhooks from several sources add up)."""
+    return [attribute.set(value) for attribute, value in pairs if value is not None]
+
+
+def update_returning(model, key: tuple[str, str], *, actions: list, condition, return_values: str) -> dict | None:
+    """One conditional UpdateItem that also returns the item's values from before it
+    (PynamoDB's Model.update returns only new values). None when the condition was false."""
+    try:
+        response = model._get_connection().update_item(*key, actions=actions, condition=condition, return_values=return_values)
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        return None
+    return response.get("Attributes", {})
 
 
 def customer_key(store_id: str, customer_id: str) -> str:

@@ -21,7 +21,7 @@ from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
 from encore.journeys import execution_name
-from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, condition_failed, customer_key
+from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, condition_failed, customer_key, update_returning
 from encore.stores import StoreSettings
 
 _MOMENTS = {
@@ -213,19 +213,16 @@ def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> St
 def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> StatusOutcome:
     """Refund webhooks carry the cumulative refunded amount: apply only the increase."""
     new_total = int(event.refunded_cents or 0)
-    try:
-        response = Order._get_connection().update_item(
-            order.pk,
-            order.sk,
-            actions=[*base, Order.refunded_cents.set(new_total)],
-            condition=Order.refunded_cents.does_not_exist() | (Order.refunded_cents < new_total),
-            return_values="UPDATED_OLD",
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    old = update_returning(
+        Order,
+        (order.pk, order.sk),
+        actions=[*base, Order.refunded_cents.set(new_total)],
+        condition=Order.refunded_cents.does_not_exist() | (Order.refunded_cents < new_total),
+        return_values="UPDATED_OLD",
+    )
+    if old is None:
         return StatusOutcome(False, "refund already applied")
-    previous = int(response.get("Attributes", {}).get("refunded_cents", {}).get("N", 0))
+    previous = int(old.get("refunded_cents", {}).get("N", 0))
     order.refresh(consistent_read=True)
     if order.counted:
         # Counted orders carry their refunds in the totals; an order counted later subtracts
