@@ -71,7 +71,7 @@ FORGED_SIGNATURE = "sha256=" + "0" * 64  # the generic API's form, with the wron
 
 @cache
 def journey_scenario() -> str:
-    from encore.carts import CART_ABANDONMENT
+    from encore.journeys import CART_ABANDONMENT
 
     return CART_ABANDONMENT
 

@@ -1,18 +1,17 @@
-"""EventBridge ``order_paid|fulfilled|delivered|cancelled|refunded`` → the order's lifecycle,
-converging whatever order the webhooks arrive in."""
+"""EventBridge ``order_paid|fulfilled|delivered|cancelled|refunded`` → the order's lifecycle (converging whatever order the webhooks arrive in), the journeys waiting for it, and the review request on delivery."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from encore.adapters.workflows import StepFunctionsWorkflows
+from encore import triggers
 from encore.events import OrderStatusChanged
 from encore.observability import logger, tracer
-from encore.orders import apply_order_status
-from encore.runtime import configure
+from encore.runtime import configure, journeys, store_settings
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    configure()
-    outcome = apply_order_status(OrderStatusChanged.model_validate(event["detail"]), workflows=StepFunctionsWorkflows())
+    settings = configure()
+    received = OrderStatusChanged.model_validate(event["detail"])
+    outcome = triggers.order_status(received, store=store_settings(settings, received.store_id), journeys=journeys(settings))
     return {"applied": outcome.applied, "reason": outcome.reason}

@@ -1,15 +1,17 @@
-"""EventBridge ``product_viewed`` → views and dwell time on the customer or the visitor."""
+"""EventBridge ``product_viewed`` → views and dwell time on the customer or the visitor, browse abandonment and up-sell."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from encore.customers import apply_product_viewed
+from encore import triggers
 from encore.events import ProductViewed
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import configure, journeys, store_settings
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    configure()
-    return {"recorded_on": apply_product_viewed(ProductViewed.model_validate(event["detail"]))}
+    settings = configure()
+    received = ProductViewed.model_validate(event["detail"])
+    outcome = triggers.product_viewed(received, store=store_settings(settings, received.store_id), journeys=journeys(settings))
+    return {"recorded_on": outcome}

@@ -1,5 +1,7 @@
 """Step Functions ``.waitForTaskToken`` task: park a journey until the customer's event arrives."""
 
+from datetime import datetime
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -17,6 +19,8 @@ class WaitRequest(BaseModel):
     journey: str
     awaiting: list[str]
     key: str | None = None
+    since: datetime | None = None  # the journey's start: an order since then counts
+    products: list[str] | None = None  # only an event about one of these products counts
 
 
 @logger.inject_lambda_context
@@ -26,6 +30,6 @@ def handler(event: dict, context: LambdaContext) -> dict:
     request = WaitRequest.model_validate(event)
     state = park(
         request.store_id, request.customer_id, request.journey, request.awaiting, request.key, request.task_token,
-        now=utcnow(), workflows=StepFunctionsWorkflows(),
+        now=utcnow(), workflows=StepFunctionsWorkflows(), since=request.since, products=request.products,
     )
     return {"state": state}

@@ -140,6 +140,8 @@ class LocalStack:
             self._create_table(logical, spec["Properties"])
         for logical, _ in self._of_type("AWS::S3::Bucket"):
             boto3.client("s3").create_bucket(Bucket=self.resolver.physical_name(logical))
+        for logical, _ in self._of_type("AWS::SNS::Topic"):
+            boto3.client("sns").create_topic(Name=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SQS::Queue"):
             boto3.client("sqs").create_queue(QueueName=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::Events::EventBus"):

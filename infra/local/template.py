@@ -72,7 +72,7 @@ class Resolver:
 
     def physical_name(self, logical_id: str) -> str:
         props = self.resources[logical_id].get("Properties") or {}
-        for key in ("Name", "TableName", "FunctionName", "QueueName", "LogGroupName", "BucketName"):
+        for key in ("Name", "TableName", "FunctionName", "QueueName", "TopicName", "LogGroupName", "BucketName"):
             if key in props:
                 return self.resolve(props[key])
         name = f"{self.stack_name}-{logical_id}"
@@ -90,6 +90,8 @@ class Resolver:
             return self.arn("states", f"stateMachine:{physical}")
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+        if kind == "AWS::SNS::Topic":
+            return self.arn("sns", physical)
         return physical
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -104,6 +106,8 @@ class Resolver:
             ("AWS::Logs::LogGroup", "Arn"): lambda: self.arn("logs", f"log-group:{physical}:*"),
             ("AWS::Serverless::StateMachine", "Name"): lambda: physical,
             ("AWS::S3::Bucket", "Arn"): lambda: f"arn:aws:s3:::{physical}",
+            ("AWS::SNS::Topic", "TopicName"): lambda: physical,
+            ("AWS::SNS::Topic", "TopicArn"): lambda: self.arn("sns", physical),
         }
         try:
             return arns[(kind, attribute)]()

@@ -45,6 +45,11 @@ SAMPLE = {
     },
     "coupon": {"code": "ABCD-EFGH-JKLM", "percent_off": 10, "expires_on": "9 November 2026"},
     "order_id": "1001",
+    "products": [
+        {"product_id": "mug-xl", "title": "Mug XL", "category": "kitchen", "price_cents": 1900, "currency": "USD", "url": "https://shop.example/p/mug-xl", "image_url": "https://cdn.example/mug-xl.jpg"},
+        {"product_id": "spoon", "title": "Spoon", "category": "kitchen", "price_cents": 450, "currency": None, "url": None, "image_url": None},
+    ],
+    "category": "kitchen",
     "order": {
         "order_id": "1001",
         "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": None, "image_url": None}],

@@ -16,12 +16,11 @@ from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import CartUpdated, OrderPlaced
-from encore.journeys import execution_name
+from encore.journeys import CART_ABANDONMENT, Journeys
 from encore.models import Cart, CartLineAttribute, CartLink, condition_failed, customer_key, update_returning
 from encore.observability import logger
 from encore.stores import StoreSettings
 
-CART_ABANDONMENT = "cart-abandonment"
 OUTCOME_ORDERED = "ordered"
 OUTCOME_EMPTIED = "cart_emptied"
 
@@ -46,7 +45,7 @@ class CartOutcome:
     journey_started: bool = False
 
 
-def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: Workflows, state_machine_arn: str) -> CartOutcome:
+def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> CartOutcome:
     customer_id = _resolve_customer(event)
     if customer_id is None:
         logger.info("cart of an unknown visitor kept no state", extra={"source": event.source})
@@ -83,7 +82,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
         logger.info("stale or already ordered cart update ignored")
         return CartOutcome(customer_id=customer_id)
     if status == "empty":
-        _release_waiting_journey(pk, event.cart_id, {"outcome": OUTCOME_EMPTIED}, workflows)
+        _release_waiting_journey(pk, event.cart_id, {"outcome": OUTCOME_EMPTIED}, journeys.workflows)
         return CartOutcome(customer_id=customer_id)
     if not store.cart_abandonment.enabled:
         return CartOutcome(customer_id=customer_id)
@@ -91,13 +90,13 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, workflows: W
     if waits is None:
         logger.info("cart event too old to start a journey", extra={"occurred_at": iso(event.occurred_at)})
         return CartOutcome(customer_id=customer_id)
-    name = execution_name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
-    started = workflows.start(
-        state_machine_arn,
-        name,
+    name = journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
+    started = journeys.start(
+        CART_ABANDONMENT,
+        event.store_id,
+        customer_id,
+        event.cart_id,
         {
-            "store_id": event.store_id,
-            "customer_id": customer_id,
             "cart_id": event.cart_id,
             "waits": waits,
             "coupon": {

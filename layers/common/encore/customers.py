@@ -133,8 +133,9 @@ def _record_view(pk: str, product_id: str, *, title, category, views: int, dwell
     ProductView(pk, ProductView.sort_key(product_id)).update(actions=actions)
 
 
-def apply_product_viewed(event: ProductViewed) -> str:
-    """Count the view on the customer, or on the anonymous visitor until they are known."""
+def apply_product_viewed(event: ProductViewed) -> tuple[str, str | None]:
+    """Count the view on the customer, or on the anonymous visitor until they are known.
+    Returns where it was recorded ("customer", "visitor", "unattributed") and the customer."""
     customer_id = event.customer.customer_id if event.customer else None
     if customer_id is None and event.anonymous_id:
         customer_id = customer_for_visitor(event.store_id, event.anonymous_id)
@@ -143,7 +144,7 @@ def apply_product_viewed(event: ProductViewed) -> str:
     elif event.anonymous_id:
         pk = visitor_key(event.store_id, event.anonymous_id)
     else:
-        return "unattributed"
+        return "unattributed", None
     _record_view(
         pk,
         event.product_id,
@@ -154,7 +155,7 @@ def apply_product_viewed(event: ProductViewed) -> str:
         first=event.occurred_at,
         last=event.occurred_at,
     )
-    return "customer" if customer_id else "visitor"
+    return ("customer" if customer_id else "visitor"), customer_id
 
 
 # ---------------------------------------------------------------- segments and RFM

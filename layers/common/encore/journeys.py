@@ -1,12 +1,41 @@
-"""Journey identity: deterministic execution names, so one trigger never starts two journeys."""
+"""Journey identity and starting: every scenario is the state machine ``<stack>-<scenario>``,
+and every journey has a deterministic execution name, so one trigger never starts two."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 
+from encore.adapters.workflows import Workflows
+from encore.clock import iso, utcnow
+
 MAX_NAME = 80  # Step Functions' limit for execution names
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+# Scenario names: the suffix of each state machine's name in template.yaml.
+CART_ABANDONMENT = "cart-abandonment"
+POST_PURCHASE = "post-purchase"
+UNPAID_ORDER = "unpaid-order"
+WELCOME_SERIES = "welcome-series"
+BROWSE_ABANDONMENT = "browse-abandonment"
+UP_SELL = "up-sell"
+CROSS_SELL = "cross-sell"
+REVIEW_REQUEST = "review-request"
+EDUCATION_SERIES = "education-series"
+CART_THRESHOLD_NUDGE = "cart-threshold-nudge"
+
+SCENARIOS = (
+    CART_ABANDONMENT,
+    POST_PURCHASE,
+    UNPAID_ORDER,
+    WELCOME_SERIES,
+    BROWSE_ABANDONMENT,
+    UP_SELL,
+    CROSS_SELL,
+    REVIEW_REQUEST,
+    EDUCATION_SERIES,
+    CART_THRESHOLD_NUDGE,
+)
 
 
 def execution_name(scenario: str, store_id: str, customer_id: str, business_key: str) -> str:
@@ -21,3 +50,27 @@ def execution_name(scenario: str, store_id: str, customer_id: str, business_key:
         return readable
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
     return f"{readable[: MAX_NAME - len(digest) - 1]}-{digest}"
+
+
+class Journeys:
+    """Starts scenario journeys and releases waiting ones (``workflows``).
+
+    ``arn_prefix`` is ``arn:…:stateMachine:<stack>-``: the scenario name completes it, so a
+    new scenario needs no new setting in every function that may start it.
+    """
+
+    def __init__(self, workflows: Workflows, arn_prefix: str):
+        self.workflows = workflows
+        self.arn_prefix = arn_prefix
+
+    def arn(self, scenario: str) -> str:
+        return f"{self.arn_prefix}{scenario}"
+
+    def name(self, scenario: str, store_id: str, customer_id: str, business_key: str) -> str:
+        return execution_name(scenario, store_id, customer_id, business_key)
+
+    def start(self, scenario: str, store_id: str, customer_id: str, business_key: str, payload: dict) -> bool:
+        """Start the journey once (False when this trigger already started it). The input
+        always carries the store, the customer and the moment the journey began."""
+        journey_input = {"store_id": store_id, "customer_id": customer_id, "started_at": iso(utcnow()), **payload}
+        return self.workflows.start(self.arn(scenario), self.name(scenario, store_id, customer_id, business_key), journey_input)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.adapters.email import EmailSender, OutgoingEmail
 from encore.clock import utcnow
-from encore.models import Cart, Coupon, Customer, Message, Order, condition_failed, customer_key
+from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key
 from encore.observability import logger
 from encore.rendering import render_email
 from encore.stores import StoreSettings
@@ -28,14 +28,21 @@ from encore.unsubscribe import list_unsubscribe_headers, make_token
 # A payment reminder is about an order the customer placed and has not paid: a service
 # message the customer needs to complete their own purchase, so it is transactional too.
 TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset(
-    {"order_confirmation", "shipping_notice", "delivery_notice", "payment_reminder_1", "payment_reminder_2"}
+    {
+        "registration_confirmation",
+        "order_confirmation",
+        "shipping_notice",
+        "delivery_notice",
+        "payment_reminder_1",
+        "payment_reminder_2",
+    }
 )
 CART_REMINDERS = {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
 UNPAID_REMINDERS = {"payment_reminder_1", "payment_reminder_2"}
 
 
 # Templates about one order: the step names it and the message shows it.
-ORDER_TEMPLATES = TRANSACTIONAL_TEMPLATES
+ORDER_TEMPLATES = TRANSACTIONAL_TEMPLATES - {"registration_confirmation"}
 
 
 def is_marketing(template: str) -> bool:
@@ -60,6 +67,13 @@ class StepRequest(BaseModel):
     cart_id: str | None = None
     order_id: str | None = None
     coupon: CouponRequest | None = None
+    # Catalogue products the message shows (viewed, upgrades, complements, best sellers).
+    products: list[str] = []
+    category: str | None = None
+    # Exit rules re-checked just before sending: an order since this moment (the journey's
+    # start) ends a marketing journey; so does a purchase of one of ``unless_bought``.
+    skip_if_ordered_since: datetime | None = None
+    unless_bought: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -84,7 +98,46 @@ def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Ca
             return f"cart_{cart.status if cart else 'missing'}"
         if not cart.lines:
             return "cart_empty"
+    since = request.skip_if_ordered_since
+    if since is not None and customer.last_order_at is not None and customer.last_order_at >= since:
+        return "ordered"
+    if request.unless_bought and _bought_any(customer, request.unless_bought, since):
+        return "already_bought"
     return None
+
+
+def _bought_any(customer: Customer, product_ids: list[str], since: datetime | None) -> bool:
+    for product_id in product_ids:
+        bought = _get(PurchasedProduct, customer.pk, PurchasedProduct.sort_key(product_id))
+        if bought and bought.last_purchased_at and (since is None or bought.last_purchased_at >= since):
+            return True
+    return False
+
+
+def _products(store_id: str, product_ids: list[str]) -> list[dict]:
+    """The catalogue entries a message shows, in the order asked; deleted or sold-out
+    products are left out (a message must not sell what cannot be bought)."""
+    if not product_ids:
+        return []
+    keys = [Product.key(store_id, product_id) for product_id in dict.fromkeys(product_ids)]
+    found = {product.product_id: product for product in Product.batch_get(keys)}
+    shown = []
+    for product_id in dict.fromkeys(product_ids):
+        product = found.get(product_id)
+        if product is None or product.deleted or product.in_stock is False:
+            continue
+        shown.append(
+            {
+                "product_id": product.product_id,
+                "title": product.title,
+                "category": product.category,
+                "price_cents": int(product.price_cents) if product.price_cents is not None else None,
+                "currency": product.currency,
+                "url": product.url,
+                "image_url": product.image_url,
+            }
+        )
+    return shown
 
 
 def _get(model, pk: str, sk: str):
@@ -157,6 +210,8 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
         if coupon
         else None,
         "order_id": request.order_id,
+        "products": _products(request.store_id, request.products),
+        "category": request.category,
         "order": {
             "order_id": order.order_id,
             "lines": _lines(order.lines),

@@ -347,6 +347,8 @@ class JourneyWait(_Item):
     journey = UnicodeAttribute()
     awaiting = UnicodeSetAttribute()  # canonical event types, e.g. {"order_fulfilled"}
     key = UnicodeAttribute(null=True)  # the business key the event must match (an order id)
+    # Only an event about one of these products releases the wait (None: any product).
+    products = UnicodeSetAttribute(null=True)
     task_token = UnicodeAttribute()
     parked_at = UTCDateTimeAttribute()
 

@@ -20,7 +20,7 @@ from encore.carts import close_carts_for_order
 from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
-from encore.journeys import execution_name
+from encore.journeys import POST_PURCHASE, UNPAID_ORDER, Journeys
 from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, condition_failed, customer_key, update_returning
 from encore.stores import StoreSettings
 
@@ -37,6 +37,7 @@ _MOMENTS = {
 class OrderOutcome:
     counted: bool
     journeys_released: int
+    first_time: bool = False  # the first time this order was seen placed
 
 
 def _uncount(order: Order) -> bool:
@@ -69,40 +70,24 @@ def _update_if(order: Order, actions: list, condition) -> bool:
         return False
 
 
-POST_PURCHASE = "post-purchase"
-
-
-def _start_post_purchase(event: OrderPlaced, store: StoreSettings, workflows: Workflows, state_machine_arn: str) -> bool:
+def _start_post_purchase(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.post_purchase
     if not settings.enabled or utcnow() - event.occurred_at > timedelta(hours=settings.max_order_age_hours):
         return False  # switched off, or a historical import: no confirmation for old orders
-    return workflows.start(
-        state_machine_arn,
-        execution_name(POST_PURCHASE, event.store_id, event.customer.customer_id, event.order_id),
-        {"store_id": event.store_id, "customer_id": event.customer.customer_id, "order_id": event.order_id, "waits": settings.execution_waits()},
+    return journeys.start(
+        POST_PURCHASE, event.store_id, event.customer.customer_id, event.order_id, {"order_id": event.order_id, "waits": settings.execution_waits()}
     )
 
 
-UNPAID_ORDER = "unpaid-order"
-
-
-def _start_unpaid_order(event: OrderPlaced, store: StoreSettings, workflows: Workflows, state_machine_arn: str) -> bool:
+def _start_unpaid_order(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
     if event.paid or not store.unpaid_order.enabled or utcnow() - event.occurred_at > timedelta(seconds=store.unpaid_order.reminder_offsets_seconds[0]):
         return False
-    return workflows.start(
-        state_machine_arn,
-        execution_name(UNPAID_ORDER, event.store_id, event.customer.customer_id, event.order_id),
-        {"store_id": event.store_id, "customer_id": event.customer.customer_id, "order_id": event.order_id, "waits": store.unpaid_order.execution_waits()},
+    return journeys.start(
+        UNPAID_ORDER, event.store_id, event.customer.customer_id, event.order_id, {"order_id": event.order_id, "waits": store.unpaid_order.execution_waits()}
     )
 
 
-@dataclass(frozen=True)
-class JourneyArns:
-    post_purchase: str
-    unpaid_order: str
-
-
-def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: StoreSettings, journeys: JourneyArns) -> OrderOutcome:
+def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys) -> OrderOutcome:
     customer_id = event.customer.customer_id
     pk = customer_key(event.store_id, customer_id)
     upsert_customer(event.store_id, event.customer, event.occurred_at)
@@ -129,10 +114,10 @@ def apply_order_placed(event: OrderPlaced, *, workflows: Workflows, store: Store
     if first_time:
         _record_purchases(pk, event)
         _mark_coupons_redeemed(event)
-        _start_post_purchase(event, store, workflows, journeys.post_purchase)
-        _start_unpaid_order(event, store, workflows, journeys.unpaid_order)
-    released = close_carts_for_order(event, workflows=workflows)
-    return OrderOutcome(counted=counted, journeys_released=released)
+        _start_post_purchase(event, store, journeys)
+        _start_unpaid_order(event, store, journeys)
+    released = close_carts_for_order(event, workflows=journeys.workflows)
+    return OrderOutcome(counted=counted, journeys_released=released, first_time=first_time)
 
 
 def _record_purchases(pk: str, event: OrderPlaced) -> None:
@@ -180,6 +165,7 @@ def _owner(event: OrderStatusChanged) -> str | None:
 class StatusOutcome:
     applied: bool
     reason: str
+    customer_id: str | None = None
 
 
 def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> StatusOutcome:
@@ -194,7 +180,7 @@ def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> St
     order = Order(customer_key(event.store_id, customer_id), Order.sort_key(event.order_id))
     base = [Order.store_id.set(event.store_id), Order.customer_id.set(customer_id), Order.order_id.set(event.order_id)]
     if event.type == "order_refunded":
-        return _apply_refund(order, event, base)
+        return _apply_refund(order, event, base, customer_id)
     moment = _MOMENTS[event.type]
     actions = [*base, moment.set(moment | event.occurred_at)]
     if event.tracking_url:
@@ -207,10 +193,10 @@ def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> St
         _add_to_totals(order, -1)
     details = {"tracking_url": event.tracking_url, "tracking_number": event.tracking_number}
     released = waits.release(event.store_id, customer_id, event.type, event.order_id, details, workflows=workflows)
-    return StatusOutcome(True, f"{event.type}; journeys released: {released}")
+    return StatusOutcome(True, f"{event.type}; journeys released: {released}", customer_id)
 
 
-def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> StatusOutcome:
+def _apply_refund(order: Order, event: OrderStatusChanged, base: list, customer_id: str) -> StatusOutcome:
     """Refund webhooks carry the cumulative refunded amount: apply only the increase."""
     new_total = int(event.refunded_cents or 0)
     old = update_returning(
@@ -221,7 +207,7 @@ def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> Status
         return_values="UPDATED_OLD",
     )
     if old is None:
-        return StatusOutcome(False, "refund already applied")
+        return StatusOutcome(False, "refund already applied", customer_id)
     previous = int(old.get("refunded_cents", {}).get("N", 0))
     order.refresh(consistent_read=True)
     if order.counted:
@@ -230,7 +216,7 @@ def _apply_refund(order: Order, event: OrderStatusChanged, base: list) -> Status
         Customer(customer_key(order.store_id, order.customer_id), Customer.sort_key()).update(
             actions=[Customer.revenue_cents.add(previous - new_total)]
         )
-    return StatusOutcome(True, "refund recorded")
+    return StatusOutcome(True, "refund recorded", customer_id)
 
 
 class OrderNotYetKnown(RuntimeError):

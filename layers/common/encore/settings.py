@@ -26,9 +26,8 @@ class Settings:
     table_name: str
     event_bus_name: str = ""
     parameters_prefix: str = "/encore"
-    cart_abandonment_state_machine_arn: str = ""
-    post_purchase_state_machine_arn: str = ""
-    unpaid_order_state_machine_arn: str = ""
+    # ``arn:…:stateMachine:<stack>-``: + a scenario name gives that scenario's state machine.
+    journey_arn_prefix: str = ""
     public_base_url: str = "https://shop.example"
     privacy_exports_bucket: str = ""
     api_url: str = ""  # the HTTP API's base URL: unsubscribe links point there
@@ -39,9 +38,7 @@ class Settings:
             table_name=_required("TABLE_NAME"),
             event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),
             parameters_prefix=os.environ.get("PARAMETERS_PREFIX", "/encore").rstrip("/"),
-            cart_abandonment_state_machine_arn=os.environ.get("CART_ABANDONMENT_STATE_MACHINE_ARN", ""),
-            post_purchase_state_machine_arn=os.environ.get("POST_PURCHASE_STATE_MACHINE_ARN", ""),
-            unpaid_order_state_machine_arn=os.environ.get("UNPAID_ORDER_STATE_MACHINE_ARN", ""),
+            journey_arn_prefix=os.environ.get("JOURNEY_ARN_PREFIX", ""),
             public_base_url=os.environ.get("PUBLIC_BASE_URL", "https://shop.example"),
             privacy_exports_bucket=os.environ.get("PRIVACY_EXPORTS_BUCKET", ""),
             api_url=os.environ.get("API_URL", ""),

@@ -71,6 +71,48 @@ class UnpaidOrderSettings(_Settings):
         return {"before_reminder_1_seconds": first, "before_reminder_2_seconds": second - first, "after_reminder_2_seconds": 2 * DAY}
 
 
+class WelcomeSeriesSettings(_Settings):
+    """1. Welcome series (and 7's registration confirmation). Completed by the scenario's owner."""
+
+    enabled: bool = True
+
+
+class BrowseAbandonmentSettings(_Settings):
+    """2. Browse abandonment."""
+
+    enabled: bool = True
+
+
+class UpSellSettings(_Settings):
+    """5. Up-sell."""
+
+    enabled: bool = True
+
+
+class CrossSellSettings(_Settings):
+    """6. Cross-sell."""
+
+    enabled: bool = True
+
+
+class ReviewRequestSettings(_Settings):
+    """8. Review request."""
+
+    enabled: bool = True
+
+
+class EducationSeriesSettings(_Settings):
+    """9. Education series."""
+
+    enabled: bool = True
+
+
+class CartThresholdNudgeSettings(_Settings):
+    """17. Cart threshold nudge."""
+
+    enabled: bool = True
+
+
 class Channels(_Settings):
     email: bool = True
     sms: bool = False
@@ -97,6 +139,13 @@ class StoreSettings(_Settings):
     cart_abandonment: CartAbandonmentSettings = CartAbandonmentSettings()
     post_purchase: PostPurchaseSettings = PostPurchaseSettings()
     unpaid_order: UnpaidOrderSettings = UnpaidOrderSettings()
+    welcome_series: WelcomeSeriesSettings = WelcomeSeriesSettings()
+    browse_abandonment: BrowseAbandonmentSettings = BrowseAbandonmentSettings()
+    up_sell: UpSellSettings = UpSellSettings()
+    cross_sell: CrossSellSettings = CrossSellSettings()
+    review_request: ReviewRequestSettings = ReviewRequestSettings()
+    education_series: EducationSeriesSettings = EducationSeriesSettings()
+    cart_threshold_nudge: CartThresholdNudgeSettings = CartThresholdNudgeSettings()
 
     @classmethod
     def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":

@@ -1,4 +1,5 @@
-"""Journeys that wait for a customer's event ("wait for the shipment, at most 30 days").
+"""Journeys that wait for a customer's event ("wait for the shipment, at most 30 days",
+"wait two days for an order", "wait for the review").
 
 The journey's ``.waitForTaskToken`` step parks its token in a JourneyWait item; the
 function that handles the awaited event takes the token back with a conditional delete and
@@ -9,12 +10,14 @@ item releases the journey, exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from encore.adapters.workflows import Workflows
-from encore.models import JourneyWait, Order, condition_failed, customer_key
+from encore.clock import iso
+from encore.models import Customer, JourneyWait, Order, PurchasedProduct, condition_failed, customer_key
 
 # Which order moment each lifecycle event sets (what "already happened" looks at).
 _ORDER_MOMENTS = {
@@ -35,12 +38,18 @@ def _take(wait: JourneyWait) -> bool:
         raise
 
 
-def _already_happened(store_id: str, customer_id: str, awaiting: set[str], key: str | None) -> dict | None:
+def _get(model, pk: str, sk: str):
+    try:
+        return model.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _order_moment(pk: str, awaiting: set[str], key: str | None) -> dict | None:
     if not key:
         return None
-    try:
-        order = Order.get(customer_key(store_id, customer_id), Order.sort_key(key), consistent_read=True)
-    except DoesNotExist:
+    order = _get(Order, pk, Order.sort_key(key))
+    if order is None:
         return None
     # Later moments first: a journey waiting for "shipped or delivered" takes the furthest.
     for event_type in ("order_cancelled", "order_delivered", "order_fulfilled", "order_paid"):
@@ -49,32 +58,84 @@ def _already_happened(store_id: str, customer_id: str, awaiting: set[str], key: 
     return None
 
 
-def park(store_id: str, customer_id: str, journey: str, awaiting: list[str], key: str | None, task_token: str, *, now: datetime, workflows: Workflows) -> str:
+def _ordered_since(pk: str, since: datetime, products: set[str] | None) -> dict | None:
+    """An order placed since the journey began (of one of ``products`` when given)."""
+    if products:
+        for product_id in sorted(products):
+            bought = _get(PurchasedProduct, pk, PurchasedProduct.sort_key(product_id))
+            if bought and bought.last_purchased_at and bought.last_purchased_at >= since:
+                return {"event": "order_placed", "key": None, "product_ids": [product_id], "ordered_at": iso(bought.last_purchased_at)}
+        return None
+    customer = _get(Customer, pk, Customer.sort_key())
+    if customer and customer.last_order_at and customer.last_order_at >= since:
+        return {"event": "order_placed", "key": None, "ordered_at": iso(customer.last_order_at)}
+    return None
+
+
+def _already_happened(pk: str, awaiting: set[str], key: str | None, since: datetime | None, products: set[str] | None) -> dict | None:
+    found = _order_moment(pk, awaiting, key)
+    if found is None and "order_placed" in awaiting and since is not None:
+        found = _ordered_since(pk, since, products)
+    return found
+
+
+def park(
+    store_id: str,
+    customer_id: str,
+    journey: str,
+    awaiting: list[str],
+    key: str | None,
+    task_token: str,
+    *,
+    now: datetime,
+    workflows: Workflows,
+    since: datetime | None = None,
+    products: Iterable[str] | None = None,
+) -> str:
+    """Park the token. ``since`` (the journey's start) lets an order that was placed while
+    the journey was on its way here count as already happened."""
+    pk = customer_key(store_id, customer_id)
+    wanted = set(products or ()) or None
     wait = JourneyWait(
-        customer_key(store_id, customer_id),
+        pk,
         JourneyWait.sort_key(journey),
         store_id=store_id,
         customer_id=customer_id,
         journey=journey,
         awaiting=set(awaiting),
         key=key,
+        products=wanted,
         task_token=task_token,
         parked_at=now,
     )
     wait.save()
-    happened = _already_happened(store_id, customer_id, set(awaiting), key)
+    happened = _already_happened(pk, set(awaiting), key, since, wanted)
     if happened and _take(wait):
         workflows.release(task_token, happened)
         return happened["event"]
     return "waiting"
 
 
-def release(store_id: str, customer_id: str, event_type: str, key: str | None, details: dict, *, workflows: Workflows) -> int:
-    """Release every journey of this customer waiting for ``event_type`` (for this key)."""
+def release(
+    store_id: str,
+    customer_id: str,
+    event_type: str,
+    key: str | None,
+    details: dict,
+    *,
+    workflows: Workflows,
+    product_ids: Iterable[str] = (),
+) -> int:
+    """Release every journey of this customer waiting for ``event_type`` (for this key, and
+    for one of these products when the wait names products)."""
     released = 0
+    about = set(product_ids)
     for wait in JourneyWait.query(customer_key(store_id, customer_id), JourneyWait.sk.startswith("WAIT#")):
         if event_type not in wait.awaiting or (wait.key and wait.key != key):
             continue
-        if _take(wait) and workflows.release(wait.task_token, {"event": event_type, "key": key, **details}):
+        if wait.products and not wait.products & about:
+            continue
+        outcome = {"event": event_type, "key": key, **details}
+        if _take(wait) and workflows.release(wait.task_token, outcome):
             released += 1
     return released

@@ -1,0 +1,5 @@
+"""Being built."""
+
+
+def handler(event: dict, context) -> dict:
+    return {}

@@ -1,0 +1,15 @@
+"""Scenario: up_sell (being built)."""
+
+from __future__ import annotations
+
+from encore.journeys import Journeys
+from encore.stores import StoreSettings
+from encore.events import CartUpdated, ProductViewed
+
+
+def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+    return False
+
+
+def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+    return False

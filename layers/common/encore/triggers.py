@@ -1,0 +1,73 @@
+"""What each store event does, in order: the state it changes, the journeys waiting for it,
+and the journeys it starts. Every event Lambda makes exactly one of these calls."""
+
+from __future__ import annotations
+
+from encore import waits
+from encore.carts import CartOutcome, apply_cart_updated
+from encore.customers import apply_customer_updated, apply_product_viewed
+from encore.events import CartUpdated, CustomerUpdated, OrderPlaced, OrderStatusChanged, ProductViewed
+from encore.journeys import Journeys
+from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status
+from encore.scenarios import (
+    browse_abandonment,
+    cart_threshold_nudge,
+    cross_sell,
+    education_series,
+    review_request,
+    up_sell,
+    welcome_series,
+)
+from encore.stores import StoreSettings
+
+
+def customer_updated(event: CustomerUpdated, *, store: StoreSettings, journeys: Journeys) -> bool:
+    """Returns whether a welcome journey started."""
+    apply_customer_updated(event)
+    return welcome_series.on_customer_updated(event, store, journeys)
+
+
+def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> CartOutcome:
+    outcome = apply_cart_updated(event, store=store, journeys=journeys)
+    if outcome.customer_id is None or not event.lines:
+        return outcome
+    product_ids = [line.product_id for line in event.lines]
+    details = {"cart_id": event.cart_id, "product_ids": product_ids, "total_cents": event.total_cents}
+    waits.release(event.store_id, outcome.customer_id, "cart_updated", None, details, workflows=journeys.workflows, product_ids=product_ids)
+    up_sell.on_cart_updated(event, outcome.customer_id, store, journeys)
+    cart_threshold_nudge.on_cart_updated(event, outcome.customer_id, store, journeys)
+    return outcome
+
+
+def order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys) -> OrderOutcome:
+    outcome = apply_order_placed(event, store=store, journeys=journeys)
+    if not outcome.first_time:
+        return outcome  # a repeated webhook: everything below already happened
+    product_ids = sorted({line.product_id for line in event.lines})
+    details = {"order_id": event.order_id, "product_ids": product_ids}
+    waits.release(event.store_id, event.customer.customer_id, "order_placed", None, details, workflows=journeys.workflows, product_ids=product_ids)
+    welcome_series.on_order_placed(event, store, journeys)
+    cross_sell.on_order_placed(event, store, journeys)
+    education_series.on_order_placed(event, store, journeys)
+    return outcome
+
+
+def order_status(event: OrderStatusChanged, *, store: StoreSettings, journeys: Journeys) -> StatusOutcome:
+    outcome = apply_order_status(event, workflows=journeys.workflows)
+    if event.type == "order_delivered" and outcome.applied and outcome.customer_id:
+        review_request.on_order_delivered(event, outcome.customer_id, store, journeys)
+    return outcome
+
+
+def product_viewed(event: ProductViewed, *, store: StoreSettings, journeys: Journeys) -> str:
+    """Returns where the view was recorded: "customer", "visitor" or "unattributed"."""
+    recorded_on, customer_id = apply_product_viewed(event)
+    if customer_id is None:
+        return recorded_on
+    waits.release(
+        event.store_id, customer_id, "product_viewed", None, {"product_ids": [event.product_id]},
+        workflows=journeys.workflows,
+    )
+    browse_abandonment.on_product_viewed(event, customer_id, store, journeys)
+    up_sell.on_product_viewed(event, customer_id, store, journeys)
+    return recorded_on
