@@ -51,3 +51,19 @@ bench: $(VENV)/.installed
 
 diagrams: $(VENV)/.installed
 	$(PY) -m infra.diagrams
+
+# Every email template in every language into out/preview (HTML, text, index.html) with a
+# screenshot of each in headless Chromium: Debian's package, installed here when missing.
+.PHONY: preview messages
+preview: $(VENV)/.installed
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	$(PY) -m infra.preview
+
+# Translations: extract the templates' messages into messages.pot and merge it into every
+# catalogue (new or changed messages arrive empty: tests/unit/test_locales.py lists them until
+# they are translated). A new language: layers/common/encore/templates/locales/README.md.
+LOCALES := layers/common/encore/templates/locales
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project=Encore \
+		--copyright-holder="Encore contributors" -c "Translators:" -o $(LOCALES)/messages.pot layers/common/encore/templates
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching

@@ -72,8 +72,17 @@ class Harness:
             if "stateEnteredEventDetails" in event
         ]
 
-    def emails(self):
-        return self.stack.sent_emails()
+    def emails(self, *scenarios: str):
+        """Sent emails in order; only those of these scenarios' journeys when named (other
+        scenarios send their own: a first order also starts the welcome series)."""
+        if not scenarios:
+            return self.stack.sent_emails()
+        ids = {
+            item["provider_message_id"]["S"]
+            for item in self.table_items()
+            if item["sk"]["S"].startswith(tuple(f"MESSAGE#{scenario}-" for scenario in scenarios)) and "provider_message_id" in item
+        }
+        return self.stack.sent_emails(ids)
 
     def table_items(self) -> list[dict]:
         table = self.stack.physical("EncoreTable")

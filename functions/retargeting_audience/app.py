@@ -1,5 +1,33 @@
-"""Being built."""
+"""Step Functions task: add a browse-abandonment customer to the store's retargeting
+audience, or remove them (a signed POST to the store's audience webhook; a failure raises
+``AudienceWebhookFailed`` for the state's Retry)."""
+
+from typing import Literal
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from encore.adapters.secrets import SsmStoreParameters
+from encore.audiences import change_membership
+from encore.clock import utcnow
+from encore.observability import logger, tracer
+from encore.runtime import configure
+from encore.stores import load_store_settings
 
 
-def handler(event: dict, context) -> dict:
-    return {}
+class AudienceRequest(BaseModel):
+    store_id: str
+    customer_id: str
+    action: Literal["add", "remove"]
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    settings = configure()
+    request = AudienceRequest.model_validate(event)
+    parameters = SsmStoreParameters(settings.parameters_prefix)
+    store = load_store_settings(parameters, request.store_id)
+    result = change_membership(store, request.customer_id, request.action, secret=parameters.webhook_secret(request.store_id), now=utcnow())
+    logger.info("retargeting audience", extra={"action": request.action, "outcome": result.outcome})
+    return {"member": result.member, "outcome": result.outcome}

@@ -140,6 +140,10 @@ class LocalStack:
             self._create_table(logical, spec["Properties"])
         for logical, _ in self._of_type("AWS::S3::Bucket"):
             boto3.client("s3").create_bucket(Bucket=self.resolver.physical_name(logical))
+        for logical, _ in self._of_type("AWS::SES::ConfigurationSet"):
+            # moto keeps the set (SendEmail may name it) but publishes no events: tests put
+            # SES-shaped events on the default bus themselves.
+            boto3.client("sesv2").create_configuration_set(ConfigurationSetName=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SNS::Topic"):
             boto3.client("sns").create_topic(Name=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SQS::Queue"):
@@ -198,6 +202,11 @@ class LocalStack:
                 self.routes.append((event_props["Method"].upper(), event_props["Path"], name))
             elif event["Type"] == "EventBridgeRule":
                 self._create_rule(f"{name}-{event_name}", name, event_props)
+            elif event["Type"] == "SNS":
+                # moto's SNS invokes lambda subscribers through the (in-process) Lambda backend.
+                boto3.client("sns").subscribe(
+                    TopicArn=event_props["Topic"], Protocol="lambda", Endpoint=self.resolver.arn("lambda", f"function:{name}")
+                )
 
     def _create_rule(self, rule_name: str, function_name: str, props: dict) -> None:
         events = boto3.client("events")
@@ -316,11 +325,16 @@ class LocalStack:
             until=until,
         )
 
-    def sent_emails(self) -> list[Message]:
+    def sent_emails(self, provider_ids: set[str] | None = None) -> list[Message]:
+        """Every email SES accepted, in order (only those with these SES message ids if given)."""
         from moto.ses.models import ses_backends
 
         backend = ses_backends[ACCOUNT_ID][REGION]
-        return [message_from_bytes(raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data) for raw in backend.sent_messages]
+        return [
+            message_from_bytes(raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data)
+            for raw in backend.sent_messages
+            if provider_ids is None or raw.id in provider_ids
+        ]
 
     def executions(self, state_machine_logical_id: str) -> list[dict]:
         sfn = boto3.client("stepfunctions")

@@ -88,9 +88,9 @@ def test_product_added_then_order_completed_records_the_cart_and_the_order(harne
 
 
 def test_an_event_this_version_does_not_act_on_is_acknowledged_and_ignored(harness):
-    reply = _send(harness, "generic_product_added", event="Product Reviewed", messageId="msg-reviewed")
+    reply = _send(harness, "generic_product_added", event="Product Shared", messageId="msg-shared")
     assert reply.status == 200
-    assert reply.json == {"accepted": [], "duplicates": [], "ignored": ["msg-reviewed"]}
+    assert reply.json == {"accepted": [], "duplicates": [], "ignored": ["msg-shared"]}
     assert _events_on_the_bus(harness) == []
 
 

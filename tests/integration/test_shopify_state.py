@@ -134,7 +134,7 @@ def test_customers_data_request_exports_everything_stored_about_the_customer(har
     export = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=listing["Key"])["Body"].read())
     kinds = {item["sk"].split("#")[0] for item in export["items"]}
     # Messages: the confirmation and the cart thank-you; the wait: the post-purchase journey's.
-    assert kinds == {"CART", "MESSAGE", "ORDER", "PROFILE", "PURCHASE", "WAIT"}
+    assert kinds == {"CART", "MESSAGE", "MILESTONE", "ORDER", "PROFILE", "PURCHASE", "WAIT"}
     assert next(item for item in export["items"] if item["sk"] == "PROFILE")["email"] == "olena@example.com"
 
 

@@ -13,7 +13,7 @@ DAY = timedelta(days=1)
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails("post-purchase")]
 
 
 def _post_purchase(harness) -> dict:
@@ -42,7 +42,7 @@ def test_confirmation_shipping_and_delivery_notices_follow_the_order_without_mar
         ("Your order #820982911946154508 is on its way", START + 2 * DAY),
         ("Your order #820982911946154508 has arrived", START + 4 * DAY),
     ]
-    shipping = harness.emails()[1]
+    shipping = harness.emails("post-purchase")[1]
     text = next(part for part in shipping.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
     assert "https://www.ups.com/WebTracking?loc=en&tracknum=1Z2345" in text
     journey = _post_purchase(harness)

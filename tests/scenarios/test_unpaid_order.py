@@ -14,7 +14,7 @@ PENDING = {"financial_status": "pending", "order_status_url": "https://demo-stor
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails("unpaid-order", "post-purchase")]
 
 
 def _journey(harness) -> dict:
@@ -30,7 +30,7 @@ def test_an_unpaid_order_gets_two_payment_reminders_with_the_payment_link(harnes
         ("Your order #820982911946154508 is waiting for payment", START + HOUR),
         ("Last reminder: order #820982911946154508 is not paid yet", START + 24 * HOUR),
     ]
-    first = harness.emails()[1]
+    first = harness.emails("unpaid-order", "post-purchase")[1]
     text = next(part for part in first.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
     assert PENDING["order_status_url"] in text
     assert "Journey ended without a payment" in dict(harness.states_entered(_journey(harness)))

@@ -58,6 +58,6 @@ def test_a_forged_or_altered_link_is_404_and_changes_nothing(harness):
 def test_transactional_email_has_no_unsubscribe_link(harness):
     harness.order()
     harness.run_until(HOUR)
-    (confirmation,) = harness.emails()
+    (confirmation,) = harness.emails("post-purchase")
     assert confirmation["Subject"].endswith("confirmed")
     assert confirmation["List-Unsubscribe"] is None

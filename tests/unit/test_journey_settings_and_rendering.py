@@ -5,6 +5,7 @@ import pytest
 from encore.journeys import MAX_NAME, execution_name
 from encore.rendering import email_templates, render_email
 from encore.stores import StoreSettings
+from infra.preview import SAMPLE_CONTEXT
 
 
 def test_execution_name_is_deterministic_and_readable():
@@ -33,33 +34,10 @@ def test_reminder_offsets_become_gaps_between_waits_and_stores_can_tune_them():
     assert tuned.cart_abandonment.execution_waits()["before_reminder_2_seconds"] == 5400
 
 
-SAMPLE = {
-    "locale": "en",
-    "store": StoreSettings(store_id="s", name="Shop & Co"),
-    "customer": {"first_name": "<b>Ann</b>", "last_name": None},
-    "cart": {
-        "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": "https://shop.example/p/mug", "image_url": None}],
-        "total_cents": 2500,
-        "currency": "USD",
-        "recovery_url": "https://shop.example/cart",
-    },
-    "coupon": {"code": "ABCD-EFGH-JKLM", "percent_off": 10, "expires_on": "9 November 2026"},
-    "order_id": "1001",
-    "products": [
-        {"product_id": "mug-xl", "title": "Mug XL", "category": "kitchen", "price_cents": 1900, "currency": "USD", "url": "https://shop.example/p/mug-xl", "image_url": "https://cdn.example/mug-xl.jpg"},
-        {"product_id": "spoon", "title": "Spoon", "category": "kitchen", "price_cents": 450, "currency": None, "url": None, "image_url": None},
-    ],
-    "category": "kitchen",
-    "order": {
-        "order_id": "1001",
-        "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": None, "image_url": None}],
-        "total_cents": 2500,
-        "currency": "USD",
-        "tracking_url": "https://carrier.example/track/1Z2345",
-        "tracking_number": "1Z2345",
-        "payment_url": "https://shop.example/orders/1001/pay",
-    },
-}
+# The canonical sample context lives with the preview command, so `make preview` and the
+# tests render the same data: a key a new template needs goes there (infra/preview.py).
+# Here the customer's name carries markup, to prove the HTML part escapes it.
+SAMPLE = {**SAMPLE_CONTEXT, "customer": {"first_name": "<b>Ann</b>", "last_name": None}}
 
 
 @pytest.mark.parametrize("template", email_templates())

@@ -53,7 +53,7 @@ def test_generic_product_added_and_order_completed():
 
 
 def test_an_event_name_this_version_does_not_act_on_is_ignored():
-    message = dict(load_event("generic_product_added"), event="Product Reviewed")
+    message = dict(load_event("generic_product_added"), event="Product Shared")
     assert generic.to_canonical(generic.TrackMessage.model_validate(message), store_id="s") is None
 
 

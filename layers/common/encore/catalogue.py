@@ -62,14 +62,57 @@ def apply_product_updated(event: ProductUpdated) -> bool:
         return False
 
 
+# How many other products of its category a product lists as similar (the item stays small
+# however big the category; the file's order decides, so stores list best sellers first).
+MAX_SIMILAR = 8
+
+
+def _reverse_relations(products: list[CatalogueEntry]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per product id: its upgrades (entries whose ``upgrade_of`` names it) and similar
+    products (others of its category), both in the file's order."""
+    upgrades: dict[str, list[str]] = {}
+    by_category: dict[str, list[str]] = {}
+    for entry in products:
+        for base in entry.upgrade_of or ():
+            upgrades.setdefault(base, []).append(entry.product_id)
+        if entry.category:
+            by_category.setdefault(entry.category, []).append(entry.product_id)
+    similar = {
+        entry.product_id: [other for other in by_category[entry.category] if other != entry.product_id][:MAX_SIMILAR]
+        for entry in products
+        if entry.category
+    }
+    return upgrades, similar
+
+
 def import_catalogue(store_id: str, entries: list[dict], *, imported_at: datetime) -> int:
-    """Write every entry of a catalogue file (validated first: a bad file writes nothing)."""
+    """Write every entry of a catalogue file (validated first: a bad file writes nothing).
+
+    The file is the whole catalogue's relations: each product also gets the reverse ones
+    (``upgrades``, ``similar``), so a product view finds them with one read. An upgrade of a
+    product that is not in the file (known from webhooks only) is written onto it."""
     products = [CatalogueEntry.model_validate(entry) for entry in entries]
+    upgrades, similar = _reverse_relations(products)
+    in_file = {entry.product_id for entry in products}
     with Product.batch_write() as batch:
         for entry in products:
             pk, sk = Product.key(store_id, entry.product_id)
-            batch.save(Product(pk, sk, store_id=store_id, updated_at=imported_at, **entry.model_dump(exclude_none=True)))
+            relations = {"upgrades": upgrades.get(entry.product_id) or None, "similar": similar.get(entry.product_id) or None}
+            fields = {**entry.model_dump(exclude_none=True), **{key: value for key, value in relations.items() if value}}
+            batch.save(Product(pk, sk, store_id=store_id, updated_at=imported_at, **fields))
+    for base, upgrade_ids in upgrades.items():
+        if base not in in_file:
+            _set_upgrades_of_known_product(store_id, base, upgrade_ids)
     return len(products)
+
+
+def _set_upgrades_of_known_product(store_id: str, product_id: str, upgrade_ids: list[str]) -> None:
+    try:
+        Product(*Product.key(store_id, product_id)).update(actions=[Product.upgrades.set(upgrade_ids)], condition=Product.pk.exists())
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        # Not in the catalogue at all: nothing to upgrade from yet.
 
 
 def get_product(store_id: str, product_id: str) -> Product | None:

@@ -16,6 +16,7 @@ from encore.events import Consent, CustomerRef, CustomerUpdated, ProductViewed
 from encore.models import (
     ConsentAttribute,
     Customer,
+    PhoneIdentity,
     ProductView,
     VisitorIdentity,
     condition_failed,
@@ -82,6 +83,8 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
         profile.update(actions=actions)
     if ref.anonymous_id:
         merge_visitor(store_id, ref.anonymous_id, ref.customer_id, occurred_at)
+    if ref.phone:
+        PhoneIdentity(*PhoneIdentity.key(ref.phone, store_id, ref.customer_id), store_id=store_id, customer_id=ref.customer_id).save()
 
 
 def apply_customer_updated(event: CustomerUpdated) -> None:

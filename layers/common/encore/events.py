@@ -163,8 +163,28 @@ class PrivacyRequest(_Event):
     orders_to_redact: list[str] = []
 
 
+class ReviewSubmitted(_Event):
+    """A customer reviewed a product they bought (the generic API's ``Product Reviewed``).
+
+    Shopify itself sends no review webhooks: review apps (Judge.me, Yotpo, Okendo, …) post
+    their own, so a store forwards them to the generic API, which is the documented way in.
+    """
+
+    type: Literal["review_submitted"] = "review_submitted"
+    customer: CustomerRef
+    product_id: str = Field(min_length=1)
+    order_id: str | None = None
+    rating: int = Field(ge=1, le=5)
+    review_id: str = Field(min_length=1)
+    title: str | None = None
+    body: str | None = None
+
+
 CanonicalEvent = Annotated[
-    Union[CartUpdated, OrderPlaced, CustomerUpdated, OrderStatusChanged, ProductViewed, ProductUpdated, PrivacyRequest],
+    Union[
+        CartUpdated, OrderPlaced, CustomerUpdated, OrderStatusChanged, ProductViewed, ProductUpdated, PrivacyRequest,
+        ReviewSubmitted,
+    ],
     Field(discriminator="type"),
 ]
 canonical_event = TypeAdapter(CanonicalEvent)

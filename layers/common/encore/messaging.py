@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.adapters.email import EmailSender, OutgoingEmail
-from encore.clock import utcnow
+from encore.adapters.sms import OutgoingSms, SmsSender
+from encore.channels import ChannelName, CustomerCapabilities, choose_channels, enabled_channels
+from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, customer_zone, scenario_of
+from encore.clock import iso, utcnow
 from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key
 from encore.observability import logger
-from encore.rendering import render_email
+from encore.rendering import TEMPLATES_DIR, render_email
+from encore.sms import render_sms, segments
 from encore.stores import StoreSettings
 from encore.unsubscribe import list_unsubscribe_headers, make_token
 
@@ -67,13 +71,23 @@ class StepRequest(BaseModel):
     cart_id: str | None = None
     order_id: str | None = None
     coupon: CouponRequest | None = None
+    # A coupon an earlier step of the journey issued, shown again (an expiry reminder).
+    coupon_code: str | None = None
     # Catalogue products the message shows (viewed, upgrades, complements, best sellers).
     products: list[str] = []
     category: str | None = None
     # Exit rules re-checked just before sending: an order since this moment (the journey's
     # start) ends a marketing journey; so does a purchase of one of ``unless_bought``.
     skip_if_ordered_since: datetime | None = None
+    # The step's channels in order of preference; the first the store switched on and the
+    # customer can receive (address, consent, not suppressed) wins.
+    channels: list[ChannelName] = ["email"]
     unless_bought: list[str] = []
+
+
+class ChannelUnavailable(RuntimeError):
+    """The channel failed to take the message; nothing was sent and the claim was given back.
+    State machines retry this error by name."""
 
 
 @dataclass(frozen=True)
@@ -81,23 +95,25 @@ class StepResult:
     sent: bool
     reason: str
     coupon_code: str | None = None
+    # Set when a guard (quiet hours, send window, frequency cap) holds the message back: the
+    # journey waits until then and asks again (ASL: "Wait until … may be sent").
+    deferred_until: str | None = None
 
     def as_dict(self) -> dict:
-        return {"sent": self.sent, "reason": self.reason, "coupon_code": self.coupon_code}
+        return {"sent": self.sent, "reason": self.reason, "coupon_code": self.coupon_code, "deferred_until": self.deferred_until}
 
 
-def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Cart | None, order: Order | None = None) -> str | None:
-    if customer is None or not customer.email:
-        return "no_email_address"
-    if is_marketing(request.template) and not customer.accepts_email_marketing:
-        return "no_marketing_consent"
+def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Cart | None, order: Order | None = None, store: StoreSettings | None = None) -> str | None:
     if request.template in UNPAID_REMINDERS and order is not None and (order.paid_at or order.cancelled_at):
         return "order_paid" if order.paid_at else "order_cancelled"
-    if request.template in CART_REMINDERS:
+    if request.template in CART_REMINDERS or request.template == "cart_threshold_nudge":
         if cart is None or cart.status != "open":
             return f"cart_{cart.status if cart else 'missing'}"
         if not cart.lines:
             return "cart_empty"
+    # A free-delivery nudge only while the cart is still below the threshold.
+    if request.template == "cart_threshold_nudge" and store is not None and cart.total_cents >= store.cart_threshold_nudge.threshold_cents:
+        return "cart_reached_threshold"
     since = request.skip_if_ordered_since
     if since is not None and customer.last_order_at is not None and customer.last_order_at >= since:
         return "ordered"
@@ -175,6 +191,14 @@ def _issue_coupon(request: StepRequest, issued_at) -> Coupon:
                 raise
 
 
+def _issued_coupon(request: StepRequest) -> Coupon | None:
+    """The earlier step's coupon the message shows again; only the customer's own."""
+    if not request.coupon_code:
+        return None
+    coupon = _get(Coupon, *Coupon.key(request.store_id, request.coupon_code))
+    return coupon if coupon is not None and coupon.customer_id == request.customer_id else None
+
+
 def _unsubscribe_headers(request: StepRequest, links: UnsubscribeLinks | None) -> tuple[tuple[str, str], ...]:
     if links is None or not is_marketing(request.template):
         return ()
@@ -193,6 +217,7 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
     return {
         "locale": customer.locale or store.locale,
         "store": store,
+        "utm_campaign": scenario_of(request.journey) or request.template,
         "customer": {"first_name": customer.first_name, "last_name": customer.last_name},
         "cart": {
             "lines": _lines(cart.lines),
@@ -205,7 +230,7 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
         "coupon": {
             "code": coupon.code,
             "percent_off": int(coupon.percent_off),
-            "expires_on": coupon.expires_at.strftime("%-d %B %Y"),
+            "expires_on": coupon.expires_at,  # formatted per locale by the templates' date filter
         }
         if coupon
         else None,
@@ -234,41 +259,176 @@ class UnsubscribeLinks:
     secret: str
 
 
-def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSender, unsubscribe: UnsubscribeLinks | None = None) -> StepResult:
+def _has_template(channel: ChannelName, template: str) -> bool:
+    suffix = ".subject.txt" if channel == "email" else ".txt"
+    return (TEMPLATES_DIR / channel / f"{template}{suffix}").is_file()
+
+
+def _unreachable_reason(channel: ChannelName, customer: Customer, marketing: bool) -> str:
+    """Why the step's first channel cannot carry it (what the record shows)."""
+    address, suppressed, consent = {
+        "email": (customer.email, customer.email_suppressed_reason, customer.accepts_email_marketing),
+        "sms": (customer.phone, customer.sms_suppressed_reason, bool(customer.sms_consent and customer.sms_consent.granted)),
+        "push": (None, None, False),
+    }[channel]
+    if not address:
+        return "no_email_address" if channel == "email" else f"no_{channel}_address"
+    if suppressed:
+        return f"suppressed_{suppressed}" if channel == "email" else f"{channel}_suppressed_{suppressed}"
+    if marketing and not consent:
+        return "no_marketing_consent" if channel == "email" else f"no_{channel}_marketing_consent"
+    return f"{channel}_not_available"  # switched off for the store, or no template for it
+
+
+def _channel(request: StepRequest, customer: Customer | None, store: StoreSettings) -> tuple[ChannelName | None, str | None]:
+    """The channel this step goes out on, or why it cannot go out at all. Hard suppression
+    (bounce, complaint, STOP) closes a channel for every message, transactional ones too."""
+    if customer is None:
+        return None, "no_email_address"
+    marketing = is_marketing(request.template)
+    consent = {"email"} if customer.accepts_email_marketing else set()
+    if customer.sms_consent and customer.sms_consent.granted:
+        consent.add("sms")
+    capabilities = CustomerCapabilities(
+        email_address=bool(customer.email) and not customer.email_suppressed_reason,
+        phone=bool(customer.phone) and not customer.sms_suppressed_reason,
+        marketing_consent=frozenset(consent),
+    )
+    usable = [
+        channel
+        for channel in choose_channels(request.channels, capabilities, enabled_channels(store.channels), marketing=marketing)
+        if _has_template(channel, request.template)
+    ]
+    if usable:
+        return usable[0], None
+    return None, _unreachable_reason(request.channels[0], customer, marketing)
+
+
+def _sent_marketing(pk: str, now: datetime, window: timedelta) -> list[SentMarketing]:
+    """The customer's marketing messages within the cap's window (one Query on their partition)."""
+    return [
+        SentMarketing(message.journey, message.sent_at)
+        for message in Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=Message.sent_at >= now - window)
+        if message.status == "sent" and is_marketing(message.template)
+    ]
+
+
+def _guard(request: StepRequest, store: StoreSettings, customer: Customer, now: datetime, first_attempt_at: datetime) -> Verdict:
+    if not is_marketing(request.template):
+        return ALLOW  # transactional: no cap, no quiet hours
+    delivery = store.delivery
+    window = timedelta(days=delivery.window_days)
+    return check_marketing(
+        request.journey,
+        _sent_marketing(customer.pk, now, window),
+        now=now,
+        zone=customer_zone(customer.time_zone, store.time_zone),
+        window=window,
+        max_journeys=delivery.max_journeys_per_window,
+        priorities=delivery.priorities,
+        quiet_start=time.fromisoformat(delivery.quiet_hours_start),
+        quiet_end=time.fromisoformat(delivery.quiet_hours_end),
+        stale_after=timedelta(hours=delivery.stale_after(scenario_of(request.journey))),
+        first_attempt_at=first_attempt_at,
+    )
+
+
+# A step may be (re)claimed while nothing was sent for it yet: first try, or after a deferral.
+_CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred")
+
+
+def deliver_step(
+    request: StepRequest,
+    *,
+    store: StoreSettings,
+    email: EmailSender,
+    unsubscribe: UnsubscribeLinks | None = None,
+    sms: SmsSender | None = None,
+) -> StepResult:
     pk = customer_key(request.store_id, request.customer_id)
+    sk = Message.sort_key(request.journey, request.step)
+    existing = _get(Message, pk, sk)
+    if existing is not None and existing.status != "deferred":
+        logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
+        return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
     customer = _get(Customer, pk, Customer.sort_key())
     cart = _get(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
     order = _get(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in ORDER_TEMPLATES else None
     now = utcnow()
+    first_attempt_at = existing.first_attempt_at if existing is not None and existing.first_attempt_at else now
     message = Message(
         pk,
-        Message.sort_key(request.journey, request.step),
+        sk,
         store_id=request.store_id,
         customer_id=request.customer_id,
         journey=request.journey,
         step=request.step,
         template=request.template,
+        marketing=is_marketing(request.template),
         claimed_at=now,
+        first_attempt_at=first_attempt_at,
     )
-    reason = _ineligible_reason(request, customer, cart, order) or (
+    if existing is not None:  # held back before: keep the record of why and until when
+        message.deferred_reason, message.deferred_until = existing.deferred_reason, existing.deferred_until
+    channel, reason = _channel(request, customer, store)
+    reason = reason or _ineligible_reason(request, customer, cart, order, store) or (
         "order_missing" if request.template in ORDER_TEMPLATES and order is None else None
     )
-    message.status = "skipped" if reason else "claimed"
-    message.reason = reason
+    message.channel = channel or request.channels[0]
+    verdict = _guard(request, store, customer, now, first_attempt_at) if reason is None else None
+    if verdict is not None and verdict.deferred:
+        message.status, message.reason = "deferred", verdict.reason
+        message.deferred_reason, message.deferred_until = verdict.reason, verdict.defer_until
+    elif verdict is not None and not verdict.allowed:
+        reason = verdict.reason
+    if message.status != "deferred":
+        message.status = "skipped" if reason else "claimed"
+        message.reason = reason
     try:
-        message.save(condition=Message.pk.does_not_exist())
+        message.save(condition=_CLAIMABLE)
     except PutError as error:
         if not condition_failed(error):
             raise
-        existing = Message.get(pk, message.sk)
+        existing = Message.get(pk, sk, consistent_read=True)
         logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
         return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
+    if message.status == "deferred":
+        logger.info("step held back", extra={"journey": request.journey, "step": request.step, "reason": message.reason})
+        return StepResult(sent=False, reason=message.reason, deferred_until=iso(message.deferred_until))
     if reason:
         logger.info("step skipped", extra={"journey": request.journey, "step": request.step, "reason": reason})
         return StepResult(sent=False, reason=reason)
 
-    coupon = _issue_coupon(request, now) if request.coupon else None
-    rendered = render_email(request.template, _context(store, customer, cart, coupon, request, order))
+    coupon = _issue_coupon(request, now) if request.coupon else _issued_coupon(request)
+    context = _context(store, customer, cart, coupon, request, order)
+    try:
+        if channel == "sms":
+            subject, provider_id, details = _send_sms(request, store, customer, context, now, sms)
+        else:
+            subject, provider_id, details = _send_email(request, store, customer, context, now, email, unsubscribe)
+    except Exception as error:
+        # The channel refused or failed: give the claim back so the state's Retry sends it
+        # (once). Only a crash between an accepted send and the record below can leave a
+        # claim without a message: then the step is not sent again (at most once).
+        message.delete(condition=Message.status == "claimed")
+        raise ChannelUnavailable(f"{request.template} by {channel}: {type(error).__name__}") from error
+    message.update(
+        actions=[
+            Message.status.set("sent"),
+            Message.subject.set(subject),
+            Message.provider_message_id.set(provider_id),
+            Message.sent_at.set(now),
+            *details,
+            # Only the step that issued a coupon records it (erasure deletes it through it).
+            *([Message.coupon_code.set(coupon.code)] if coupon and request.coupon else []),
+        ]
+    )
+    logger.info("message sent", extra={"journey": request.journey, "step": request.step, "template": request.template, "channel": channel})
+    return StepResult(sent=True, reason="sent", coupon_code=coupon.code if coupon and request.coupon else None)
+
+
+def _send_email(request, store, customer, context, now, email: EmailSender, unsubscribe) -> tuple[str, str, list]:
+    rendered = render_email(request.template, context)
     provider_id = email.send(
         OutgoingEmail(
             sender=store.sender,
@@ -278,16 +438,31 @@ def deliver_step(request: StepRequest, *, store: StoreSettings, email: EmailSend
             text=rendered.text,
             sent_at=now,
             headers=_unsubscribe_headers(request, unsubscribe),
+            tags=_tags(request),
         )
     )
-    message.update(
-        actions=[
-            Message.status.set("sent"),
-            Message.subject.set(rendered.subject),
-            Message.provider_message_id.set(provider_id),
-            Message.sent_at.set(now),
-            *([Message.coupon_code.set(coupon.code)] if coupon else []),
-        ]
+    return rendered.subject, provider_id, []
+
+
+def _send_sms(request, store, customer, context, now, sms: SmsSender | None) -> tuple[str, str, list]:
+    if sms is None:
+        raise RuntimeError("no SMS sender configured")
+    body = render_sms(request.template, context)
+    provider_id = sms.send(
+        OutgoingSms(
+            recipient=customer.phone,
+            body=body,
+            sent_at=now,
+            message_type="PROMOTIONAL" if is_marketing(request.template) else "TRANSACTIONAL",
+            origination=store.sms_origination,
+        )
     )
-    logger.info("message sent", extra={"journey": request.journey, "step": request.step, "template": request.template})
-    return StepResult(sent=True, reason="sent", coupon_code=coupon.code if coupon else None)
+    # What the text costs: carriers bill per segment, and Cyrillic or Hebrew halve its size.
+    counted = segments(body)
+    return body[:78], provider_id, [Message.sms_encoding.set(counted.encoding), Message.sms_segments.set(counted.segments)]
+
+
+def _tags(request: StepRequest) -> tuple[tuple[str, str], ...]:
+    """SES message tags: its configuration-set events come back carrying them, which is how
+    a bounce or an open finds its customer and step without any look-up."""
+    return (("store", request.store_id), ("customer", request.customer_id), ("journey", request.journey), ("step", request.step))

@@ -114,6 +114,12 @@ class Customer(_Item):
     email_consent = ConsentAttribute(null=True)
     sms_consent = ConsentAttribute(null=True)
     registered_at = UTCDateTimeAttribute(null=True)
+    # Hard suppression per channel (bounce, complaint, SMS STOP): no message of any kind.
+    email_suppressed_reason = UnicodeAttribute(null=True)  # hard_bounce | complaint
+    email_suppressed_at = UTCDateTimeAttribute(null=True)
+    sms_suppressed_reason = UnicodeAttribute(null=True)  # stop_keyword
+    sms_suppressed_at = UTCDateTimeAttribute(null=True)
+    last_engaged_at = UTCDateTimeAttribute(null=True)  # the latest open or click
     anonymous_ids = UnicodeSetAttribute(null=True)  # visitors merged into this customer
     orders_count = NumberAttribute(default=0)
     revenue_cents = NumberAttribute(default=0)
@@ -262,6 +268,10 @@ class Product(_Item):
     deleted = BooleanAttribute(default=False)
     upgrade_of = ListAttribute(of=UnicodeAttribute, null=True)
     complements = ListAttribute(of=UnicodeAttribute, null=True)
+    # Written at catalogue import so that views need no scan: the products whose
+    # ``upgrade_of`` names this one, and others of its category.
+    upgrades = ListAttribute(of=UnicodeAttribute, null=True)
+    similar = ListAttribute(of=UnicodeAttribute, null=True)
     daily_usage = NumberAttribute(null=True)  # units used per day, for replenishment
     updated_at = UTCDateTimeAttribute()
 
@@ -307,8 +317,20 @@ class Message(_Item):
     step = UnicodeAttribute()
     template = UnicodeAttribute()
     channel = UnicodeAttribute(default="email")
-    status = UnicodeAttribute()  # claimed | sent | skipped
+    status = UnicodeAttribute()  # deferred | claimed | sent | skipped
     reason = UnicodeAttribute(null=True)
+    marketing = BooleanAttribute(null=True)
+    first_attempt_at = UTCDateTimeAttribute(null=True)  # staleness of deferrals counts from here
+    deferred_until = UTCDateTimeAttribute(null=True)
+    deferred_reason = UnicodeAttribute(null=True)  # why it was held back (quiet_hours, frequency_cap)
+    sms_encoding = UnicodeAttribute(null=True)  # GSM-7 | UCS-2
+    sms_segments = NumberAttribute(null=True)
+    # What the channel reported back (SES configuration-set events).
+    delivered_at = UTCDateTimeAttribute(null=True)
+    opened_at = UTCDateTimeAttribute(null=True)
+    clicked_at = UTCDateTimeAttribute(null=True)
+    bounced_at = UTCDateTimeAttribute(null=True)
+    complained_at = UTCDateTimeAttribute(null=True)
     subject = UnicodeAttribute(null=True)
     coupon_code = UnicodeAttribute(null=True)
     provider_message_id = UnicodeAttribute(null=True)
@@ -355,3 +377,62 @@ class JourneyWait(_Item):
     @staticmethod
     def sort_key(journey: str) -> str:
         return f"WAIT#{journey}"
+
+
+class Milestone(_Item):
+    """Something that happens to a customer once ever: welcomed, registration confirmed, the
+    first purchase in a category; sk = MILESTONE#<name>. Journeys that may run only once per
+    customer check it: Step Functions keeps an execution name unique only for 90 days after
+    the execution closes. Erasing the customer removes it with the rest."""
+
+    reached_at = UTCDateTimeAttribute()
+    journey = UnicodeAttribute(null=True)  # the execution it started, if any
+    order_id = UnicodeAttribute(null=True)  # the order that reached it, if any
+
+    @staticmethod
+    def sort_key(name: str) -> str:
+        return f"MILESTONE#{name}"
+
+
+class Review(_Item):
+    """A customer's product review (from the store's review app); sk = REVIEW#<review id>.
+    The same review sent again (edited) replaces it."""
+
+    store_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    review_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    rating = NumberAttribute()
+    title = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def sort_key(review_id: str) -> str:
+        return f"REVIEW#{review_id}"
+
+
+class JourneyRecord(_Item):
+    """The latest journey a scenario started for a customer, about one subject (a product)
+    or none; sk = JOURNEYRECORD#<scenario>#<subject>. Durable, unlike execution names
+    (unique for 90 days only): cooldowns and "once per product" rules read it."""
+
+    journey = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def sort_key(scenario: str, subject: str = "") -> str:
+        return f"JOURNEYRECORD#{scenario}#{subject}"
+
+
+class PhoneIdentity(_Item):
+    """Who has this phone number, in every store of the stack; pk = PHONE#<E.164>,
+    sk = STORE#<store>#CUSTOMER#<id>. An SMS reply names only the number."""
+
+    store_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(phone: str, store_id: str, customer_id: str) -> tuple[str, str]:
+        return f"PHONE#{phone}", f"STORE#{store_id}#CUSTOMER#{customer_id}"

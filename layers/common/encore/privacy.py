@@ -14,11 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
-
 from encore.adapters.workflows import Workflows
 from encore.clock import iso
 from encore.events import PrivacyRequest
-from encore.models import CartLink, Coupon, OrderOwner, VisitorIdentity, _Item, customer_key
+from encore.models import CartLink, Coupon, OrderOwner, PhoneIdentity, VisitorIdentity, _Item, customer_key
 from encore.observability import logger
 
 
@@ -82,6 +81,7 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> 
     pointers += [OrderOwner.key(store_id, item["order_id"]) for item in raw if item["sk"].startswith("ORDER#")]
     pointers += [Coupon.key(store_id, item["coupon_code"]) for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
     pointers += [VisitorIdentity.key(store_id, anonymous_id) for item in raw for anonymous_id in item.get("anonymous_ids") or []]
+    pointers += [PhoneIdentity.key(item["phone"], store_id, customer_id) for item in raw if item["sk"] == "PROFILE" and item.get("phone")]
     with _AnyItem.batch_write() as batch:
         for item in raw:
             batch.delete(_AnyItem(item["pk"], item["sk"]))

@@ -31,6 +31,7 @@ class Settings:
     public_base_url: str = "https://shop.example"
     privacy_exports_bucket: str = ""
     api_url: str = ""  # the HTTP API's base URL: unsubscribe links point there
+    ses_configuration_set: str = ""  # its events (bounces, complaints, opens) come back to us
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -42,4 +43,5 @@ class Settings:
             public_base_url=os.environ.get("PUBLIC_BASE_URL", "https://shop.example"),
             privacy_exports_bucket=os.environ.get("PRIVACY_EXPORTS_BUCKET", ""),
             api_url=os.environ.get("API_URL", ""),
+            ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
         )

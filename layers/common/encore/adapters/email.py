@@ -21,6 +21,7 @@ class OutgoingEmail:
     text: str
     sent_at: datetime
     headers: tuple[tuple[str, str], ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()  # SES message tags (come back on its events)
 
     def to_mime(self) -> bytes:
         # SMTP line endings; long header lines (List-Unsubscribe URLs) are allowed up to RFC
@@ -54,4 +55,6 @@ class SesEmailSender:
         }
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
+        if email.tags:
+            request["EmailTags"] = [{"Name": name, "Value": value} for name, value in email.tags]
         return client("sesv2").send_email(**request)["MessageId"]

@@ -20,10 +20,16 @@ a ``userId`` (the store's customer id) and/or an ``anonymousId`` (a visitor id),
   Order Completed                                ``OrderPlaced``
   Order Cancelled / Order Refunded               ``OrderStatusChanged``
   Signed Up                                      ``CustomerUpdated(registered=True)``
+  Product Reviewed                               ``ReviewSubmitted``
   anything else                                  acknowledged and ignored
   ============================================== ====================================
 
-Cart, order, ``Signed Up`` and ``identify`` calls need a ``userId``. Every field is
+``Product Reviewed`` is how reviews reach Encore: Shopify sends no review webhooks (review
+apps such as Judge.me or Yotpo post their own), so the store forwards each review here with
+``product_id``, ``review_id``, ``rating`` (1–5), optional ``review_body``, ``review_title``
+and ``order_id``. The review-request journey waiting for that product branches on it.
+
+Cart, order, review, ``Signed Up`` and ``identify`` calls need a ``userId``. Every field is
 validated here, so a 400 names the exact field (``batch.1.properties.order_id``) and a
 message that reached the bus never fails later for its shape.
 """
@@ -63,6 +69,7 @@ from encore.events import (
     OrderPlaced,
     OrderStatusChanged,
     ProductViewed,
+    ReviewSubmitted,
     to_cents,
 )
 from encore.ingest import Parsed, WebhookRequest
@@ -72,7 +79,8 @@ CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Cart Updated"
 ORDER_EVENTS = {"Order Completed"}
 ORDER_STATUS_EVENTS = {"Order Cancelled": "order_cancelled", "Order Refunded": "order_refunded"}
 SIGNED_UP = "Signed Up"
-KNOWN_EVENTS = {PRODUCT_VIEWED, SIGNED_UP, *CART_EVENTS, *ORDER_EVENTS, *ORDER_STATUS_EVENTS}
+PRODUCT_REVIEWED = "Product Reviewed"
+KNOWN_EVENTS = {PRODUCT_VIEWED, SIGNED_UP, PRODUCT_REVIEWED, *CART_EVENTS, *ORDER_EVENTS, *ORDER_STATUS_EVENTS}
 
 MAX_BATCH = 100
 MAX_LINES = 250  # products in one cart or order
@@ -80,6 +88,7 @@ MAX_QUANTITY = 10_000
 MAX_AMOUNT = Decimal(10) ** 10  # amounts are below ten billion in the currency's major unit
 MAX_DWELL_SECONDS = 86_400
 MAX_TAGS = 100
+MAX_REVIEW_CHARACTERS = 10_000  # a long review fits; a whole essay is not a review
 # EventBridge takes entries below 256 KB; an event this large is refused whole (413).
 MAX_EVENT_BYTES = 256 * 1024 - 1024
 # Timestamps outside these bounds are typos (or epoch zero) and break date arithmetic later.
@@ -303,6 +312,18 @@ class ProductViewedProperties(_Payload):
     dwell_seconds: Count | None = Field(default=None, ge=0, le=MAX_DWELL_SECONDS)
 
 
+class ProductReviewedProperties(_Payload):
+    """Segment's ``Product Reviewed`` (plus ``review_title`` and ``order_id``, which review
+    apps know and the spec leaves out)."""
+
+    product_id: Id
+    review_id: Id
+    rating: Annotated[Count, Field(ge=1, le=5)]
+    review_body: Annotated[Annotated[str, StringConstraints(max_length=MAX_REVIEW_CHARACTERS)] | None, BeforeValidator(_blank_to_none)] = None
+    review_title: OptionalText = None
+    order_id: Id | None = None
+
+
 # ---------------------------------------------------------------------------- messages
 class _Message(_Payload):
     messageId: MessageId
@@ -435,6 +456,17 @@ def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str):
             lines=[product.to_line() for product in properties.products],
             coupon_codes=[properties.coupon] if properties.coupon else [],
         )
+    if event_name == PRODUCT_REVIEWED:
+        return ReviewSubmitted(
+            **common,
+            customer=customer,
+            product_id=properties.product_id,
+            order_id=properties.order_id,
+            rating=properties.rating,
+            review_id=properties.review_id,
+            title=properties.review_title,
+            body=properties.review_body,
+        )
     status = ORDER_STATUS_EVENTS[event_name]
     return OrderStatusChanged(
         **common,
@@ -448,6 +480,7 @@ def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str):
 _PROPERTIES: dict[str, type[BaseModel]] = {
     PRODUCT_VIEWED: ProductViewedProperties,
     SIGNED_UP: Traits,
+    PRODUCT_REVIEWED: ProductReviewedProperties,
     **{name: CartProperties for name in CART_EVENTS},
     **{name: OrderProperties for name in ORDER_EVENTS},
     **{name: OrderStatusProperties for name in ORDER_STATUS_EVENTS},

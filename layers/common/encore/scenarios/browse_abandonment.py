@@ -1,11 +1,97 @@
-"""Scenario: browse_abandonment (being built)."""
+"""2. Browse abandonment: a product view that shows purchase intent starts the journey that
+waits for the visit to end and then reminds the customer of what they looked at.
+
+Intent: more than ``min_dwell_seconds`` on the product's page (its views together) or at
+least ``min_views`` views, and the product is not in one of the customer's open carts (an
+add-to-cart is cart abandonment's business). At most one journey per customer and day (the
+business key is the visit's date in the store's time zone), and none within
+``cooldown_days`` of the last one: a ``JourneyRecord`` keeps that durably (Step Functions
+keeps execution names for 90 days only), claimed with a conditional write so two views
+landing together start one journey.
+
+The journey input carries product ids only: what the customer viewed in the visit (the
+product that showed intent first) and similar products from the catalogue.
+"""
 
 from __future__ import annotations
 
-from encore.journeys import Journeys
-from encore.stores import StoreSettings
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pynamodb.exceptions import DoesNotExist
+
+from encore.clock import utcnow
 from encore.events import ProductViewed
+from encore.journeys import BROWSE_ABANDONMENT, Journeys
+from encore.models import ProductView, customer_key
+from encore.scenarios.shopping import available_products, claim_journey, products_in_open_carts
+from encore.stores import BrowseAbandonmentSettings, StoreSettings
+
+
+def _store_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")  # a settings typo must not lose the view
+
+
+def shows_intent(view: ProductView, settings: BrowseAbandonmentSettings) -> bool:
+    return int(view.dwell_seconds or 0) > settings.min_dwell_seconds or int(view.views or 0) >= settings.min_views
 
 
 def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
-    return False
+    settings = store.browse_abandonment
+    now = utcnow()
+    if not settings.enabled or now - event.occurred_at >= timedelta(seconds=settings.visit_idle_seconds):
+        return False  # switched off, or a late or replayed view of a visit long over
+    pk = customer_key(event.store_id, customer_id)
+    try:
+        view = ProductView.get(pk, ProductView.sort_key(event.product_id))
+    except DoesNotExist:
+        return False
+    if not shows_intent(view, settings):
+        return False
+    in_carts = products_in_open_carts(pk)
+    if event.product_id in in_carts:
+        return False
+    zone = _store_zone(store.time_zone)
+    visit_day = event.occurred_at.astimezone(zone).date()
+    business_key = visit_day.isoformat()
+    name = journeys.name(BROWSE_ABANDONMENT, event.store_id, customer_id, business_key)
+    if not claim_journey(pk, BROWSE_ABANDONMENT, "", name, now=now, cooldown=timedelta(days=settings.cooldown_days)):
+        return False  # chased recently enough
+    day_start = datetime.combine(visit_day, datetime.min.time(), tzinfo=zone)
+    products = _products_to_show(event.store_id, pk, event.product_id, in_carts, day_start, settings)
+    return journeys.start(
+        BROWSE_ABANDONMENT,
+        event.store_id,
+        customer_id,
+        business_key,
+        {
+            "products": products,
+            "retargeting": settings.retargeting_webhook_url is not None,
+            "audience": {"member": False},
+            "waits": settings.execution_waits(),
+        },
+    )
+
+
+def _products_to_show(
+    store_id: str, pk: str, product_id: str, in_carts: set[str], day_start: datetime, settings: BrowseAbandonmentSettings
+) -> list[str]:
+    """The visit's viewed products not in a cart (the one that showed intent first, then the
+    most recent), then similar ones from their categories, all still on sale."""
+    others = sorted(
+        (
+            view
+            for view in ProductView.query(pk, ProductView.sk.startswith("VIEW#"), filter_condition=ProductView.last_viewed_at >= day_start)
+            if view.product_id != product_id and view.product_id not in in_carts
+        ),
+        key=lambda view: view.last_viewed_at,
+        reverse=True,
+    )
+    viewed = available_products(store_id, [product_id, *(view.product_id for view in others)], limit=settings.max_viewed_products)
+    shown = {product.product_id for product in viewed} | in_carts | {product_id}
+    candidates = [similar for product in viewed for similar in product.similar or () if similar not in shown]
+    similar = available_products(store_id, candidates, limit=settings.max_similar_products) if settings.max_similar_products else []
+    return [product.product_id for product in [*viewed, *similar]]

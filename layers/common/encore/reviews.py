@@ -1,0 +1,70 @@
+"""Product reviews: the review a customer left, kept on their profile, and the outcome handed
+to the journeys waiting for it (the review request branches on the rating).
+
+Reviews reach Encore through the generic API's ``Product Reviewed`` (review apps post their
+own webhooks, Shopify sends none). A review sent again (edited in the review app) replaces
+the one on file, unless it is older than it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import PutError
+
+from encore import waits
+from encore.adapters.workflows import Workflows
+from encore.customers import upsert_customer
+from encore.events import ReviewSubmitted
+from encore.models import Review, condition_failed, customer_key
+
+REVIEW_SUBMITTED = "review_submitted"
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    recorded: bool  # False: a newer version of this review is already on file
+    journeys_released: int = 0
+
+
+def record_review(event: ReviewSubmitted) -> bool:
+    """Keep the review on the customer's profile; False when a newer version is on file."""
+    customer_id = event.customer.customer_id
+    upsert_customer(event.store_id, event.customer, event.occurred_at)
+    review = Review(
+        customer_key(event.store_id, customer_id),
+        Review.sort_key(event.review_id),
+        store_id=event.store_id,
+        customer_id=customer_id,
+        review_id=event.review_id,
+        product_id=event.product_id,
+        order_id=event.order_id,
+        rating=event.rating,
+        title=event.title,
+        body=event.body,
+        reviewed_at=event.occurred_at,
+    )
+    try:
+        review.save(condition=Review.reviewed_at.does_not_exist() | (Review.reviewed_at <= event.occurred_at))
+        return True
+    except PutError as error:
+        if condition_failed(error):
+            return False
+        raise
+
+
+def wait_outcome(event: ReviewSubmitted) -> dict:
+    """What a journey waiting for the review receives (ids and the rating, no review text:
+    execution histories keep no customer content)."""
+    return {"rating": event.rating, "product_id": event.product_id, "review_id": event.review_id}
+
+
+def apply_review_submitted(event: ReviewSubmitted, *, workflows: Workflows) -> ReviewOutcome:
+    """Keep the review, then release the journeys waiting for a review of this product."""
+    if not record_review(event):
+        return ReviewOutcome(recorded=False)
+    released = waits.release(
+        event.store_id, event.customer.customer_id, REVIEW_SUBMITTED, None, wait_outcome(event),
+        workflows=workflows, product_ids=[event.product_id],
+    )
+    return ReviewOutcome(recorded=True, journeys_released=released)

@@ -1,0 +1,234 @@
+"""The delivery pipeline's guards end to end: quiet hours in the customer's own time zone,
+suppression after bounces and complaints (SES events on EventBridge), and exactly one
+message when a send fails after its claim and is retried, or when a step runs again."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from tests.conftest import START, STORE_ID, load_event
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+SHOPIFY_CUSTOMER = "603851970716743426"
+
+
+def _sent(harness) -> list[tuple[str, str, datetime]]:
+    return [
+        (mail["To"], mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()
+    ]
+
+
+def _checkout_started(harness, user: str, zone: str) -> None:
+    payload = copy.deepcopy(load_event("generic_checkout_started"))
+    payload.update(userId=user, messageId=f"checkout-{user}", timestamp=harness.now().isoformat())
+    payload["context"]["traits"]["email"] = f"{user}@example.com"
+    payload["context"]["timezone"] = zone
+    payload["properties"]["cart_id"] = f"cart-{user}"
+    assert harness.client.track(payload).status == 202
+    harness.clock.settle()
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def test_a_reminder_due_at_2am_local_goes_out_when_quiet_hours_end_in_three_time_zones(harness):
+    # Each customer leaves a cart at 01:00 their time on 3 November: reminder 1 falls due at
+    # 02:00 local, inside quiet hours (21:00–09:00), and must go out at 09:00 local.
+    customers = [("kenji", "Asia/Tokyo"), ("olena", "Europe/Kyiv"), ("maria", "America/New_York")]
+    for user, zone in customers:
+        one_am = datetime(2026, 11, 3, 1, 0, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+        harness.run_until(one_am - START)
+        _checkout_started(harness, user, zone)
+    harness.run_until(3 * DAY)
+
+    for user, zone in customers:
+        reminder_1 = min(at for to, _, at in _sent(harness) if to.startswith(user))
+        assert _local(reminder_1, zone) == datetime(2026, 11, 3, 9, 0), (user, reminder_1)
+    # The deferral is recorded with its reason, and the console shows the wait.
+    execution = next(e for e in harness.stack.executions("CartAbandonmentStateMachine") if "kenji" in e["name"])
+    assert "Wait until the reminder 1 may be sent" in dict(harness.states_entered(execution))
+    record = next(
+        item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1") and "kenji" in item["pk"]["S"]
+    )
+    assert record["status"]["S"] == "sent" and record["deferred_reason"]["S"] == "quiet_hours"
+
+
+def _ses_event(harness, detail_type: str, event_type: str, mail, **details) -> None:
+    """Put an SES configuration-set event on the default bus, as SES does."""
+    tags = {"ses:configuration-set": ["encore-email"]}
+    for name in ("store", "customer", "journey", "step"):
+        tags[name] = [mail._tags[name]]
+    detail = {
+        "eventType": event_type,
+        "mail": {"timestamp": harness.now().isoformat(), "messageId": "0100019a-example", "tags": tags},
+        **details,
+    }
+    boto3.client("events").put_events(Entries=[{"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(detail)}])
+    harness.clock.settle()
+
+
+def _tags_of_first_message(harness) -> dict:
+    items = [item for item in harness.table_items() if item["sk"]["S"].startswith("MESSAGE#") and item["status"]["S"] == "sent"]
+    item = min(items, key=lambda i: i["sent_at"]["S"])
+    return {"store": STORE_ID, "customer": item["customer_id"]["S"], "journey": item["journey"]["S"], "step": item["step"]["S"]}
+
+
+class _Mail:
+    def __init__(self, tags: dict):
+        self._tags = tags
+
+
+def test_a_hard_bounce_suppresses_every_later_message_even_transactional_ones(harness):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    mail = _Mail(_tags_of_first_message(harness))
+    bounce = {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": harness.now().isoformat(), "bouncedRecipients": []}
+    _ses_event(harness, "Email Bounced", "Bounce", mail, bounce=bounce)
+    profile = harness.profile(SHOPIFY_CUSTOMER)
+    assert profile["email_suppressed_reason"] == "hard_bounce"
+
+    harness.run_until(2 * DAY)
+    harness.order(webhook_id="order-after-bounce")
+    harness.run_until(4 * DAY)
+    assert [subject for _, subject, _ in _sent(harness)] == [harness.emails()[0]["Subject"]]  # reminder 1 only
+    reasons = {item["step"]["S"]: item.get("reason", {}).get("S") for item in harness.table_items() if item["sk"]["S"].startswith("MESSAGE#")}
+    assert reasons["order_confirmation"] == "suppressed_hard_bounce"
+
+
+def test_a_transient_bounce_suppresses_nothing(harness):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    mail = _Mail(_tags_of_first_message(harness))
+    _ses_event(harness, "Email Bounced", "Bounce", mail, bounce={"bounceType": "Transient", "timestamp": harness.now().isoformat()})
+    assert harness.profile(SHOPIFY_CUSTOMER).get("email_suppressed_reason") is None
+    harness.run_until(DAY + 2 * HOUR)
+    assert len(harness.emails()) == 2
+
+
+def test_a_complaint_suppresses_and_opens_and_clicks_are_recorded(harness):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    mail = _Mail(_tags_of_first_message(harness))
+    _ses_event(harness, "Email Opened", "Open", mail, open={"timestamp": harness.now().isoformat(), "userAgent": "Mail", "ipAddress": "192.0.2.1"})
+    _ses_event(harness, "Email Clicked", "Click", mail, click={"timestamp": harness.now().isoformat(), "link": "https://shop.example/cart"})
+    message = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{SHOPIFY_CUSTOMER}", f"MESSAGE#{mail._tags['journey']}#{mail._tags['step']}")
+    assert message["opened_at"] and message["clicked_at"]
+    assert harness.profile(SHOPIFY_CUSTOMER)["last_engaged_at"]
+
+    _ses_event(harness, "Email Complaint Received", "Complaint", mail, complaint={"timestamp": harness.now().isoformat(), "complaintFeedbackType": "abuse"})
+    assert harness.profile(SHOPIFY_CUSTOMER)["email_suppressed_reason"] == "complaint"
+    harness.run_until(5 * DAY)
+    assert len(harness.emails()) == 1
+
+
+def test_an_event_about_mail_encore_did_not_send_changes_nothing(harness):
+    detail = {"eventType": "Complaint", "mail": {"timestamp": harness.now().isoformat(), "messageId": "x", "tags": {}}, "complaint": {"timestamp": harness.now().isoformat()}}
+    boto3.client("events").put_events(Entries=[{"Source": "aws.ses", "DetailType": "Email Complaint Received", "Detail": json.dumps(detail)}])
+    harness.clock.settle()
+    (call,) = [i for i in harness.stack.lambdas.invocations if "MessageEvents" in i.function]
+    assert not call.errored
+
+
+@pytest.fixture
+def ses_fails_once(monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from encore.adapters import email
+
+    original = email.SesEmailSender.send
+    calls = {"failed": 0}
+
+    def send(self, message):
+        if calls["failed"] == 0:
+            calls["failed"] += 1
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."}}, "SendEmail")
+        return original(self, message)
+
+    monkeypatch.setattr(email.SesEmailSender, "send", send)
+    return calls
+
+
+@pytest.mark.handler_errors_expected  # the first send fails on purpose
+def test_a_send_that_fails_after_its_claim_is_retried_and_sent_once(harness, ses_fails_once):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    assert ses_fails_once["failed"] == 1
+    (reminder,) = harness.emails()
+    # The state's Retry (ChannelUnavailable, +60 s) sent it: one message, a minute late.
+    assert parsedate_to_datetime(reminder["Date"]) == START + HOUR + timedelta(seconds=60)
+    (journey,) = harness.journeys()
+    events = [event["type"] for event in harness.history(journey)]
+    assert events.count("TaskFailed") == 1
+
+
+def test_a_step_run_again_as_a_redrive_would_sends_nothing_more(harness):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    (reminder,) = harness.emails()
+    tags = _tags_of_first_message(harness)
+    # A redriven execution re-runs the send step with the same input.
+    cart_id = next(item["cart_id"]["S"] for item in harness.table_items() if item["sk"]["S"].startswith("CART#"))
+    request = {"store_id": STORE_ID, "customer_id": tags["customer"], "journey": tags["journey"], "step": tags["step"], "template": "cart_reminder_1", "cart_id": cart_id}
+    lam = boto3.client("lambda")
+    reply = json.loads(lam.invoke(FunctionName=harness.stack.physical("SendMessageFunction"), Payload=json.dumps(request))["Payload"].read())
+    assert reply["sent"] is False and reply["reason"] == "already_sent"
+    assert len(harness.emails()) == 1
+
+
+def _sms_store(harness, **extra) -> None:
+    from infra.ops import load_settings
+
+    prefix = harness.stack.resolver.parameters["ParametersPrefix"]
+    load_settings(STORE_ID, {"channels": {"email": True, "sms": True}, "sms_origination": "+18005550100", **extra}, prefix=prefix, force=True)
+
+
+def _checkout_with_phone(harness, *, email_consent: bool, locale: str = "en-US") -> None:
+    payload = copy.deepcopy(load_event("generic_checkout_started"))
+    payload["timestamp"] = harness.now().isoformat()
+    payload["context"]["locale"] = locale
+    payload["context"]["traits"].update(phone="+380671234567", sms_consent=True, email_consent=email_consent)
+    assert harness.client.track(payload).status == 202
+    harness.clock.settle()
+
+
+def _texts(harness) -> list[tuple[str, str]]:
+    from moto.sns.models import sns_backends
+
+    backend = sns_backends["123456789012"]["us-east-1"]
+    return [(number, text) for number, text, *_ in backend.sms_messages.values()]
+
+
+def test_reminder_1_falls_back_to_sms_when_email_marketing_is_not_allowed(harness):
+    _sms_store(harness)
+    _checkout_with_phone(harness, email_consent=False)
+    harness.run_until(2 * DAY)
+    ((number, text),) = _texts(harness)
+    assert number == "+380671234567"
+    assert "https://shop.example/checkout/cart-5521" in text and "STOP" in text
+    assert harness.emails() == []  # reminder 2 is email only: skipped without email consent
+    record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1"))
+    assert (record["channel"]["S"], record["status"]["S"], record["sms_encoding"]["S"]) == ("sms", "sent", "GSM-7")
+
+
+def test_with_email_consent_reminder_1_stays_an_email(harness):
+    _sms_store(harness)
+    _checkout_with_phone(harness, email_consent=True)
+    harness.run_until(2 * HOUR)
+    assert len(harness.emails()) == 1 and _texts(harness) == []
+
+
+def test_a_store_without_sms_sends_no_text(harness):
+    _checkout_with_phone(harness, email_consent=False)
+    harness.run_until(2 * HOUR)
+    assert _texts(harness) == []
+    record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1"))
+    assert (record["status"]["S"], record["reason"]["S"]) == ("skipped", "no_marketing_consent")
