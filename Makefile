@@ -8,6 +8,8 @@ PYTHON313 := $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 VENV := .venv
 SAM_VENV := .venv-sam
+# One local stack per worker process: the suite runs on every core.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 PY := $(VENV)/bin/python
 export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
@@ -35,7 +37,7 @@ demo: $(VENV)/.installed
 	$(PY) -m infra.demo
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed
-	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest
+	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest -n $(TEST_WORKERS)
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit

@@ -89,6 +89,7 @@ OFFERED = [
     "Wait a day after the order (a complementary purchase may come first)",
     "Send the complementary products offer",
     "Was the complementary products offer held back?",
+    "Did the complementary products offer go out?",
     "Wait 2 days for a complementary purchase",
 ]
 REMINDED = [
@@ -203,8 +204,8 @@ def test_without_marketing_consent_no_offer_is_sent(harness):
     assert _sent(harness) == [(CONFIRMED, START)]
     assert {step: result["reason"] for step, result in _output(harness)["messages"].items()} == {
         "cross_sell_offer": "no_marketing_consent",
-        "cross_sell_reminder": "no_marketing_consent",
-    }
+    }  # no reminder of an offer the customer never got
+    assert _states(harness)[-1] == "Journey ended because the offer could not be sent"
 
 
 def test_erasing_the_customer_ends_the_journey_at_once(harness):

@@ -232,3 +232,43 @@ def test_a_store_without_sms_sends_no_text(harness):
     assert _texts(harness) == []
     record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1"))
     assert (record["status"]["S"], record["reason"]["S"]) == ("skipped", "no_marketing_consent")
+
+
+def test_the_frequency_cap_holds_across_three_scenarios_competing_for_one_customer(harness):
+    """One first order starts three marketing journeys at once: the welcome series (priority
+    2), cross-sell (3) and the education series (4). Under the default cap (one journey per
+    customer per 7 days) the welcome series keeps the customer's week; cross-sell is held back
+    and then skipped as stale (7 days); the education tips are held back until the week is free
+    (a tip stays useful for 14 days) and then go out."""
+    from encore.adapters.secrets import clear_cache
+    from encore.catalogue import import_catalogue
+    from encore.models import bind_table
+    from infra.ops import load_settings
+
+    shirt, trousers = "632910392", "632910501"  # shopify_orders_create.json: linen shirts
+    tips = [{"title": f"Linen care, part {n}", "body": "Wash cold, dry flat."} for n in (1, 2, 3)]
+    load_settings(STORE_ID, {"education_series": {"tips": {"shirts": tips}}}, force=True)
+    clear_cache()
+    bind_table(harness.stack.physical("EncoreTable"))
+    import_catalogue(STORE_ID, [
+        {"product_id": shirt, "title": "Linen shirt", "category": "shirts", "product_type": "apparel", "price_cents": 4900, "complements": [trousers]},
+        {"product_id": trousers, "title": "Linen trousers", "category": "trousers", "product_type": "apparel", "price_cents": 6900},
+    ], imported_at=harness.now())
+
+    harness.order()
+    harness.run_until(30 * DAY)
+
+    def sent_by(scenario: str) -> list[datetime]:
+        return [parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc) for mail in harness.emails(scenario)]
+
+    assert sent_by("welcome-series") == [START, START + 2 * DAY, START + 5 * DAY]
+    assert sent_by("cross-sell") == []  # offer skipped as stale; its reminder never follows
+    assert sent_by("education-series") == [START + 12 * DAY, START + 17 * DAY, START + 24 * DAY]
+    # In any 7 days, only one marketing journey wrote to the customer.
+    marketing = sorted((at, scenario) for scenario in ("welcome-series", "cross-sell", "education-series") for at in sent_by(scenario))
+    for at, scenario in marketing:
+        others = {s for t, s in marketing if s != scenario and abs(t - at) < 7 * DAY}
+        assert not others, (at, scenario, others)
+    records = [item for item in harness.table_items() if item["sk"]["S"].startswith("MESSAGE#cross-sell-")]
+    assert {(item["status"]["S"], item["reason"]["S"]) for item in records} == {("skipped", "frequency_cap_stale")}
+    assert sent_by("post-purchase")  # the confirmation is transactional: never capped

@@ -4,19 +4,17 @@ or journeys differ from the plan is reported (a check that cannot fail proves no
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from encore.journeys import CART_ABANDONMENT, SCENARIOS, WELCOME_SERIES
-from infra.demo_report import Journey, Observed, summarise
+from infra.demo_report import Journey, Observed, render, summarise
 from infra.sample_store import (
     GENERIC,
     QUIET_HOURS,
     SHOPIFY,
     START,
-    Expected,
     catalogue_entries,
     deliverable_at,
     plan_store,
@@ -73,12 +71,11 @@ def _observed_as_planned(plan) -> Observed:
                     "pk": f"C#{customer.customer_id}", "sk": f"MESSAGE#{number}", "customer_id": customer.customer_id,
                     "journey": f"{message.scenario}-demo-store-{customer.customer_id}", "template": message.template,
                     "status": "sent" if sent else "skipped", "reason": None if sent else message.outcome.split("(")[1].rstrip(")"),
-                    "sent_at": stamp if sent else None, "claimed_at": stamp, "deferred_reason": message.held_back or None,
+                    "sent_at": stamp if sent else None, "claimed_at": stamp, "first_attempt_at": stamp, "deferred_reason": message.held_back or None,
                 }
             )
         for planned in customer.journeys:
-            status = planned.status
-            journeys.append(Journey(planned.scenario, planned.scenario, customer.customer_id, status, planned.state, planned.ends_at, []))
+            journeys.append(Journey(planned.scenario, planned.scenario, customer.customer_id, planned.status, planned.state, planned.ends_at, []))
     emails = [None] * sum(item["status"] == "sent" for item in items)
     return Observed([], journeys, items, emails, [], [], [{"customer_id": c.customer_id} for c in plan.customers for _ in range(c.staff_alerts)])
 
@@ -93,7 +90,9 @@ def test_a_stack_that_did_as_planned_passes_and_every_difference_is_named(plan):
                 {"pk": "x", "sk": "ORDER#1", "customer_id": customer.customer_id, "coupon_codes": [f"C-{customer.customer_id}"],
                  "placed_at": START.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), "currency": "USD", "total_cents": 100},
             ]
-    assert summarise(observed, plan, seed=7)["checks"]["mismatches"] == []
+    summary = summarise(observed, plan, seed=7)
+    assert summary["checks"]["mismatches"] == [] and summary["ok"]
+    assert "Result: OK" in render(summary)
 
     welcomed = next(c for c in plan.customers if any(m.scenario == WELCOME_SERIES for m in c.messages))
     message = next(item for item in observed.items if item.get("customer_id") == welcomed.customer_id and item.get("template") == "welcome_2")
@@ -114,4 +113,3 @@ def test_the_demo_store_settings_keep_what_the_plan_relies_on():
     assert store.time_zone == "Europe/Vilnius" and store.delivery.max_journeys_per_window == 1
     assert store.education_series.tips and store.welcome_series.best_sellers
     assert store.cart_threshold_nudge.threshold_cents > 0
-    assert dataclasses.is_dataclass(Expected)
