@@ -16,6 +16,19 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday morning
 STORE_ID = "demo-store"
 
 
+def only_scenarios(*kept: str) -> dict:
+    """Store settings that switch off every scenario but ``kept`` (and the transactional
+    post-purchase one), so a test sees its own scenario's messages and no other's."""
+    from encore.stores import StoreSettings
+
+    kept = (*kept, "post_purchase")
+    return {
+        name: {"enabled": False}
+        for name, field in StoreSettings.model_fields.items()
+        if hasattr(field.default, "enabled") and name not in kept
+    }
+
+
 def load_event(name: str) -> dict:
     return json.loads((EVENTS / f"{name}.json").read_text())
 

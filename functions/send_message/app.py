@@ -3,6 +3,7 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.email import SesEmailSender
+from encore.adapters.push import EndUserMessagingPushSender
 from encore.adapters.sms import SnsSmsSender
 from encore.adapters.secrets import SsmStoreParameters
 from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step
@@ -19,4 +20,6 @@ def handler(event: dict, context: LambdaContext) -> dict:
     parameters = SsmStoreParameters(settings.parameters_prefix)
     store = load_store_settings(parameters, request.store_id)
     links = UnsubscribeLinks(settings.api_url, parameters.webhook_secret(request.store_id) or "")
-    return deliver_step(request, store=store, email=SesEmailSender(settings.ses_configuration_set or None), unsubscribe=links, sms=SnsSmsSender()).as_dict()
+    push = EndUserMessagingPushSender(store.push_application_id) if store.push_application_id else None
+    email = SesEmailSender(settings.ses_configuration_set or None)
+    return deliver_step(request, store=store, email=email, unsubscribe=links, sms=SnsSmsSender(), push=push).as_dict()

@@ -45,6 +45,7 @@ from infra.local.store_client import StoreCredentials
 from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_PUSH_APPLICATION = "encore-local-push"  # the End User Messaging Push project id here
 DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -98,6 +99,7 @@ class LocalStack:
         self._mock.start()
         # A new stack is a new account: no function may be warm with the last one's secrets.
         clear_parameter_cache()
+        self._attach_push_fake()
         self.clock.install()
         # Powertools reads the level when the logger is created, which may predate this stack.
         logging.getLogger("encore").setLevel(self.log_level)
@@ -281,6 +283,17 @@ class LocalStack:
             ]
 
         StepFunctionsParserBackend._get_executions = _get_executions
+
+    def _attach_push_fake(self) -> None:
+        """moto has no End User Messaging Push sending: the functions' pinpoint client (one
+        per process, like in Lambda) answers from a faithful fake that validates requests
+        against botocore's model. ``self.push.accepted`` is what reached devices."""
+        from encore.adapters.aws import client
+        from encore.adapters.push import FakePushService
+
+        client.cache_clear()  # a new stack is a new account: no client from the last one
+        self.push = FakePushService(application_ids=[LOCAL_PUSH_APPLICATION])
+        self.push.attach(client("pinpoint"))
 
     # ------------------------------------------------------------------ stores and views
     def physical(self, logical: str) -> str:

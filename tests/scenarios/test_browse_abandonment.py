@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import START, STORE_ID, load_event
+from tests.conftest import START, STORE_ID, load_event, only_scenarios
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -35,7 +35,7 @@ REMINDER_1 = "Olena, still thinking about Linen shirt?"
 REMINDER_2 = "Olena, the products you liked are still available"
 # Other scenarios a view, a cart or an order starts are switched off: their messages would
 # count against the shared frequency cap and are not what these tests look at.
-OTHERS_OFF = {name: {"enabled": False} for name in ("welcome_series", "up_sell", "cross_sell", "review_request", "education_series", "cart_threshold_nudge")}
+OTHERS_OFF = only_scenarios("browse_abandonment", "cart_abandonment", "unpaid_order")
 
 
 def _setup(harness, *, consent: bool = True, **browse) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from encore.journeys import CART_THRESHOLD_NUDGE, execution_name
-from tests.conftest import START, STORE_ID
+from tests.conftest import START, STORE_ID, only_scenarios
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -17,7 +17,7 @@ DAY = timedelta(days=1)
 CART_ID = "eeafa272cebfd4b22385bc4b645e762c"  # the cart token of the Shopify checkout and cart files
 JOURNEY = execution_name(CART_THRESHOLD_NUDGE, STORE_ID, "603851970716743426", CART_ID)
 CART_REMINDER_1 = "Olena, you left something in your cart"
-OTHERS_OFF = {name: {"enabled": False} for name in ("welcome_series", "browse_abandonment", "up_sell", "cross_sell", "review_request", "education_series")}
+OTHERS_OFF = only_scenarios("cart_threshold_nudge", "cart_abandonment", "unpaid_order")
 
 
 def _setup(harness) -> None:

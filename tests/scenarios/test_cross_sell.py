@@ -9,9 +9,8 @@ import json
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from encore.stores import StoreSettings
 from infra.ops import load_settings
-from tests.conftest import START, STORE_ID, load_event
+from tests.conftest import START, STORE_ID, load_event, only_scenarios
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -43,11 +42,7 @@ def _store(harness, **cross_sell) -> None:
     from encore.catalogue import import_catalogue
     from encore.models import bind_table
 
-    others = {
-        name: {"enabled": False}
-        for name, field in StoreSettings.model_fields.items()
-        if hasattr(field.default, "enabled") and name not in ("cross_sell", "post_purchase")
-    }
+    others = only_scenarios("cross_sell")
     load_settings(STORE_ID, {**others, "cross_sell": cross_sell}, force=True)
     clear_cache()
     bind_table(harness.stack.physical("EncoreTable"))

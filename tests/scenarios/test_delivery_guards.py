@@ -272,3 +272,70 @@ def test_the_frequency_cap_holds_across_three_scenarios_competing_for_one_custom
     records = [item for item in harness.table_items() if item["sk"]["S"].startswith("MESSAGE#cross-sell-")]
     assert {(item["status"]["S"], item["reason"]["S"]) for item in records} == {("skipped", "frequency_cap_stale")}
     assert sent_by("post-purchase")  # the confirmation is transactional: never capped
+
+
+def _checkout_from_the_app(harness, *, sms: bool = False) -> None:
+    """A checkout from the store's mobile app: Segment's ``context.device`` carries the push token."""
+    payload = copy.deepcopy(load_event("generic_checkout_started"))
+    payload["timestamp"] = harness.now().isoformat()
+    payload["context"]["device"] = {"type": "ios", "token": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"}
+    payload["context"]["traits"].update(email_consent=False, **({"phone": "+380671234567", "sms_consent": True} if sms else {}))
+    assert harness.client.track(payload).status == 202
+    harness.clock.settle()
+
+
+def _push_store(harness) -> None:
+    from infra.local.stack import LOCAL_PUSH_APPLICATION
+    from infra.ops import load_settings
+
+    prefix = harness.stack.resolver.parameters["ParametersPrefix"]
+    load_settings(
+        STORE_ID,
+        {"channels": {"email": True, "sms": True, "push": True}, "sms_origination": "+18005550100", "push_application_id": LOCAL_PUSH_APPLICATION},
+        prefix=prefix,
+        force=True,
+    )
+
+
+def test_reminder_1_goes_to_the_app_when_email_marketing_is_not_allowed(harness):
+    _push_store(harness)
+    _checkout_from_the_app(harness)
+    harness.run_until(2 * HOUR)
+    (push,) = harness.stack.push.accepted
+    assert push.channel_type == "APNS" and push.message["Title"] == "Encore demo store: your cart is waiting"
+    assert push.message["Url"] == "https://shop.example/checkout/cart-5521"
+    assert harness.emails() == [] and _texts(harness) == []
+    record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1"))
+    assert (record["channel"]["S"], record["status"]["S"]) == ("push", "sent")
+
+
+@pytest.mark.handler_errors_expected  # the rejected push fails the first attempt on purpose
+def test_a_rejected_device_token_is_forgotten_and_the_retry_falls_back_to_sms(harness):
+    _push_store(harness)
+    _checkout_from_the_app(harness, sms=True)
+    harness.stack.push.mark_unregistered("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90")
+    harness.run_until(2 * HOUR)
+    assert harness.stack.push.accepted == []
+    ((number, _),) = _texts(harness)
+    assert number == "+380671234567"
+    assert harness.profile("user-1001").get("push_token") is None
+    record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1"))
+    assert (record["channel"]["S"], record["status"]["S"]) == ("sms", "sent")
+
+
+def test_the_hour_a_customer_usually_opens_is_learned_in_their_own_time_zone(harness):
+    # Three reminders opened in the evening, Kyiv time (19:xx EET = 17:xx UTC).
+    _checkout_started(harness, "olena", "Europe/Kyiv")
+    harness.run_until(5 * DAY)
+    tags = [
+        {"store": STORE_ID, "customer": "olena", "journey": item["journey"]["S"], "step": item["step"]["S"]}
+        for item in harness.table_items()
+        if item["sk"]["S"].startswith("MESSAGE#") and item["status"]["S"] == "sent"
+    ]
+    assert len(tags) == 3
+    for day, mail_tags in enumerate(tags, start=5):
+        harness.run_until(day * DAY + 8 * HOUR + timedelta(minutes=5 * day))  # 17:25–17:35 UTC
+        _ses_event(harness, "Email Opened", "Open", _Mail(mail_tags), open={"timestamp": harness.now().isoformat()})
+        if day < 7:
+            assert harness.profile("olena").get("active_hour") is None  # not enough opens yet
+    assert harness.profile("olena")["active_hour"] == 19

@@ -11,9 +11,8 @@ from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 
-from encore.stores import StoreSettings
 from infra.ops import load_settings
-from tests.conftest import START, STORE_ID, load_event
+from tests.conftest import START, STORE_ID, load_event, only_scenarios
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -46,11 +45,7 @@ def _store(harness, **review_request) -> None:
     from encore.catalogue import import_catalogue
     from encore.models import bind_table
 
-    others = {
-        name: {"enabled": False}
-        for name, field in StoreSettings.model_fields.items()
-        if hasattr(field.default, "enabled") and name not in ("review_request", "post_purchase")
-    }
+    others = only_scenarios("review_request")
     load_settings(STORE_ID, {**others, "review_request": review_request}, force=True)
     clear_cache()
     bind_table(harness.stack.physical("EncoreTable"))

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from tests.conftest import START, STORE_ID, load_event
+from tests.conftest import START, STORE_ID, load_event, only_scenarios
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -27,7 +27,7 @@ JOURNEY = f"up-sell-{STORE_ID}-{CUSTOMER}-{PHONE_64}"
 OFFER = "Olena, have you seen Phone 256 GB?"
 REMINDER = "Olena, still considering Phone 256 GB?"
 THANK_YOU = "Enjoy your Phone 256 GB, Olena!"
-OTHERS_OFF = {name: {"enabled": False} for name in ("welcome_series", "browse_abandonment", "cross_sell", "review_request", "education_series", "cart_threshold_nudge")}
+OTHERS_OFF = only_scenarios("up_sell", "cart_abandonment", "unpaid_order")
 
 
 def _setup(harness, *, consent: bool = True, settings: dict | None = None) -> None:

@@ -50,6 +50,8 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
             (Customer.locale, ref.locale or None),
             (Customer.time_zone, ref.time_zone or None),
             (Customer.country, ref.country.upper() if ref.country else None),
+            (Customer.push_token, ref.push_token if ref.push_platform else None),
+            (Customer.push_platform, ref.push_platform if ref.push_token else None),
         )
     )
     if ref.birthday:

@@ -19,6 +19,7 @@ from pynamodb.exceptions import UpdateError
 from encore.adapters.sms import InboundSms
 from encore.customers import upsert_customer
 from encore.events import Consent, CustomerRef
+from encore.guards import customer_zone, learned_active_hour
 from encore.models import Customer, Message, PhoneIdentity, condition_failed, customer_key
 from encore.observability import logger
 
@@ -71,6 +72,23 @@ def _suppress(profile: Customer, reason: str, moment: datetime) -> None:
     )
 
 
+def _learn_active_hour(pk: str) -> None:
+    """The local hour this customer most often opens or clicks, from their messages (one
+    Query on their partition); campaigns send at it (guards.next_campaign_slot)."""
+    customer = Customer.get(pk, Customer.sort_key())
+    if not customer.time_zone:
+        return  # a local hour needs the customer's own time zone
+    engaged = [
+        moment
+        for message in Message.query(pk, Message.sk.startswith("MESSAGE#"))
+        for moment in (message.opened_at, message.clicked_at)
+        if moment is not None
+    ]
+    hour = learned_active_hour(engaged, customer_zone(customer.time_zone, "UTC"))
+    if hour is not None and hour != customer.active_hour:
+        customer.update(actions=[Customer.active_hour.set(hour)])
+
+
 def apply_email_event(event: SesEvent) -> str:
     """Returns what was done, for the log and the tests."""
     store_id, customer_id, journey, step = (event.tag(name) for name in ("store", "customer", "journey", "step"))
@@ -99,6 +117,7 @@ def apply_email_event(event: SesEvent) -> str:
                 actions=[Customer.last_engaged_at.set(moment)],
                 condition=Customer.pk.exists() & (Customer.last_engaged_at.does_not_exist() | (Customer.last_engaged_at < moment)),
             )
+            _learn_active_hour(pk)
         else:
             outcome = f"ignored: {event.eventType}"
     except UpdateError as error:

@@ -49,6 +49,9 @@ class CustomerRef(BaseModel):
     email_consent: Consent | None = None  # None: the event says nothing about consent
     sms_consent: Consent | None = None
     anonymous_id: str | None = None  # a visitor id to merge into this customer
+    # A mobile app's push registration (the OS permission prompt is the customer's consent).
+    push_token: str | None = Field(default=None, min_length=1, max_length=4096)
+    push_platform: Literal["APNS", "APNS_SANDBOX", "GCM"] | None = None
 
 
 class Line(BaseModel):

@@ -16,13 +16,14 @@ from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.adapters.email import EmailSender, OutgoingEmail
+from encore.adapters.push import OutgoingPush, PushSender, PushTokenRejected
 from encore.adapters.sms import OutgoingSms, SmsSender
 from encore.channels import ChannelName, CustomerCapabilities, choose_channels, enabled_channels
 from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, customer_zone, scenario_of
 from encore.clock import iso, utcnow
 from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key
 from encore.observability import logger
-from encore.rendering import TEMPLATES_DIR, render_email
+from encore.rendering import TEMPLATES_DIR, render_email, render_text
 from encore.sms import render_sms, segments
 from encore.stores import StoreSettings
 from encore.unsubscribe import list_unsubscribe_headers, make_token
@@ -289,9 +290,12 @@ def _channel(request: StepRequest, customer: Customer | None, store: StoreSettin
     consent = {"email"} if customer.accepts_email_marketing else set()
     if customer.sms_consent and customer.sms_consent.granted:
         consent.add("sms")
+    if customer.push_token:
+        consent.add("push")  # the app asked the OS for permission: a token means the customer said yes
     capabilities = CustomerCapabilities(
         email_address=bool(customer.email) and not customer.email_suppressed_reason,
         phone=bool(customer.phone) and not customer.sms_suppressed_reason,
+        push_token=bool(customer.push_token),
         marketing_consent=frozenset(consent),
     )
     usable = [
@@ -344,6 +348,7 @@ def deliver_step(
     email: EmailSender,
     unsubscribe: UnsubscribeLinks | None = None,
     sms: SmsSender | None = None,
+    push: PushSender | None = None,
 ) -> StepResult:
     pk = customer_key(request.store_id, request.customer_id)
     sk = Message.sort_key(request.journey, request.step)
@@ -404,6 +409,8 @@ def deliver_step(
     try:
         if channel == "sms":
             subject, provider_id, details = _send_sms(request, store, customer, context, now, sms)
+        elif channel == "push":
+            subject, provider_id, details = _send_push(request, customer, context, now, push)
         else:
             subject, provider_id, details = _send_email(request, store, customer, context, now, email, unsubscribe)
     except Exception as error:
@@ -442,6 +449,31 @@ def _send_email(request, store, customer, context, now, email: EmailSender, unsu
         )
     )
     return rendered.subject, provider_id, []
+
+
+def _send_push(request, customer, context, now, push: PushSender | None) -> tuple[str, str, list]:
+    if push is None:
+        raise RuntimeError("no push application configured")
+    title, _, body = render_text("push", request.template, context).partition("\n")
+    try:
+        receipt = push.send(
+            OutgoingPush(
+                device_token=customer.push_token,
+                platform=customer.push_platform,
+                title=title.strip(),
+                body=body.strip(),
+                sent_at=now,
+                url=(context.get("cart") or {}).get("recovery_url"),
+            )
+        )
+    except PushTokenRejected:
+        # The app was uninstalled or the token expired: forget it, so the retry falls back
+        # to the step's next channel.
+        customer.update(actions=[Customer.push_token.remove(), Customer.push_platform.remove()])
+        raise
+    if receipt.updated_token:  # the provider rotated the token (FCM): keep the new one
+        customer.update(actions=[Customer.push_token.set(receipt.updated_token)])
+    return title.strip(), receipt.message_id, []
 
 
 def _send_sms(request, store, customer, context, now, sms: SmsSender | None) -> tuple[str, str, list]:

@@ -120,6 +120,9 @@ class Customer(_Item):
     sms_suppressed_reason = UnicodeAttribute(null=True)  # stop_keyword
     sms_suppressed_at = UTCDateTimeAttribute(null=True)
     last_engaged_at = UTCDateTimeAttribute(null=True)  # the latest open or click
+    active_hour = NumberAttribute(null=True)  # learned local hour of opens and clicks (0–23)
+    push_token = UnicodeAttribute(null=True)  # the app's device token; dropped when the provider rejects it
+    push_platform = UnicodeAttribute(null=True)  # APNS | APNS_SANDBOX | GCM
     anonymous_ids = UnicodeSetAttribute(null=True)  # visitors merged into this customer
     orders_count = NumberAttribute(default=0)
     revenue_cents = NumberAttribute(default=0)

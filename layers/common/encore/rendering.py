@@ -238,12 +238,13 @@ def template_messages(template: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def is_translated(template: str, locale: str) -> bool:
-    """Whether every message of the template is translated into ``locale``. A template with
-    no marked message of its own is English copy that was never prepared for translation."""
+    """Whether every message of the template is translated into ``locale``. A template whose
+    messages are only the shared layout's is English copy that was never prepared for
+    translation (its own text, or that of the partial it is made of, is not marked)."""
     if locale == SOURCE_LOCALE:
         return True
-    own, needed = template_messages(template)
-    return bool(own) and needed <= catalogue(locale).translated
+    _, needed = template_messages(template)
+    return bool(needed - _all_messages("email/base.html")) and needed <= catalogue(locale).translated
 
 
 def choose_locale(template: str, requested: str | None, store_default: str | None = None) -> str:
@@ -346,4 +347,12 @@ def render_email(template: str, context: dict) -> RenderedEmail:
 
 
 def email_templates() -> list[str]:
-    return sorted(path.name.removesuffix(".subject.txt") for path in (TEMPLATES_DIR / "email").glob("*.subject.txt"))
+    """Every email template (partials, named with a leading underscore, are not templates)."""
+    return sorted(path.name.removesuffix(".subject.txt") for path in (TEMPLATES_DIR / "email").glob("[!_]*.subject.txt"))
+
+
+def render_text(channel: str, template: str, context: dict) -> str:
+    """A text-only channel's message (``templates/<channel>/<template>.txt``: SMS, push) in
+    the customer's language, with the same context, environment and catalogues as email."""
+    locale = resolve_locale(context.get("locale"), getattr(context.get("store"), "locale", None))
+    return _environment(locale).get_template(f"{channel}/{template}.txt").render({**context, "locale": locale}).strip()

@@ -182,9 +182,7 @@ def is_stop_keyword(text: str | None) -> bool:
 
 
 def render_sms(template: str, context: dict) -> str:
-    """``templates/sms/<template>.txt`` in the customer's language, with the same context,
-    Jinja2 environment and gettext catalogues as the email templates."""
-    from encore.rendering import _environment, resolve_locale
+    """``templates/sms/<template>.txt`` in the customer's language (see rendering.render_text)."""
+    from encore.rendering import render_text
 
-    locale = resolve_locale(context.get("locale"), getattr(context.get("store"), "locale", None))
-    return _environment(locale).get_template(f"sms/{template}.txt").render({**context, "locale": locale}).strip()
+    return render_text("sms", template, context)

@@ -352,6 +352,8 @@ class StoreSettings(_Settings):
     channels: Channels = Channels()
     # The SMS sender: a registered number (E.164, can receive STOP replies) or a sender name.
     sms_origination: str | None = None
+    # The End User Messaging Push (Pinpoint) project holding the app's APNs / FCM channels.
+    push_application_id: str | None = None
     delivery: DeliverySettings = DeliverySettings()
     brand: Brand = Brand()
     cart_abandonment: CartAbandonmentSettings = CartAbandonmentSettings()

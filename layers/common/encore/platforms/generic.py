@@ -253,10 +253,22 @@ class Traits(_Payload):
         return self.model_copy(update={name: value for name, value in other if value is not None})
 
 
+class Device(_Payload):
+    """Segment's ``context.device`` of a mobile app: its push token and platform."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    type: Literal["ios", "android"] | None = None
+
+
+# Segment's device types → End User Messaging Push channels.
+PUSH_CHANNELS = {"ios": "APNS", "android": "GCM"}
+
+
 class Context(_Payload):
     traits: Traits = Traits()
     locale: OptionalLocale = None
     timezone: OptionalTimeZone = None
+    device: Device | None = None
 
 
 # ---------------------------------------------------------------------------- properties
@@ -351,6 +363,8 @@ class _Message(_Payload):
             email_consent=email_consent,
             sms_consent=sms_consent,
             anonymous_id=self.anonymousId,
+            push_token=self.context.device.token if self.context.device and self.context.device.type else None,
+            push_platform=PUSH_CHANNELS[self.context.device.type] if self.context.device and self.context.device.token and self.context.device.type else None,
         )
 
 
