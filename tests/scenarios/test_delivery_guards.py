@@ -339,3 +339,13 @@ def test_the_hour_a_customer_usually_opens_is_learned_in_their_own_time_zone(har
         if day < 7:
             assert harness.profile("olena").get("active_hour") is None  # not enough opens yet
     assert harness.profile("olena")["active_hour"] == 19
+
+
+def test_a_ukrainian_customer_gets_the_sms_in_ukrainian_counted_in_ucs2_segments(harness):
+    _sms_store(harness)
+    _checkout_with_phone(harness, email_consent=False, locale="uk-UA")
+    harness.run_until(2 * HOUR)
+    ((_, text),) = _texts(harness)
+    assert "кошик" in text and "СТОП" in text
+    record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1"))
+    assert (record["sms_encoding"]["S"], int(record["sms_segments"]["N"])) == ("UCS-2", 2)
