@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -119,6 +120,33 @@ class Harness:
         payload = copy.deepcopy(load_event(name))
         payload.update(changes)
         return self._settled(self.client.shopify(topic, payload, webhook_id=webhook_id))
+
+    def configure_store(self, settings: dict, catalogue: list[dict] | None = None) -> None:
+        """Load store settings (validated, as ``infra.ops load-settings`` does) and import a
+        catalogue, as the store's operator would before these events."""
+        from encore.adapters.secrets import clear_cache
+        from encore.catalogue import import_catalogue
+        from encore.models import bind_table
+        from infra.ops import load_settings
+
+        load_settings(STORE_ID, settings, force=True)
+        clear_cache()
+        bind_table(self.stack.physical("EncoreTable"))
+        if catalogue:
+            import_catalogue(STORE_ID, catalogue, imported_at=self.now())
+
+    def identify(self, customer_id: str, **traits):
+        """A generic-API ``identify`` naming the customer, with these traits."""
+        message = {"type": "identify", "messageId": f"identify-{customer_id}-{self.now():%s}", "userId": customer_id, "timestamp": self.now().isoformat(), "traits": traits}
+        return self._settled(self.client.track(message))
+
+    def view(self, customer_id: str, product_id: str, *, dwell: int | None = None):
+        """A generic-API ``Product Viewed`` by a known customer (tests/events/generic_product_viewed.json)."""
+        message = copy.deepcopy(load_event("generic_product_viewed"))
+        message.pop("anonymousId")
+        message.update(messageId=f"view-{uuid.uuid4()}", userId=customer_id, timestamp=self.now().isoformat())
+        message["properties"] = {"product_id": product_id, **({"dwell_seconds": dwell} if dwell is not None else {})}
+        return self._settled(self.client.track(message))
 
     def _settled(self, reply):
         """Like a store between two webhooks: let every journey the request started or

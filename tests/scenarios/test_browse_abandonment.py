@@ -4,19 +4,17 @@ order at any wait; the optional retargeting audience gets signed add/remove requ
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import json
 import threading
-import uuid
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import START, STORE_ID, load_event, only_scenarios
+from tests.conftest import START, STORE_ID, only_scenarios
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -39,27 +37,13 @@ OTHERS_OFF = only_scenarios("browse_abandonment", "cart_abandonment", "unpaid_or
 
 
 def _setup(harness, *, consent: bool = True, **browse) -> None:
-    from encore.catalogue import import_catalogue
-    from encore.models import bind_table
-    from infra.ops import load_settings
-
-    load_settings(STORE_ID, {**OTHERS_OFF, "browse_abandonment": browse}, force=True)
-    bind_table(harness.stack.physical("EncoreTable"))
-    import_catalogue(STORE_ID, CATALOGUE, imported_at=harness.now())
+    harness.configure_store({**OTHERS_OFF, "browse_abandonment": browse}, CATALOGUE)
     traits = {"email": "olena@example.com", "first_name": "Olena", "last_name": "Koval", "accepts_email_marketing": consent}
-    identify = {"type": "identify", "messageId": "identify-olena", "userId": CUSTOMER, "timestamp": harness.now().isoformat(), "traits": traits}
-    assert harness.client.track(identify).status == 202
-    harness.clock.settle()
+    assert harness.identify(CUSTOMER, **traits).status == 202
 
 
 def _view(harness, product_id: str = LINEN, *, dwell: int | None = None) -> None:
-    """A generic-API ``Product Viewed`` by the known customer (tests/events/generic_product_viewed.json)."""
-    message = copy.deepcopy(load_event("generic_product_viewed"))
-    message.pop("anonymousId")
-    message.update(messageId=f"view-{uuid.uuid4()}", userId=CUSTOMER, timestamp=harness.now().isoformat())
-    message["properties"] = {"product_id": product_id, **({"dwell_seconds": dwell} if dwell is not None else {})}
-    assert harness.client.track(message).status == 202
-    harness.clock.settle()
+    assert harness.view(CUSTOMER, product_id, dwell=dwell).status == 202
 
 
 def _browse_emails(harness) -> list[tuple[str, object]]:

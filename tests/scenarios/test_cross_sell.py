@@ -9,8 +9,7 @@ import json
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from infra.ops import load_settings
-from tests.conftest import START, STORE_ID, load_event, only_scenarios
+from tests.conftest import START, load_event, only_scenarios
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -38,15 +37,7 @@ CONFIRMED = f"Order #{ORDER} confirmed"
 def _store(harness, **cross_sell) -> None:
     """Cross-sell and the transactional order confirmations only (every other marketing
     scenario off, so the emails seen are this scenario's)."""
-    from encore.adapters.secrets import clear_cache
-    from encore.catalogue import import_catalogue
-    from encore.models import bind_table
-
-    others = only_scenarios("cross_sell")
-    load_settings(STORE_ID, {**others, "cross_sell": cross_sell}, force=True)
-    clear_cache()
-    bind_table(harness.stack.physical("EncoreTable"))
-    import_catalogue(STORE_ID, CATALOGUE, imported_at=harness.now())
+    harness.configure_store({**only_scenarios("cross_sell"), "cross_sell": cross_sell}, CATALOGUE)
 
 
 def _line(product_id: str, title: str, price: str) -> dict:

@@ -11,7 +11,6 @@ from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 
-from infra.ops import load_settings
 from tests.conftest import START, STORE_ID, load_event, only_scenarios
 
 DAY = timedelta(days=1)
@@ -41,15 +40,7 @@ DELIVERED = f"Your order #{ORDER} has arrived"
 def _store(harness, **review_request) -> None:
     """The review request and the transactional post-purchase notices only: every other
     marketing scenario is switched off so the emails seen are this scenario's."""
-    from encore.adapters.secrets import clear_cache
-    from encore.catalogue import import_catalogue
-    from encore.models import bind_table
-
-    others = only_scenarios("review_request")
-    load_settings(STORE_ID, {**others, "review_request": review_request}, force=True)
-    clear_cache()
-    bind_table(harness.stack.physical("EncoreTable"))
-    import_catalogue(STORE_ID, CATALOGUE, imported_at=harness.now())
+    harness.configure_store({**only_scenarios("review_request"), "review_request": review_request}, CATALOGUE)
 
 
 def _line(product_id: str, title: str, price: str) -> dict:

@@ -5,12 +5,10 @@ alongside for the same customer without either disturbing the other."""
 
 from __future__ import annotations
 
-import copy
-import uuid
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from tests.conftest import START, STORE_ID, load_event, only_scenarios
+from tests.conftest import START, STORE_ID, only_scenarios
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -31,26 +29,13 @@ OTHERS_OFF = only_scenarios("up_sell", "cart_abandonment", "unpaid_order")
 
 
 def _setup(harness, *, consent: bool = True, settings: dict | None = None) -> None:
-    from encore.catalogue import import_catalogue
-    from encore.models import bind_table
-    from infra.ops import load_settings
-
-    load_settings(STORE_ID, settings if settings is not None else OTHERS_OFF, force=True)
-    bind_table(harness.stack.physical("EncoreTable"))
-    import_catalogue(STORE_ID, CATALOGUE, imported_at=harness.now())
+    harness.configure_store(settings if settings is not None else OTHERS_OFF, CATALOGUE)
     traits = {"email": "olena@example.com", "first_name": "Olena", "last_name": "Koval", "accepts_email_marketing": consent}
-    identify = {"type": "identify", "messageId": "identify-olena", "userId": CUSTOMER, "timestamp": harness.now().isoformat(), "traits": traits}
-    assert harness.client.track(identify).status == 202
-    harness.clock.settle()
+    assert harness.identify(CUSTOMER, **traits).status == 202
 
 
 def _view(harness, product_id: str = PHONE_64, *, dwell: int | None = None) -> None:
-    message = copy.deepcopy(load_event("generic_product_viewed"))
-    message.pop("anonymousId")
-    message.update(messageId=f"view-{uuid.uuid4()}", userId=CUSTOMER, timestamp=harness.now().isoformat())
-    message["properties"] = {"product_id": product_id, **({"dwell_seconds": dwell} if dwell is not None else {})}
-    assert harness.client.track(message).status == 202
-    harness.clock.settle()
+    assert harness.view(CUSTOMER, product_id, dwell=dwell).status == 202
 
 
 def _line(product_id: str) -> dict:
