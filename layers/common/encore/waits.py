@@ -17,7 +17,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from encore.adapters.workflows import Workflows
 from encore.clock import iso
-from encore.models import Customer, JourneyWait, Order, PurchasedProduct, condition_failed, customer_key
+from encore.models import Customer, JourneyWait, Order, PurchasedProduct, Review, condition_failed, customer_key
 
 # Which order moment each lifecycle event sets (what "already happened" looks at).
 _ORDER_MOMENTS = {
@@ -72,10 +72,25 @@ def _ordered_since(pk: str, since: datetime, products: set[str] | None) -> dict 
     return None
 
 
+def _reviewed_since(pk: str, since: datetime, products: set[str] | None) -> dict | None:
+    """The latest review (of one of ``products`` when given) submitted since the journey began."""
+    reviews = [
+        review
+        for review in Review.query(pk, Review.sk.startswith("REVIEW#"), consistent_read=True)
+        if review.reviewed_at >= since and (not products or review.product_id in products)
+    ]
+    if not reviews:
+        return None
+    review = max(reviews, key=lambda r: r.reviewed_at)
+    return {"event": "review_submitted", "key": None, "rating": int(review.rating), "product_id": review.product_id, "review_id": review.review_id}
+
+
 def _already_happened(pk: str, awaiting: set[str], key: str | None, since: datetime | None, products: set[str] | None) -> dict | None:
     found = _order_moment(pk, awaiting, key)
     if found is None and "order_placed" in awaiting and since is not None:
         found = _ordered_since(pk, since, products)
+    if found is None and "review_submitted" in awaiting and since is not None:
+        found = _reviewed_since(pk, since, products)
     return found
 
 
