@@ -19,6 +19,7 @@ class AudienceRequest(BaseModel):
     store_id: str
     customer_id: str
     action: Literal["add", "remove"]
+    email_sha256: str | None = None  # kept by the journey: removes an erased customer
 
 
 @logger.inject_lambda_context
@@ -28,6 +29,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
     request = AudienceRequest.model_validate(event)
     parameters = SsmStoreParameters(settings.parameters_prefix)
     store = load_store_settings(parameters, request.store_id)
-    result = change_membership(store, request.customer_id, request.action, secret=parameters.webhook_secret(request.store_id), now=utcnow())
+    result = change_membership(
+        store, request.customer_id, request.action,
+        secret=parameters.webhook_secret(request.store_id), now=utcnow(), email_hash=request.email_sha256,
+    )
     logger.info("retargeting audience", extra={"action": request.action, "outcome": result.outcome})
-    return {"member": result.member, "outcome": result.outcome}
+    return {"member": result.member, "outcome": result.outcome, "email_sha256": result.email_sha256}

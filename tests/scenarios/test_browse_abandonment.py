@@ -281,3 +281,21 @@ def test_a_failing_audience_webhook_is_retried_and_a_customer_who_never_buys_lea
         "Remove the customer from the audience as the journey ends",
         "Journey ended without an order",
     ]
+
+
+def test_erasing_a_customer_in_the_audience_removes_them_by_the_hash_the_journey_kept(harness):
+    with _AudienceHook() as hook:
+        _setup(harness, retargeting_webhook_url=hook.url)
+        _view(harness, dwell=90)
+        harness.run_until(3 * DAY)  # both reminders sent; waiting while in the audience
+        harness.shopify("customers/redact", "shopify_customers_redact", webhook_id="redact-1")
+        harness.run_until(4 * DAY)
+    changes = hook.changes(harness.client.secret)
+    assert [change["action"] for change in changes] == ["add", "remove"]
+    assert changes[1]["customer"] == changes[0]["customer"]  # the same hashed address, though the profile is gone
+    assert harness.profile(CUSTOMER) is None
+    assert _states(harness, _only_journey(harness))[-3:] == [
+        "Was the erased customer in the retargeting audience?",
+        "Remove the erased customer from the retargeting audience",
+        "Journey ended because the customer's data was erased",
+    ]

@@ -96,14 +96,29 @@ def post_change(url: str, secret: str, change: AudienceChange, *, timeout: float
 class MembershipOutcome:
     member: bool  # whether the customer is on the list now (as far as this journey knows)
     outcome: str  # added | removed | off | no_email_address | no_marketing_consent | no_webhook_secret
+    # The hashed address the audience knows them by: the journey keeps it, so the customer can
+    # still be removed after their data was erased (GDPR) and the address is gone.
+    email_sha256: str | None = None
 
 
 def change_membership(
-    store: StoreSettings, customer_id: str, action: Action, *, secret: str | None, now: datetime, audience: str = BROWSE_ABANDONERS
+    store: StoreSettings,
+    customer_id: str,
+    action: Action,
+    *,
+    secret: str | None,
+    now: datetime,
+    audience: str = BROWSE_ABANDONERS,
+    email_hash: str | None = None,
 ) -> MembershipOutcome:
     url = store.browse_abandonment.retargeting_webhook_url
     if url is None:
         return MembershipOutcome(False, "off")
+    if action == "remove" and email_hash:  # the profile may be erased: remove by the kept hash
+        if not secret:
+            return MembershipOutcome(True, "no_webhook_secret", email_hash)
+        post_change(url, secret, AudienceChange(action, audience, email_hash, store.store_id, now))
+        return MembershipOutcome(False, "removed")
     try:
         customer = Customer.get(customer_key(store.store_id, customer_id), Customer.sort_key())
     except DoesNotExist:
@@ -114,6 +129,6 @@ def change_membership(
         return MembershipOutcome(False, "no_marketing_consent")
     if not secret:
         return MembershipOutcome(False, "no_webhook_secret")
-    change = AudienceChange(action, audience, email_sha256(customer.email), store.store_id, now)
-    post_change(url, secret, change)
-    return MembershipOutcome(action == "add", "added" if action == "add" else "removed")
+    hashed = email_sha256(customer.email)
+    post_change(url, secret, AudienceChange(action, audience, hashed, store.store_id, now))
+    return MembershipOutcome(action == "add", "added" if action == "add" else "removed", hashed if action == "add" else None)
