@@ -50,6 +50,7 @@ clean:
 
 bench: $(VENV)/.installed
 	$(PY) -m tests.bench.journey_cost
+	$(PY) -m tests.bench.cold_start
 
 diagrams: $(VENV)/.installed
 	$(PY) -m infra.diagrams

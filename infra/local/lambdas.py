@@ -122,5 +122,8 @@ class InProcessLambdas:
                 self.invocations.append(Invocation(name, event, errored=True, error="".join(payload["stackTrace"])))
                 return json.dumps(payload), True, "".join(payload["stackTrace"])
             finally:
-                os.environ.clear()
+                # Restore key by key, never through an empty environment: the test's own thread
+                # may be creating a boto3 client (and reading AWS_DEFAULT_REGION) right now.
+                for key in set(os.environ) - set(saved):
+                    del os.environ[key]
                 os.environ.update(saved)
