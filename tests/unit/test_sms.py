@@ -9,7 +9,8 @@ import pytest
 
 from encore.adapters.sms import InboundSms, OutgoingSms
 from encore.rendering import _environment
-from encore.sms import InvalidPhoneNumber, SmsSegments, is_stop_keyword, mask_phone, normalise_phone, render_sms, segments
+from encore.rendering import render_text
+from encore.sms import InvalidPhoneNumber, SmsSegments, is_stop_keyword, mask_phone, normalise_phone, segments
 from encore.stores import StoreSettings
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -118,7 +119,7 @@ def _render_inline(source: str, locale: str, store_name: str) -> str:
 
 
 def test_the_cart_reminder_sms_sample_renders_in_one_gsm7_segment():
-    text = render_sms("cart_reminder_1", {"locale": "en", "store": StoreSettings(store_id="s", name="Shop & Co"), "cart": CART})
+    text = render_text("sms", "cart_reminder_1", {"locale": "en", "store": StoreSettings(store_id="s", name="Shop & Co"), "cart": CART})
     assert text == (
         "Shop & Co: your cart is still waiting for you. Pick up where you left off: https://shop.example/cart\n"
         "Reply STOP to opt out"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import PutError
 
 from encore.adapters.email import EmailSender, OutgoingEmail
 from encore.adapters.push import OutgoingPush, PushSender, PushTokenRejected
@@ -21,10 +21,10 @@ from encore.adapters.sms import OutgoingSms, SmsSender
 from encore.channels import ChannelName, CustomerCapabilities, choose_channels, enabled_channels
 from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, customer_zone, scenario_of
 from encore.clock import iso, utcnow
-from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key
+from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key, get_or_none
 from encore.observability import logger
 from encore.rendering import TEMPLATES_DIR, render_email, render_text
-from encore.sms import render_sms, segments
+from encore.sms import segments
 from encore.stores import StoreSettings
 from encore.unsubscribe import list_unsubscribe_headers, make_token
 
@@ -80,10 +80,10 @@ class StepRequest(BaseModel):
     # Exit rules re-checked just before sending: an order since this moment (the journey's
     # start) ends a marketing journey; so does a purchase of one of ``unless_bought``.
     skip_if_ordered_since: datetime | None = None
+    unless_bought: list[str] = []
     # The step's channels in order of preference; the first the store switched on and the
     # customer can receive (address, consent, not suppressed) wins.
     channels: list[ChannelName] = ["email"]
-    unless_bought: list[str] = []
 
 
 class ChannelUnavailable(RuntimeError):
@@ -125,7 +125,7 @@ def _ineligible_reason(request: StepRequest, customer: Customer | None, cart: Ca
 
 def _bought_any(customer: Customer, product_ids: list[str], since: datetime | None) -> bool:
     for product_id in product_ids:
-        bought = _get(PurchasedProduct, customer.pk, PurchasedProduct.sort_key(product_id))
+        bought = get_or_none(PurchasedProduct, customer.pk, PurchasedProduct.sort_key(product_id))
         if bought and bought.last_purchased_at and (since is None or bought.last_purchased_at >= since):
             return True
     return False
@@ -155,13 +155,6 @@ def _products(store_id: str, product_ids: list[str]) -> list[dict]:
             }
         )
     return shown
-
-
-def _get(model, pk: str, sk: str):
-    try:
-        return model.get(pk, sk)
-    except DoesNotExist:
-        return None
 
 
 def _new_coupon_code() -> str:
@@ -196,7 +189,7 @@ def _issued_coupon(request: StepRequest) -> Coupon | None:
     """The earlier step's coupon the message shows again; only the customer's own."""
     if not request.coupon_code:
         return None
-    coupon = _get(Coupon, *Coupon.key(request.store_id, request.coupon_code))
+    coupon = get_or_none(Coupon, *Coupon.key(request.store_id, request.coupon_code))
     return coupon if coupon is not None and coupon.customer_id == request.customer_id else None
 
 
@@ -265,13 +258,19 @@ def _has_template(channel: ChannelName, template: str) -> bool:
     return (TEMPLATES_DIR / channel / f"{template}{suffix}").is_file()
 
 
-def _unreachable_reason(channel: ChannelName, customer: Customer, marketing: bool) -> str:
+def _reach(customer: Customer) -> dict[ChannelName, tuple[bool, str | None, bool]]:
+    """Per channel: an address to send to, why it is suppressed (if it is), marketing consent.
+    A push token means the app asked the OS for permission and the customer said yes."""
+    return {
+        "email": (bool(customer.email), customer.email_suppressed_reason, bool(customer.accepts_email_marketing)),
+        "sms": (bool(customer.phone), customer.sms_suppressed_reason, bool(customer.sms_consent and customer.sms_consent.granted)),
+        "push": (bool(customer.push_token), None, bool(customer.push_token)),
+    }
+
+
+def _unreachable_reason(channel: ChannelName, reach: tuple[bool, str | None, bool], marketing: bool) -> str:
     """Why the step's first channel cannot carry it (what the record shows)."""
-    address, suppressed, consent = {
-        "email": (customer.email, customer.email_suppressed_reason, customer.accepts_email_marketing),
-        "sms": (customer.phone, customer.sms_suppressed_reason, bool(customer.sms_consent and customer.sms_consent.granted)),
-        "push": (None, None, False),
-    }[channel]
+    address, suppressed, consent = reach
     if not address:
         return "no_email_address" if channel == "email" else f"no_{channel}_address"
     if suppressed:
@@ -287,16 +286,13 @@ def _channel(request: StepRequest, customer: Customer | None, store: StoreSettin
     if customer is None:
         return None, "no_email_address"
     marketing = is_marketing(request.template)
-    consent = {"email"} if customer.accepts_email_marketing else set()
-    if customer.sms_consent and customer.sms_consent.granted:
-        consent.add("sms")
-    if customer.push_token:
-        consent.add("push")  # the app asked the OS for permission: a token means the customer said yes
+    reach = _reach(customer)
+    reachable = {channel: address and not suppressed for channel, (address, suppressed, _) in reach.items()}
     capabilities = CustomerCapabilities(
-        email_address=bool(customer.email) and not customer.email_suppressed_reason,
-        phone=bool(customer.phone) and not customer.sms_suppressed_reason,
-        push_token=bool(customer.push_token),
-        marketing_consent=frozenset(consent),
+        email_address=reachable["email"],
+        phone=reachable["sms"],
+        push_token=reachable["push"],
+        marketing_consent=frozenset(channel for channel, (_, _, consent) in reach.items() if consent),
     )
     usable = [
         channel
@@ -305,7 +301,8 @@ def _channel(request: StepRequest, customer: Customer | None, store: StoreSettin
     ]
     if usable:
         return usable[0], None
-    return None, _unreachable_reason(request.channels[0], customer, marketing)
+    first = request.channels[0]
+    return None, _unreachable_reason(first, reach[first], marketing)
 
 
 def _sent_marketing(pk: str, now: datetime, window: timedelta) -> list[SentMarketing]:
@@ -352,13 +349,13 @@ def deliver_step(
 ) -> StepResult:
     pk = customer_key(request.store_id, request.customer_id)
     sk = Message.sort_key(request.journey, request.step)
-    existing = _get(Message, pk, sk)
+    existing = get_or_none(Message, pk, sk)
     if existing is not None and existing.status != "deferred":
         logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
         return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
-    customer = _get(Customer, pk, Customer.sort_key())
-    cart = _get(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
-    order = _get(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in ORDER_TEMPLATES else None
+    customer = get_or_none(Customer, pk, Customer.sort_key())
+    cart = get_or_none(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
+    order = get_or_none(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in ORDER_TEMPLATES else None
     now = utcnow()
     first_attempt_at = existing.first_attempt_at if existing is not None and existing.first_attempt_at else now
     message = Message(
@@ -369,7 +366,6 @@ def deliver_step(
         journey=request.journey,
         step=request.step,
         template=request.template,
-        marketing=is_marketing(request.template),
         claimed_at=now,
         first_attempt_at=first_attempt_at,
     )
@@ -479,7 +475,7 @@ def _send_push(request, customer, context, now, push: PushSender | None) -> tupl
 def _send_sms(request, store, customer, context, now, sms: SmsSender | None) -> tuple[str, str, list]:
     if sms is None:
         raise RuntimeError("no SMS sender configured")
-    body = render_sms(request.template, context)
+    body = render_text("sms", request.template, context)
     provider_id = sms.send(
         OutgoingSms(
             recipient=customer.phone,

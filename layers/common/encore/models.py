@@ -32,6 +32,14 @@ def bind_table(table_name: str) -> None:
     _Meta.table_name = table_name
 
 
+def get_or_none(model, pk: str, sk: str, *, consistent_read: bool = False):
+    """The item, or None when there is none."""
+    try:
+        return model.get(pk, sk, consistent_read=consistent_read)
+    except model.DoesNotExist:
+        return None
+
+
 def condition_failed(error: Exception) -> bool:
     """True when a conditional write was refused because its condition did not hold (the
     normal outcome of "only once" writes), as opposed to a real failure."""
@@ -322,7 +330,6 @@ class Message(_Item):
     channel = UnicodeAttribute(default="email")
     status = UnicodeAttribute()  # deferred | claimed | sent | skipped
     reason = UnicodeAttribute(null=True)
-    marketing = BooleanAttribute(null=True)
     first_attempt_at = UTCDateTimeAttribute(null=True)  # staleness of deferrals counts from here
     deferred_until = UTCDateTimeAttribute(null=True)
     deferred_reason = UnicodeAttribute(null=True)  # why it was held back (quiet_hours, frequency_cap)

@@ -176,13 +176,3 @@ def is_stop_keyword(text: str | None) -> bool:
     """True when the whole reply is an opt-out keyword ("stop", " Стоп! ", "הסר"), not when a
     sentence merely contains one ("don't stop sending me deals")."""
     return bool(text) and _keyword_form(text) in _STOP_FORMS
-
-
-# --- rendering --------------------------------------------------------------------------
-
-
-def render_sms(template: str, context: dict) -> str:
-    """``templates/sms/<template>.txt`` in the customer's language (see rendering.render_text)."""
-    from encore.rendering import render_text
-
-    return render_text("sms", template, context)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DeleteError
 
 from encore.adapters.workflows import Workflows
 from encore.clock import iso
-from encore.models import Customer, JourneyWait, Order, PurchasedProduct, Review, condition_failed, customer_key
+from encore.models import Customer, JourneyWait, Order, PurchasedProduct, Review, condition_failed, customer_key, get_or_none
 
 # Which order moment each lifecycle event sets (what "already happened" looks at).
 _ORDER_MOMENTS = {
@@ -39,10 +39,7 @@ def _take(wait: JourneyWait) -> bool:
 
 
 def _get(model, pk: str, sk: str):
-    try:
-        return model.get(pk, sk, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return get_or_none(model, pk, sk, consistent_read=True)  # the event may have just been written
 
 
 def _order_moment(pk: str, awaiting: set[str], key: str | None) -> dict | None:
