@@ -66,7 +66,15 @@ def _from_dynamodb(item: dict) -> dict:
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
-    return json.loads(json.dumps({key: deserializer.deserialize(value) for key, value in item.items()}, default=str))
+    return json.loads(json.dumps({key: deserializer.deserialize(value) for key, value in item.items()}, default=_plain))
+
+
+def _plain(value: object) -> object:
+    """JSON for what DynamoDB holds beyond JSON: a set stays a list of its members (a visitor
+    id set must not become one string whose characters look like ids), a number a string."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    return str(value)
 
 
 CUSTOMER_ERASED = "customer_erased"
@@ -82,14 +90,14 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> 
     pointers += [Coupon.key(store_id, item["coupon_code"]) for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
     pointers += [VisitorIdentity.key(store_id, anonymous_id) for item in raw for anonymous_id in item.get("anonymous_ids") or []]
     pointers += [PhoneIdentity.key(item["phone"], store_id, customer_id) for item in raw if item["sk"] == "PROFILE" and item.get("phone")]
+    # BatchWriteItem refuses a batch naming one key twice: two carts may share an order.
+    keys = list(dict.fromkeys([(item["pk"], item["sk"]) for item in raw] + pointers))
     with _AnyItem.batch_write() as batch:
-        for item in raw:
-            batch.delete(_AnyItem(item["pk"], item["sk"]))
-        for pk, sk in pointers:
+        for pk, sk in keys:
             batch.delete(_AnyItem(pk, sk))
     stopped = sum(workflows.release(token, outcome) for token, outcome in waiting)
-    logger.info("customer erased", extra={"items": len(raw) + len(pointers), "journeys_stopped": stopped})
-    return PrivacyOutcome(items=len(raw) + len(pointers), journeys_stopped=stopped)
+    logger.info("customer erased", extra={"items": len(keys), "journeys_stopped": stopped})
+    return PrivacyOutcome(items=len(keys), journeys_stopped=stopped)
 
 
 def erase_shop(store_id: str, *, workflows: Workflows) -> PrivacyOutcome:
