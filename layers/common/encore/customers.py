@@ -30,6 +30,19 @@ def _consent(consent: Consent, fallback_time: datetime) -> ConsentAttribute:
     return ConsentAttribute(granted=consent.granted, source=consent.source, updated_at=consent.updated_at or fallback_time)
 
 
+def _may_replace(on_file, consent: Consent, stored: ConsentAttribute):
+    """The condition under which ``consent`` replaces the one on file.
+
+    A dated consent replaces an older one. An undated "subscribed" (Shopify does not require
+    ``consent_updated_at``; ``accepts_marketing`` has no date at all) is a state the shop
+    reports, not an act of the customer: it may confirm a consent on file but never undoes an
+    opt-out, however the opt-out was made. An undated withdrawal is always taken."""
+    not_older = on_file.updated_at <= stored.updated_at
+    if consent.granted and consent.updated_at is None:
+        not_older = not_older & (on_file.granted == True)  # noqa: E712 (a DynamoDB condition)
+    return on_file.does_not_exist() | not_older
+
+
 def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, registered: bool = False) -> None:
     """Keep the profile current; only fields the event carries are written.
 
@@ -66,14 +79,14 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
     if email_consent:
         consent = _consent(email_consent, occurred_at)
         consent_actions += [Customer.email_consent.set(consent), Customer.accepts_email_marketing.set(consent.granted)]
-        condition = Customer.email_consent.does_not_exist() | (Customer.email_consent.updated_at <= consent.updated_at)
+        condition = _may_replace(Customer.email_consent, email_consent, consent)
     else:
         # Events that say nothing about consent leave it as it is; a new profile starts without.
         actions.append(Customer.accepts_email_marketing.set(Customer.accepts_email_marketing | False))
     if ref.sms_consent:
         sms = _consent(ref.sms_consent, occurred_at)
         consent_actions.append(Customer.sms_consent.set(sms))
-        sms_newer = Customer.sms_consent.does_not_exist() | (Customer.sms_consent.updated_at <= sms.updated_at)
+        sms_newer = _may_replace(Customer.sms_consent, ref.sms_consent, sms)
         condition = sms_newer if condition is None else condition & sms_newer
     profile = Customer(customer_key(store_id, ref.customer_id), Customer.sort_key())
     try:
