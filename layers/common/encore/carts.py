@@ -17,7 +17,7 @@ from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import CartUpdated, OrderPlaced
 from encore.journeys import CART_ABANDONMENT, Journeys
-from encore.models import Cart, CartLineAttribute, CartLink, condition_failed, customer_key, update_returning
+from encore.models import Cart, CartLineAttribute, CartLink, Customer, condition_failed, customer_key, get_or_none, update_returning
 from encore.observability import logger
 from encore.stores import StoreSettings
 
@@ -86,6 +86,12 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         return CartOutcome(customer_id=customer_id)
     if not store.cart_abandonment.enabled:
         return CartOutcome(customer_id=customer_id)
+    if _ordered_since(event.store_id, customer_id, event.occurred_at):
+        # An order placed after this cart changed, delivered before it (an order that names
+        # no cart): the customer bought; close the cart rather than remind them of it.
+        _take_journey_token(pk, event.cart_id, [Cart.status.set("ordered")], Cart.status == "open", missing_ok=True)
+        logger.info("cart ordered since it changed: no journey")
+        return CartOutcome(customer_id=customer_id)
     waits = store.cart_abandonment.execution_waits(int((utcnow() - event.occurred_at).total_seconds()))
     if waits is None:
         logger.info("cart event too old to start a journey", extra={"occurred_at": iso(event.occurred_at)})
@@ -108,11 +114,23 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
 
 
-def _take_journey_token(pk: str, cart_id: str, actions: list, condition) -> str | None:
-    """Apply ``actions`` to the cart and return the journey token it held, in one atomic update."""
-    old = update_returning(
-        Cart, (pk, Cart.sort_key(cart_id)), actions=[*actions, Cart.journey_token.remove()], condition=condition, return_values="ALL_OLD"
-    )
+def _ordered_since(store_id: str, customer_id: str, moment) -> bool:
+    profile = get_or_none(Customer, customer_key(store_id, customer_id), Customer.sort_key())
+    return bool(profile and profile.last_order_at and profile.last_order_at >= moment)
+
+
+def _take_journey_token(pk: str, cart_id: str, actions: list, condition, *, missing_ok: bool = False) -> str | None:
+    """Apply ``actions`` to the cart and return the journey token it held, in one atomic update.
+    With ``missing_ok``, a condition found false (the cart is empty or already ordered) is
+    not an error: there is nothing to close."""
+    try:
+        old = update_returning(
+            Cart, (pk, Cart.sort_key(cart_id)), actions=[*actions, Cart.journey_token.remove()], condition=condition, return_values="ALL_OLD"
+        )
+    except UpdateError as error:
+        if missing_ok and condition_failed(error):
+            return None
+        raise
     return (old or {}).get("journey_token", {}).get("S")
 
 
@@ -127,6 +145,19 @@ def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows) -> int:
     before the order) ordered, and release the journeys waiting on them at once."""
     pk = customer_key(event.store_id, event.customer.customer_id)
     released = 0
+    if event.cart_id:
+        # The order's own cart is closed even if its checkout has not arrived yet (webhooks
+        # come in any order): a late checkout finds it ordered and starts no journey.
+        token = _take_journey_token(
+            pk, event.cart_id,
+            [Cart.status.set("ordered"), Cart.order_id.set(event.order_id), Cart.store_id.set(event.store_id),
+             Cart.customer_id.set(event.customer.customer_id), Cart.cart_id.set(event.cart_id),
+             Cart.updated_at.set(Cart.updated_at | event.occurred_at)],
+            Cart.status.does_not_exist() | (Cart.status == "open"),
+            missing_ok=True,
+        )
+        if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
+            released += 1
     for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open"):
         if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
             continue  # a cart started after this order is a new shopping trip
