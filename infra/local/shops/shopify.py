@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -173,7 +172,7 @@ def _uncursor(cursor: str) -> int:
     try:
         return int(json.loads(base64.b64decode(cursor))["last_id"])
     except Exception as error:
-        raise GraphQLError(f"Invalid cursor for current pagination sort.") from error
+        raise GraphQLError("Invalid cursor for current pagination sort.") from error
 
 
 class _Bucket:
