@@ -375,6 +375,12 @@ TOPICS = {
     **{topic: privacy_event for topic in _PRIVACY_TOPICS},
 }
 
+# The mandatory privacy (compliance) topics are subscribed in the app's configuration
+# (shopify.app.toml [webhooks.privacy_compliance]); the Admin API cannot create them.
+PRIVACY_TOPICS = tuple(_PRIVACY_TOPICS)
+# What `encore webhooks register` subscribes through the Admin API: every topic ingest acts on.
+SUBSCRIBED_TOPICS = tuple(topic for topic in TOPICS if topic not in _PRIVACY_TOPICS)
+
 
 class Shopify:
     """The Shopify platform for ``encore.ingest.accept``."""

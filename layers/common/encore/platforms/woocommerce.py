@@ -354,6 +354,9 @@ TOPICS = {
     "product.updated": product_events,
 }
 
+# What `encore webhooks register` creates in the store: every topic ingest acts on.
+SUBSCRIBED_TOPICS = tuple(TOPICS)
+
 
 class WooCommerce:
     """The WooCommerce platform for ``encore.ingest.accept``."""

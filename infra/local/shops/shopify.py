@@ -1,0 +1,471 @@
+"""A faithful local fake of the Shopify Admin GraphQL API (the part Encore uses).
+
+Requests are parsed, validated and executed by graphql-core against a subset of Shopify's
+own schema (2025-10 names and types), so a query with a misspelt field, a wrong variable type
+or a topic that is not a ``WebhookSubscriptionTopic`` fails here as it fails at Shopify.
+Around it, what Shopify does outside the schema:
+
+- ``POST /admin/api/{version}/graphql.json`` only; ``X-Shopify-Access-Token`` must be one of
+  ``tokens``, else HTTP 401 ``{"errors": "[API] Invalid API key or access token ..."}``.
+- Cost: every answer carries ``extensions.cost`` (``requestedQueryCost``, ``actualQueryCost``,
+  ``throttleStatus``). Requested cost follows Shopify's documented rules: scalars and enums 0,
+  objects 1, a connection 2 + first x the cost of one item, a mutation 10; actual cost counts
+  the items returned. A leaky bucket (``maximumAvailable`` 2000, ``restoreRate`` 100/s) that
+  lacks the requested cost answers HTTP 200 ``errors[].extensions.code = "THROTTLED"`` and runs
+  nothing; a query over 1000 requested points answers ``MAX_COST_EXCEEDED``.
+- ``webhookSubscriptionCreate`` refuses with ``userErrors`` as Shopify does: a topic the
+  app's scopes do not cover, a missing or non-HTTPS address, the same topic and address twice
+  ("Address for this topic has already been taken").
+- Shopify deletes an API-created subscription after 8 consecutive failed deliveries; the API
+  exposes no failure counter. ``fail_deliveries`` drives that (tests), ``requests`` logs
+  every call.
+
+Only plain ``http://`` callbacks on 127.0.0.1 / localhost are accepted besides HTTPS (the
+local stack serves its HTTP API there); real Shopify accepts HTTPS only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    build_schema,
+    execute,
+    get_named_type,
+    is_leaf_type,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_argument_values
+
+from infra.local.shops.server import FakeHttpServer, Reply, Request
+
+MAXIMUM_AVAILABLE = 2000.0
+RESTORE_RATE = 100.0
+SINGLE_QUERY_MAX_COST = 1000
+MUTATION_COST = 10
+MAX_PAGE_SIZE = 250
+FAILURES_BEFORE_DELETION = 8
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+GID_PREFIX = "gid://shopify/WebhookSubscription/"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+# Topic -> the access scopes that allow subscribing to it (any one of them).
+TOPIC_SCOPES = {
+    "APP_UNINSTALLED": set(),
+    "SHOP_UPDATE": set(),
+    "CARTS_CREATE": {"read_orders"},
+    "CARTS_UPDATE": {"read_orders"},
+    "CHECKOUTS_CREATE": {"read_orders"},
+    "CHECKOUTS_UPDATE": {"read_orders"},
+    "CHECKOUTS_DELETE": {"read_orders"},
+    "ORDERS_CREATE": {"read_orders"},
+    "ORDERS_UPDATED": {"read_orders"},
+    "ORDERS_PAID": {"read_orders"},
+    "ORDERS_FULFILLED": {"read_orders"},
+    "ORDERS_PARTIALLY_FULFILLED": {"read_orders"},
+    "ORDERS_CANCELLED": {"read_orders"},
+    "ORDERS_DELETE": {"read_orders"},
+    "REFUNDS_CREATE": {"read_orders"},
+    "FULFILLMENTS_CREATE": {"read_fulfillments", "read_orders"},
+    "FULFILLMENTS_UPDATE": {"read_fulfillments", "read_orders"},
+    "CUSTOMERS_CREATE": {"read_customers"},
+    "CUSTOMERS_UPDATE": {"read_customers"},
+    "CUSTOMERS_DELETE": {"read_customers"},
+    "CUSTOMERS_MARKETING_CONSENT_UPDATE": {"read_customers"},
+    "CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE": {"read_customers"},
+    "PRODUCTS_CREATE": {"read_products"},
+    "PRODUCTS_UPDATE": {"read_products"},
+    "PRODUCTS_DELETE": {"read_products"},
+    "INVENTORY_LEVELS_UPDATE": {"read_inventory"},
+}
+
+DEFAULT_SCOPES = frozenset({"read_orders", "read_customers", "read_products", "read_fulfillments", "read_inventory", "write_discounts", "write_customers"})
+
+SDL = """
+scalar DateTime
+scalar URL
+scalar ARN
+scalar UnsignedInt64
+
+interface Node { id: ID! }
+
+enum WebhookSubscriptionTopic { %(topics)s }
+enum WebhookSubscriptionFormat { JSON XML }
+enum WebhookSubscriptionSortKey { CREATED_AT ID RELEVANCE }
+
+type WebhookHttpEndpoint { callbackUrl: URL! }
+type WebhookEventBridgeEndpoint { arn: ARN! }
+type WebhookPubSubEndpoint { pubSubProject: String! pubSubTopic: String! }
+union WebhookSubscriptionEndpoint = WebhookEventBridgeEndpoint | WebhookHttpEndpoint | WebhookPubSubEndpoint
+
+type WebhookSubscription implements Node {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  topic: WebhookSubscriptionTopic!
+  uri: String!
+  format: WebhookSubscriptionFormat!
+  filter: String
+  includeFields: [String!]!
+  metafieldNamespaces: [String!]!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  callbackUrl: URL! @deprecated(reason: "Use `uri` instead.")
+  endpoint: WebhookSubscriptionEndpoint! @deprecated(reason: "Use `uri` instead.")
+}
+
+type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+type WebhookSubscriptionEdge { cursor: String! node: WebhookSubscription! }
+type WebhookSubscriptionConnection { edges: [WebhookSubscriptionEdge!]! nodes: [WebhookSubscription!]! pageInfo: PageInfo! }
+
+type UserError { field: [String!] message: String! }
+
+input WebhookSubscriptionInput {
+  uri: String
+  callbackUrl: URL
+  format: WebhookSubscriptionFormat
+  filter: String
+  includeFields: [String!]
+  metafieldNamespaces: [String!]
+}
+
+type WebhookSubscriptionCreatePayload { userErrors: [UserError!]! webhookSubscription: WebhookSubscription }
+type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
+
+type Query {
+  webhookSubscription(id: ID!): WebhookSubscription
+  webhookSubscriptions(
+    first: Int, after: String, last: Int, before: String, reverse: Boolean = false,
+    sortKey: WebhookSubscriptionSortKey = CREATED_AT, topics: [WebhookSubscriptionTopic!],
+    format: WebhookSubscriptionFormat, uri: String, query: String, callbackUrl: URL
+  ): WebhookSubscriptionConnection!
+}
+
+type Mutation {
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+  webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+}
+""" % {"topics": " ".join(TOPIC_SCOPES)}
+
+SCHEMA = build_schema(SDL)
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cursor(subscription_id: int) -> str:
+    return base64.b64encode(json.dumps({"last_id": subscription_id, "last_value": subscription_id}).encode()).decode()
+
+
+def _uncursor(cursor: str) -> int:
+    try:
+        return int(json.loads(base64.b64decode(cursor))["last_id"])
+    except Exception as error:
+        raise GraphQLError("Invalid cursor for current pagination sort.") from error
+
+
+class _Bucket:
+    """Shopify's leaky bucket of cost points, refilled continuously at ``restore_rate``/s."""
+
+    def __init__(self, maximum: float, restore_rate: float):
+        self.maximum = maximum
+        self.restore_rate = restore_rate
+        self.available = maximum
+        self._at = time.monotonic()
+
+    def refill(self) -> None:
+        now = time.monotonic()
+        self.available = min(self.maximum, self.available + (now - self._at) * self.restore_rate)
+        self._at = now
+
+    def status(self) -> dict:
+        return {"maximumAvailable": self.maximum, "currentlyAvailable": int(self.available), "restoreRate": self.restore_rate}
+
+
+class FakeShopify(FakeHttpServer):
+    name = "fake-shopify"
+
+    def __init__(self, *, shop_domain: str = "demo-store.myshopify.com", access_token: str = "shpat_local_fake", scopes=DEFAULT_SCOPES, maximum_available: float = MAXIMUM_AVAILABLE, restore_rate: float = RESTORE_RATE):
+        super().__init__()
+        self.shop_domain = shop_domain
+        self.tokens = {access_token}
+        self.scopes = set(scopes)
+        self.bucket = _Bucket(maximum_available, restore_rate)
+        self.subscriptions: dict[int, dict] = {}
+        self.deleted_after_failures: list[dict] = []
+        self.throttled = 0  # how many requests were answered THROTTLED
+        self.operations: list[str] = []  # root fields of every executed operation, in order
+        self._next_id = 1_043_560_000
+        self._failures: dict[int, int] = {}
+
+    # -- fault knobs and inspection (tests) ---------------------------------------------------
+
+    def drain_bucket(self, to: float = 0.0) -> None:
+        with self.lock:
+            self.bucket.refill()
+            self.bucket.available = to
+
+    def fail_deliveries(self, topic: str, times: int = 1, *, uri: str | None = None) -> list[dict]:
+        """``times`` consecutive failed deliveries to the subscriptions of ``topic`` ('orders/create'
+        or 'ORDERS_CREATE'); at 8 in a row Shopify deletes the subscription. Returns those deleted."""
+        enum = topic.upper().replace("/", "_")
+        deleted = []
+        with self.lock:
+            for subscription in list(self.subscriptions.values()):
+                if subscription["topic"] != enum or (uri and subscription["uri"] != uri):
+                    continue
+                count = self._failures.get(subscription["id"], 0) + times
+                self._failures[subscription["id"]] = count
+                if count >= FAILURES_BEFORE_DELETION:
+                    del self.subscriptions[subscription["id"]]
+                    self._failures.pop(subscription["id"], None)
+                    deleted.append(subscription)
+            self.deleted_after_failures.extend(deleted)
+        return deleted
+
+    def deliver_ok(self, topic: str) -> None:
+        """A successful delivery resets the consecutive-failure count."""
+        enum = topic.upper().replace("/", "_")
+        with self.lock:
+            for subscription in self.subscriptions.values():
+                if subscription["topic"] == enum:
+                    self._failures.pop(subscription["id"], None)
+
+    def add_subscription(self, topic: str, uri: str, format: str = "JSON") -> dict:
+        """Seed a subscription as if made earlier (e.g. by an older deployment)."""
+        with self.lock:
+            return self._insert(topic.upper().replace("/", "_"), uri, format)
+
+    def topics(self) -> list[tuple[str, str]]:
+        with self.lock:
+            return sorted((s["topic"], s["uri"]) for s in self.subscriptions.values())
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        parts = request.path.strip("/").split("/")
+        if request.method != "POST" or len(parts) != 4 or parts[:2] != ["admin", "api"] or parts[3] != "graphql.json":
+            return Reply(404, {"errors": "Not Found"})
+        if request.header("X-Shopify-Access-Token") not in self.tokens:
+            return Reply(401, {"errors": INVALID_TOKEN})
+        try:
+            body = json.loads(request.body or b"{}")
+            query, variables = body["query"], body.get("variables") or {}
+            if not isinstance(query, str) or not isinstance(variables, dict):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return Reply(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        return Reply(200, self._graphql(query, variables, body.get("operationName")))
+
+    def _graphql(self, query: str, variables: dict, operation_name: str | None) -> dict:
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return {"errors": [error.formatted]}
+        problems = validate(SCHEMA, document)
+        if problems:
+            return {"errors": [{**problem.formatted, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for problem in problems]}
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        operation = next((o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)), None)
+        if operation is None:
+            return {"errors": [{"message": f"No operation named {operation_name!r}"}]}
+        fragments = {d.name.value: d for d in document.definitions if not isinstance(d, OperationDefinitionNode)}
+        coerced = self._coerce(operation, variables)
+        if isinstance(coerced, list):
+            return {"errors": coerced}
+        requested = self._cost(operation, fragments, coerced)
+        self.bucket.refill()
+        if requested > SINGLE_QUERY_MAX_COST:
+            return {
+                "errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost limit ({SINGLE_QUERY_MAX_COST}).", "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": SINGLE_QUERY_MAX_COST}}],
+                "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": self.bucket.status()}},
+            }
+        if requested > self.bucket.available:
+            self.throttled += 1
+            return {
+                "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+                "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": self.bucket.status()}},
+            }
+        self.operations.extend(self._root_fields(operation))
+        result = execute(SCHEMA, document, root_value=_Root(self), variable_values=variables, operation_name=operation_name)
+        answer: dict = {}
+        if result.errors:
+            answer["errors"] = [error.formatted for error in result.errors]
+        answer["data"] = result.data
+        actual = self._cost(operation, fragments, coerced, data=result.data) if result.data else 0
+        self.bucket.available -= actual
+        answer["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": self.bucket.status()}}
+        return answer
+
+    @staticmethod
+    def _coerce(operation, variables: dict):
+        """Variables as the schema types them, or Shopify-style INVALID_VARIABLE errors."""
+        from graphql.execution.values import get_variable_values
+
+        coerced = get_variable_values(SCHEMA, operation.variable_definitions or [], variables)
+        if isinstance(coerced, list):
+            return [{"message": error.message, "locations": error.formatted.get("locations"), "extensions": {"code": "INVALID_VARIABLE"}} for error in coerced]
+        return coerced
+
+    @staticmethod
+    def _root_fields(operation) -> list[str]:
+        return [selection.name.value for selection in operation.selection_set.selections if isinstance(selection, FieldNode)]
+
+    def _cost(self, operation, fragments: dict, variables: dict, data: dict | None = None) -> int:
+        if operation.operation == OperationType.MUTATION:
+            return MUTATION_COST * len(self._root_fields(operation))
+        return int(self._selection_cost(SCHEMA.query_type, operation.selection_set, fragments, variables, data))
+
+    def _selection_cost(self, parent, selection_set, fragments, variables, data) -> float:
+        total = 0.0
+        for selection in selection_set.selections:
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = fragments[selection.name.value]
+                total += self._selection_cost(SCHEMA.get_type(fragment.type_condition.name.value), fragment.selection_set, fragments, variables, data)
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                kind = SCHEMA.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+                total += self._selection_cost(kind, selection.selection_set, fragments, variables, data)
+                continue
+            name = selection.name.value
+            if name.startswith("__"):
+                continue
+            field = parent.fields[name]
+            named = get_named_type(field.type)
+            if is_leaf_type(named):
+                continue
+            key = selection.alias.value if selection.alias else name
+            child = data.get(key) if isinstance(data, dict) else None
+            if named.name.endswith("Connection"):
+                arguments = get_argument_values(field, selection, variables)
+                count = len(child.get("edges") or child.get("nodes") or []) if isinstance(child, dict) else (arguments.get("first") or arguments.get("last") or 0)
+                per_item = self._selection_cost(named, selection.selection_set, fragments, variables, None)
+                total += 2 + count * per_item
+            elif named.name.endswith("Edge") or named.name == "PageInfo":
+                total += self._selection_cost(named, selection.selection_set, fragments, variables, None)
+            else:
+                fields_of = named if hasattr(named, "fields") else parent
+                total += 1 + (self._selection_cost(fields_of, selection.selection_set, fragments, variables, None) if selection.selection_set else 0)
+        return total
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _insert(self, topic: str, uri: str, format: str) -> dict:
+        self._next_id += 1
+        now = _now_iso()
+        subscription = {"id": self._next_id, "topic": topic, "uri": uri, "format": format, "createdAt": now, "updatedAt": now}
+        self.subscriptions[self._next_id] = subscription
+        return subscription
+
+
+def _present(subscription: dict) -> dict:
+    """A stored subscription as the WebhookSubscription type resolves it."""
+    uri = subscription["uri"]
+    if uri.startswith("arn:"):
+        endpoint = {"__typename": "WebhookEventBridgeEndpoint", "arn": uri}
+    elif uri.startswith("pubsub://"):
+        project, _, topic = uri.removeprefix("pubsub://").partition(":")
+        endpoint = {"__typename": "WebhookPubSubEndpoint", "pubSubProject": project, "pubSubTopic": topic}
+    else:
+        endpoint = {"__typename": "WebhookHttpEndpoint", "callbackUrl": uri}
+    return {
+        "id": f"{GID_PREFIX}{subscription['id']}",
+        "legacyResourceId": str(subscription["id"]),
+        "topic": subscription["topic"],
+        "uri": uri,
+        "format": subscription["format"],
+        "filter": None,
+        "includeFields": [],
+        "metafieldNamespaces": [],
+        "createdAt": subscription["createdAt"],
+        "updatedAt": subscription["updatedAt"],
+        "callbackUrl": uri,
+        "endpoint": endpoint,
+    }
+
+
+class _Root:
+    """Root resolvers: graphql-core calls ``root.<field>(info, **arguments)``."""
+
+    def __init__(self, shop: FakeShopify):
+        self.shop = shop
+
+    def webhookSubscription(self, info, id: str):
+        number = int(id.removeprefix(GID_PREFIX)) if id.startswith(GID_PREFIX) and id.removeprefix(GID_PREFIX).isdigit() else None
+        found = self.shop.subscriptions.get(number)
+        return _present(found) if found else None
+
+    def webhookSubscriptions(self, info, first=None, after=None, last=None, before=None, reverse=False, sortKey="CREATED_AT", topics=None, format=None, uri=None, query=None, callbackUrl=None):
+        if first is None and last is None:
+            raise GraphQLError("you must provide one of first or last")
+        if (first or 0) > MAX_PAGE_SIZE or (last or 0) > MAX_PAGE_SIZE:
+            raise GraphQLError(f"The maximum page size is {MAX_PAGE_SIZE}.")
+        items = sorted(self.shop.subscriptions.values(), key=lambda s: s["id"], reverse=bool(reverse))
+        if topics:
+            items = [s for s in items if s["topic"] in topics]
+        if format:
+            items = [s for s in items if s["format"] == format]
+        if uri or callbackUrl:
+            items = [s for s in items if s["uri"] == (uri or callbackUrl)]
+        if after:
+            after_id = _uncursor(after)
+            items = [s for s in items if (s["id"] < after_id if reverse else s["id"] > after_id)]
+        if before:
+            before_id = _uncursor(before)
+            items = [s for s in items if (s["id"] > before_id if reverse else s["id"] < before_id)]
+        window = items[:first] if first is not None else items[-last:] if last else []
+        has_next = len(items) > len(window) if first is not None else False
+        has_previous = len(items) > len(window) if last is not None else bool(after)
+        nodes = [_present(s) for s in window]
+        return {
+            "edges": [{"cursor": _cursor(s["id"]), "node": node} for s, node in zip(window, nodes)],
+            "nodes": nodes,
+            "pageInfo": {
+                "hasNextPage": has_next,
+                "hasPreviousPage": has_previous,
+                "startCursor": _cursor(window[0]["id"]) if window else None,
+                "endCursor": _cursor(window[-1]["id"]) if window else None,
+            },
+        }
+
+    def webhookSubscriptionCreate(self, info, topic: str, webhookSubscription: dict):
+        given = "uri" if webhookSubscription.get("uri") else "callbackUrl"
+        address = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+        field = ["webhookSubscription", given]
+
+        def refused(message: str, where=field):
+            return {"webhookSubscription": None, "userErrors": [{"field": where, "message": message}]}
+
+        allowed_by = TOPIC_SCOPES.get(topic, set())
+        if allowed_by and not allowed_by & self.shop.scopes:
+            return refused("You cannot create a webhook subscription with the specified topic", ["webhookSubscription"])
+        if not address:
+            return refused("Address can't be blank")
+        parts = urlsplit(address)
+        if not address.startswith(("arn:", "pubsub://")):
+            if parts.scheme not in ("https", "http") or not parts.hostname:
+                return refused("Address is invalid")
+            if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+                return refused("Address protocol http:// is not supported")
+        if any(s["topic"] == topic and s["uri"] == address for s in self.shop.subscriptions.values()):
+            return refused("Address for this topic has already been taken")
+        created = self.shop._insert(topic, address, webhookSubscription.get("format") or "JSON")
+        return {"webhookSubscription": _present(created), "userErrors": []}
+
+    def webhookSubscriptionDelete(self, info, id: str):
+        number = int(id.removeprefix(GID_PREFIX)) if id.startswith(GID_PREFIX) and id.removeprefix(GID_PREFIX).isdigit() else None
+        if number not in self.shop.subscriptions:
+            return {"deletedWebhookSubscriptionId": None, "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+        del self.shop.subscriptions[number]
+        return {"deletedWebhookSubscriptionId": id, "userErrors": []}
