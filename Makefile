@@ -97,4 +97,4 @@ lock: $(LOCK_VENV)/.installed
 
 # sam build (arm64) + binary audit + an x86_64 twin whose handlers run against moto: infra/build_check.py.
 build-check: $(VENV)/.installed $(SAM_VENV)/.installed
-	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m infra.build_check
+	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam ENCORE_PYTHON313=$(PYTHON313) $(PY) -m infra.build_check

@@ -227,10 +227,18 @@ def audit_binaries(build: Path) -> list[BinaryRow]:
 
 # ---------------------------------------------------------------------------- builds
 def python313() -> str:
-    for candidate in ["python3.13", *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))), "/usr/bin/python3.13"]:
+    """A Python 3.13 that really runs (pyenv's shim is on PATH here but answers "command not
+    found"): the Makefile's PYTHON313, or the first candidate that starts."""
+    candidates = [os.environ.get("ENCORE_PYTHON313", ""), "python3.13",
+                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))), "/usr/bin/python3.13"]
+    for candidate in filter(None, candidates):
         found = shutil.which(candidate)
-        if found:
-            return found
+        if not found:
+            continue
+        probe = subprocess.run([found, "-c", "import sys; print(sys.executable, sys.version_info[:2] == (3, 13))"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.split()[-1:] == ["True"]:
+            return probe.stdout.rsplit(" ", 1)[0].strip()
     raise CheckFailed("python3.13 is needed for sam build and the fresh interpreter: install Python 3.13")
 
 
