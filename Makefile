@@ -20,11 +20,16 @@ export SAM_CLI_TELEMETRY := 0
 help:
 	@echo "make demo   - boot the local stack and run a sample store through every scenario"
 	@echo "make test   - the full test suite (unit, integration on moto, scenarios, template checks)"
+	@echo "make lock   - re-resolve layers/common/requirements.in into the hashed lock sam build installs (UPGRADE=1: newest versions)"
+	@echo "make build-check - sam build, audit the arm64 binaries, run every built handler (x86_64 twin) against moto"
 
-$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.in layers/common/requirements.txt
 	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13' or your OS package python3.13) and retry." >&2; exit 1; fi
 	$(PYTHON313) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# The layer's lock first (hashes checked), then the dev tools held to the lock's versions.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r layers/common/requirements.txt
+	sed -n 's/^\([A-Za-z0-9][A-Za-z0-9._-]*==[^ ;\\]*\).*/\1/p' layers/common/requirements.txt > $(VENV)/layer-versions.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c $(VENV)/layer-versions.txt
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -46,7 +51,7 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest tests/integration/test_template.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) out .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) out .aws-sam
 
 bench: $(VENV)/.installed
 	$(PY) -m tests.bench.journey_cost
@@ -70,3 +75,26 @@ messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project=Encore \
 		--copyright-holder="Encore contributors" -c "Translators:" -o $(LOCALES)/messages.pot layers/common/encore/templates
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
+
+# ---------------------------------------------------------------- what ships
+# The layer's lock: layers/common/requirements.in (edited by hand) -> requirements.txt (every
+# package pinned, with the hashes of every wheel: aarch64 for Lambda, x86_64 for the twin and
+# the dev venv). uv keeps the versions already locked unless UPGRADE=1.
+LOCK_VENV := .venv-lock
+UV_VERSION := 0.13.8
+.PHONY: lock build-check
+
+$(LOCK_VENV)/.installed:
+	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13') and retry." >&2; exit 1; fi
+	$(PYTHON313) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+lock: $(LOCK_VENV)/.installed
+	$(LOCK_VENV)/bin/uv pip compile layers/common/requirements.in --quiet --generate-hashes \
+		--python-version 3.13 --python-platform aarch64-manylinux_2_34 $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock" -o layers/common/requirements.txt
+
+# sam build (arm64) + binary audit + an x86_64 twin whose handlers run against moto: infra/build_check.py.
+build-check: $(VENV)/.installed $(SAM_VENV)/.installed
+	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam ENCORE_PYTHON313=$(PYTHON313) $(PY) -m infra.build_check

@@ -1,0 +1,121 @@
+"""Writes tests/events/lambda_<function>.json: one event per Lambda function, recorded from
+what the local stack really delivers to it (HTTP API payload 2.0 events from the local HTTP
+API, EventBridge events as rules deliver them, Step Functions task inputs as the ASL files
+pass them, the SNS record of an SMS reply). `make build-check` replays them against the
+built artifact. Re-run after changing an event model or an ASL task input:
+
+    .venv/bin/python -m tests.build.record_events
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+
+from tests.conftest import START, STORE_ID, iso, load_event
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+# Functions no store event reaches in this short story: their events are written by hand
+# (retargeting_audience: the Step Functions task input of browse_abandonment.asl.json).
+HAND_WRITTEN = {"RetargetingAudienceFunction"}
+
+
+def _record() -> dict[str, dict]:
+    from encore.adapters.secrets import clear_cache
+    from encore.unsubscribe import make_token
+    from infra.build_check import WEBHOOK_SECRET
+    from infra.local.stack import LocalStack
+    from infra.local.store_client import StoreClient, StoreCredentials
+
+    with LocalStack(start=START) as stack:
+        credentials = stack.add_store(STORE_ID)
+        # One known secret, so the signed webhook and the unsubscribe link replay as recorded.
+        prefix = stack.resolver.parameters["ParametersPrefix"]
+        boto3.client("ssm").put_parameter(Name=f"{prefix}/stores/{STORE_ID}/webhook-secret", Value=WEBHOOK_SECRET,
+                                          Type="SecureString", Overwrite=True)
+        clear_cache()
+        credentials = StoreCredentials(STORE_ID, WEBHOOK_SECRET, credentials.api_key)
+        api = stack.serve_http_api()
+        client = StoreClient(api.url, credentials)
+
+        def shopify(topic: str, name: str, **changes) -> None:
+            payload = {**copy.deepcopy(load_event(name)), **changes}
+            reply = client.shopify(topic, payload, webhook_id=f"record-{topic}")
+            assert reply.status < 300, (topic, reply)
+            stack.clock.settle()
+
+        now = iso(stack.clock.now())
+        shopify("customers/create", "shopify_customers_create", updated_at=now)
+        shopify("products/update", "shopify_products_update", updated_at=now)
+        view = copy.deepcopy(load_event("generic_product_viewed"))
+        view.update(timestamp=now)
+        assert client.track(view).status == 202
+        shopify("checkouts/update", "shopify_checkouts_update", updated_at=now)
+        shopify("orders/create", "shopify_orders_create", created_at=now)
+        stack.clock.advance(timedelta(minutes=5))
+        shopify("orders/fulfilled", "shopify_orders_fulfilled")
+        review = copy.deepcopy(load_event("generic_product_reviewed"))
+        review.update(timestamp=iso(stack.clock.now()))
+        assert client.track(review).status == 202
+        shopify("customers/data_request", "shopify_customers_data_request")
+        stack.clock.settle()
+
+        customer = str(load_event("shopify_customers_create")["id"])
+        detail = {
+            "eventType": "Bounce",
+            "mail": {
+                "timestamp": stack.clock.now().isoformat(),
+                "messageId": "0100019a-example",
+                "tags": {"ses:configuration-set": ["encore-email"], "store": [STORE_ID], "customer": [customer],
+                         "journey": ["post-purchase-example"], "step": ["confirmation"]},
+            },
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": stack.clock.now().isoformat(), "bouncedRecipients": []},
+        }
+        boto3.client("events").put_events(Entries=[{"Source": "aws.ses", "DetailType": "Email Bounced", "Detail": json.dumps(detail)}])
+        reply = {
+            "originationNumber": load_event("shopify_customers_create")["phone"], "destinationNumber": "+18005550100", "messageKeyword": "KEYWORD_123456789012",
+            "messageBody": "STOP", "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
+            "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
+        }
+        boto3.client("sns").publish(TopicArn=stack.physical("SmsRepliesTopic"), Message=json.dumps(reply))
+        token = make_token(credentials.webhook_secret, STORE_ID, customer)
+        urllib.request.urlopen(urllib.request.Request(f"{api.url}/unsubscribe/{token}", data=b"List-Unsubscribe=One-Click", method="POST"))
+        stack.clock.settle()
+
+        names = {spec.name: logical for logical, spec in _logical_names(stack).items()}
+        first: dict[str, dict] = {}
+        for invocation in stack.lambdas.invocations:
+            logical = names[invocation.function]
+            # The first send_message that really sent: the post-purchase confirmation.
+            if logical not in first and not invocation.errored:
+                first[logical] = invocation.event
+        return first
+
+
+def _logical_names(stack) -> dict:
+    return {logical: stack.lambdas.functions[stack.resolver.physical_name(logical)]
+            for logical, spec in stack.template["Resources"].items() if spec["Type"] == "AWS::Serverless::Function"}
+
+
+def main() -> None:
+    recorded = _record()
+    for logical, event in sorted(recorded.items()):
+        path = EVENTS / f"lambda_{logical}.json"
+        path.write_text(json.dumps(event, indent=2, sort_keys=True, default=str) + "\n")
+        print(f"wrote {path.relative_to(EVENTS.parents[1])}")
+    from infra.local.template import load_template
+
+    functions = {logical for logical, spec in load_template(EVENTS.parents[1] / "template.yaml")["Resources"].items()
+                 if spec["Type"] == "AWS::Serverless::Function"}
+    missing = functions - set(recorded) - HAND_WRITTEN
+    if missing:
+        raise SystemExit(f"no event recorded for: {', '.join(sorted(missing))}")
+
+
+if __name__ == "__main__":
+    main()
