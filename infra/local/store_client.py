@@ -63,17 +63,20 @@ class StoreClient:
         payload: dict | bytes,
         *,
         webhook_id: str | None = None,
+        event_id: str | None = None,
         signature: str | None = None,
         triggered_at: str = "",
         shop_domain: str | None = None,
     ) -> Reply:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        webhook_id = webhook_id or str(uuid.uuid4())
         headers = {
             "Content-Type": "application/json",
             "X-Shopify-Topic": topic,
             "X-Shopify-Shop-Domain": shop_domain or f"{self.store_id}.myshopify.com",
-            "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
-            "X-Shopify-Event-Id": str(uuid.uuid4()),
+            "X-Shopify-Webhook-Id": webhook_id,
+            # One delivery retried keeps both ids; a re-send of the event gets a new webhook id.
+            "X-Shopify-Event-Id": event_id or f"event-of-{webhook_id}",
             "X-Shopify-Triggered-At": triggered_at,
             "X-Shopify-API-Version": "2025-10",
             "X-Shopify-Hmac-Sha256": sign_base64(self.secret, body) if signature is None else signature,

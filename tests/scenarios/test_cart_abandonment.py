@@ -83,8 +83,8 @@ def test_the_same_webhook_delivered_twice_starts_one_journey_and_one_set_of_mess
     first = harness.checkout(webhook_id="delivery-42")
     second = harness.checkout(webhook_id="delivery-42")
     assert first.status == second.status == 202
-    assert first.json["accepted"] == ["delivery-42"]
-    assert second.json["duplicates"] == ["delivery-42"]
+    assert first.json["accepted"] == ["event-of-delivery-42:checkouts/update"]
+    assert second.json["duplicates"] == ["event-of-delivery-42:checkouts/update"]
 
     harness.run_until(11 * DAY)
     assert len(harness.journeys()) == 1

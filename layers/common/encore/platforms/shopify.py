@@ -1,7 +1,9 @@
 """Shopify webhooks, in the shapes Shopify documents, to canonical events.
 
 Shopify signs the raw body: ``X-Shopify-Hmac-Sha256`` = base64(HMAC-SHA256(secret, body)).
-``X-Shopify-Webhook-Id`` is the same on every retry of one delivery, so it is the dedupe key.
+An event's identity is ``X-Shopify-Event-Id``: the same on every retry of a delivery and on a
+re-send of the event under a new ``X-Shopify-Webhook-Id``. The dedupe key is (shop, topic,
+event id), falling back to the webhook id when the event id is absent.
 Cart webhooks carry no customer; checkouts and orders do (and link the cart token to them).
 """
 
@@ -411,8 +413,14 @@ class Shopify:
             extra["shop_domain"] = request.header("X-Shopify-Shop-Domain") or ""
         if normalise is privacy_event and request.header("X-Shopify-Triggered-At"):
             extra["triggered_at"] = validated(lambda: parse_iso(request.header("X-Shopify-Triggered-At")))
-        event = validated(lambda: normalise(payload, store_id=store_id, event_id=webhook_id, topic=topic, **extra))
+        event_id = dedupe_key(topic, request.header("X-Shopify-Event-Id"), webhook_id)
+        event = validated(lambda: normalise(payload, store_id=store_id, event_id=event_id, topic=topic, **extra))
         return Parsed(events=[event])
+
+
+def dedupe_key(topic: str, shopify_event_id: str | None, webhook_id: str) -> str:
+    """One event of one topic, however many times and under whichever webhook ids it comes."""
+    return f"{shopify_event_id.strip()}:{topic}" if shopify_event_id and shopify_event_id.strip() else webhook_id
 
 
 SHOPIFY = Shopify()
