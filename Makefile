@@ -70,3 +70,8 @@ messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project=Encore \
 		--copyright-holder="Encore contributors" -c "Translators:" -o $(LOCALES)/messages.pot layers/common/encore/templates
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
+
+# What monitoring (alarms, dashboard, alerts) costs a month, counted from template.yaml.
+.PHONY: cost
+cost: $(VENV)/.installed
+	$(PY) -m infra.cost_model

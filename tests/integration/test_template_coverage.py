@@ -382,3 +382,59 @@ def test_the_rules_catch(template, mutation):
 def test_no_status_rule_uncovers_the_functions_only_state_machines_invoke(template):
     problems = _mutated(template, _no_status_rule)
     assert any(problem.startswith("SendMessageFunction: covered by nothing") for problem in problems), problems
+
+
+# ------------------------------------------------------------ the journey-failure rule, evaluated
+def _status_change(status: str, machine: str) -> dict:
+    """A Step Functions execution status change as EventBridge delivers it (default bus)."""
+    machine_arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}"
+    name = "cart-abandonment-demo-store-42-cart-1"
+    return {
+        "version": "0",
+        "id": "5e1f3c2a-0b7d-4a55-9a4e-2f8d6c1b7e90",
+        "detail-type": STATUS_CHANGE,
+        "source": "aws.states",
+        "account": "123456789012",
+        "time": "2026-11-02T09:00:00Z",
+        "ingestion-time": "2026-11-02T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}"],
+        "detail": {
+            "executionArn": f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}",
+            "stateMachineArn": machine_arn,
+            "name": name,
+            "status": status,
+            "startDate": 1793610000000,
+            "stopDate": 1793613600000,
+        },
+    }
+
+
+def test_the_journey_failure_rule_matches_this_stacks_failures_and_reads_as_one_line(template):
+    """EventBridge's own matching and input transformation (moto's implementation of both)."""
+    import json
+
+    from moto.events.models import EventPattern
+    from moto.events.utils import EventTemplateParser
+
+    from infra.local.template import Resolver
+
+    props = Resolver(template, stack_name="encore").resolve(template["Resources"]["JourneyFailuresRule"]["Properties"])
+    pattern = EventPattern.load(json.dumps(props["EventPattern"]))
+    for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        assert pattern.matches_event(_status_change(status, "encore-cart-abandonment")), status
+    assert not pattern.matches_event(_status_change("SUCCEEDED", "encore-cart-abandonment"))
+    assert not pattern.matches_event(_status_change("FAILED", "shop2-cart-abandonment"))  # another stack's journeys
+
+    (target,) = props["Targets"]
+    line = EventTemplateParser.parse(
+        input_template=target["InputTransformer"]["InputTemplate"],
+        input_paths_map=target["InputTransformer"]["InputPathsMap"],
+        event=_status_change("TIMED_OUT", "encore-cart-abandonment"),
+    )
+    assert line == (
+        "Encore journey cart-abandonment-demo-store-42-cart-1 of "
+        "arn:aws:states:us-east-1:123456789012:stateMachine:encore-cart-abandonment ended TIMED_OUT. "
+        "History: https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/"
+        "arn:aws:states:us-east-1:123456789012:execution:encore-cart-abandonment:cart-abandonment-demo-store-42-cart-1"
+    )
