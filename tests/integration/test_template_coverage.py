@@ -12,6 +12,8 @@ Coverage, as the template's "operator alerts" section sets it out:
 - a function invoked by an event source (EventBridge, SNS, ...): its Errors, and its Throttles
   (its own, or Lambda's account-wide metric), in alarms; behind the HTTP API: its Errors; only
   invoked by state machines: the status-change rule above covers it; nothing: a failure;
+- an asynchronously invoked function also parks what still fails in a dead-letter queue of
+  the template (which its queue alarm then covers);
 - a queue: an alarm on ApproximateNumberOfMessagesVisible > 0;
 - an SES identity or configuration set: bounce- and complaint-rate alarms below SES's own
   review thresholds (5 %, 0.1 %);
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
 API_EVENTS = {"HttpApi", "Api"}
+# Event sources Lambda polls (failures stay with the source); every other source invokes asynchronously.
+POLLED_EVENTS = {"SQS", "DynamoDB", "Kinesis", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"}
 MAX_ALARM_METRICS = 10  # metric math alarms: a hard CloudWatch limit
 SES_REVIEW_BOUNCE_RATE = 0.05
 SES_REVIEW_COMPLAINT_RATE = 0.001
@@ -196,6 +200,10 @@ def coverage_problems(template: dict) -> list[str]:
         by_api, by_events = bool(kinds & API_EVENTS), bool(kinds - API_EVENTS)
         if by_events and (name not in errors or not ({name, "*"} & throttles)):
             problems.append(f"{name}: invoked by {sorted(kinds - API_EVENTS)}, needs its Errors and Throttles in alarms")
+        if kinds - API_EVENTS - POLLED_EVENTS:
+            dead_letter = _target((spec["Properties"].get("DeadLetterQueue") or {}).get("TargetArn"))
+            if not (dead_letter and resources.get(dead_letter[0], {}).get("Type") == "AWS::SQS::Queue"):
+                problems.append(f"{name}: invoked asynchronously, needs a DeadLetterQueue (a queue of this template) so failed events are kept")
         if by_api and name not in errors:
             problems.append(f"{name}: behind the HTTP API, needs its Errors in an alarm")
         if not (by_api or by_events) and not (name in invoked_by_machines and machines_covered):
@@ -351,7 +359,12 @@ def _no_throttles_alarm(resources: dict) -> None:
     del resources["FunctionThrottlesAlarm"]
 
 
+def _no_dead_letter_queue(resources: dict) -> None:
+    del resources["OrderPlacedFunction"]["Properties"]["DeadLetterQueue"]
+
+
 MUTATIONS = {
+    "an event-driven function without a dead-letter queue": (_no_dead_letter_queue, "OrderPlacedFunction: invoked asynchronously, needs a DeadLetterQueue"),
     "a function dropped from the errors alarm": (_drop_function, "CartUpdatedFunction: invoked by"),
     "a function listed but left out of the sum": (_drop_from_sum_only, "metric cartUpdatedFunction is listed but not in the expression"),
     "a dimension pointing at a bogus name": (_bogus_dimension, "'encore-CartUpdatedFunction' is not a resource of this template"),
