@@ -98,3 +98,8 @@ lock: $(LOCK_VENV)/.installed
 # sam build (arm64) + binary audit + an x86_64 twin whose handlers run against moto: infra/build_check.py.
 build-check: $(VENV)/.installed $(SAM_VENV)/.installed
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam ENCORE_PYTHON313=$(PYTHON313) $(PY) -m infra.build_check
+
+# What monitoring (alarms, dashboard, alerts) costs a month, counted from template.yaml.
+.PHONY: cost
+cost: $(VENV)/.installed
+	$(PY) -m infra.cost_model

@@ -17,6 +17,9 @@ import yaml
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 STACK_NAME = "encore-local"
+# Values for the parameters template.yaml leaves without a default on purpose (a real deploy
+# must be asked for them: `sam deploy --guided` prompts for each).
+LOCAL_PARAMETERS = {"SenderDomain": "shop.example"}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -57,7 +60,14 @@ class Resolver:
 
     def __post_init__(self) -> None:
         for name, spec in (self.template.get("Parameters") or {}).items():
-            self.parameters.setdefault(name, str(spec.get("Default", "")))
+            if name in self.parameters:
+                continue
+            if "Default" in spec:
+                self.parameters[name] = str(spec["Default"])
+            elif name in LOCAL_PARAMETERS:
+                self.parameters[name] = LOCAL_PARAMETERS[name]
+            else:
+                raise UnresolvableReference(f"parameter {name} has no default: give it a value in LOCAL_PARAMETERS")
         self.pseudo = {
             "AWS::StackName": self.stack_name,
             "AWS::Region": REGION,

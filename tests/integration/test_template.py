@@ -26,6 +26,7 @@ def _sam_binary() -> str:
     return sam
 
 
+@pytest.mark.sam
 def test_sam_validate_with_lint_passes():
     result = subprocess.run(
         [_sam_binary(), "validate", "--lint", "--region", "us-east-1", "--template-file", str(ROOT / "template.yaml")],

@@ -394,10 +394,10 @@ def deliver_step(
         logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
         return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
     if message.status == "deferred":
-        logger.info("step held back", extra={"journey": request.journey, "step": request.step, "reason": message.reason})
+        logger.info("step held back", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": message.reason})
         return StepResult(sent=False, reason=message.reason, deferred_until=iso(message.deferred_until))
     if reason:
-        logger.info("step skipped", extra={"journey": request.journey, "step": request.step, "reason": reason})
+        logger.info("step skipped", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": reason})
         return StepResult(sent=False, reason=reason)
 
     coupon = _issue_coupon(request, now) if request.coupon else _issued_coupon(request)
@@ -426,7 +426,7 @@ def deliver_step(
             *([Message.coupon_code.set(coupon.code)] if coupon and request.coupon else []),
         ]
     )
-    logger.info("message sent", extra={"journey": request.journey, "step": request.step, "template": request.template, "channel": channel})
+    logger.info("message sent", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "template": request.template, "channel": channel})
     return StepResult(sent=True, reason="sent", coupon_code=coupon.code if coupon and request.coupon else None)
 
 
