@@ -155,7 +155,7 @@ class LocalStack:
         for logical, spec in self._of_type("AWS::Events::Archive"):
             props = self.resolver.resolve(spec["Properties"])
             boto3.client("events").create_archive(
-                ArchiveName=f"{self.resolver.stack_name}-{logical}", EventSourceArn=props["SourceArn"], RetentionDays=props.get("RetentionDays", 0)
+                ArchiveName=f"{self.resolver.stack_name}-{logical}", EventSourceArn=props["SourceArn"], RetentionDays=int(props.get("RetentionDays", 0))
             )
         role_arn = boto3.client("iam").create_role(
             RoleName="encore-local-execution-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})

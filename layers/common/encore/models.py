@@ -8,6 +8,8 @@ platform cart token) get an item of their own with that value in the partition k
 
 from __future__ import annotations
 
+import hashlib
+
 from pynamodb.attributes import (
     BooleanAttribute,
     UnicodeSetAttribute,
@@ -316,6 +318,23 @@ class ProcessedEvent(_Item):
     @staticmethod
     def key(store_id: str, event_id: str) -> tuple[str, str]:
         return f"STORE#{store_id}#EVENT#{event_id}", "EVENT"
+
+
+class ErasureReceipt(_Item):
+    """Proof that a customer was erased, holding no personal data: the customer is named only
+    by a digest of the store and customer ids. It is also the tombstone that stops a replay or a late redelivery of
+    events from before the erasure from creating the customer again."""
+
+    erased_at = UTCDateTimeAttribute()
+    request_id = UnicodeAttribute()
+    items_deleted = NumberAttribute()
+    journeys_stopped = NumberAttribute()
+    exports_deleted = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(store_id: str, customer_id: str) -> tuple[str, str]:
+        digest = hashlib.sha256(f"{store_id}\x1f{customer_id}".encode()).hexdigest()
+        return f"STORE#{store_id}#ERASED#{digest}", "ERASED"
 
 
 class Message(_Item):

@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from encore.adapters.workflows import Workflows
-from encore.clock import iso
+from encore.clock import iso, utcnow
 from encore.events import PrivacyRequest
-from encore.models import CartLink, Coupon, OrderOwner, PhoneIdentity, VisitorIdentity, _Item, customer_key
+from encore.models import (
+    CartLink, Coupon, ErasureReceipt, OrderOwner, PhoneIdentity, VisitorIdentity, _Item, customer_key, get_or_none,
+)
 from encore.observability import logger
 
 
 class ExportSink(Protocol):
     def put(self, key: str, document: dict) -> str: ...
+
+    def delete_under(self, prefix: str) -> int: ...
+
+
+def _export_prefix(store_id: str, customer_id: str) -> str:
+    return f"exports/{store_id}/{customer_id}/"
 
 
 class _AnyItem(_Item):
@@ -38,6 +47,8 @@ class PrivacyOutcome:
 
 def export_customer(event: PrivacyRequest, *, sink: ExportSink) -> PrivacyOutcome:
     customer_id = event.customer.customer_id
+    if erased_since(event.store_id, customer_id, event.occurred_at):
+        return PrivacyOutcome(items=0)  # a replayed request: the data it asked for is gone
     raw = _raw_items(event.store_id, customer_id)
     document = {
         "store_id": event.store_id,
@@ -46,7 +57,7 @@ def export_customer(event: PrivacyRequest, *, sink: ExportSink) -> PrivacyOutcom
         "request_id": event.event_id,
         "items": raw,
     }
-    location = sink.put(f"exports/{event.store_id}/{customer_id}/{event.event_id}.json", document)
+    location = sink.put(f"{_export_prefix(event.store_id, customer_id)}{event.event_id}.json", document)
     logger.info("customer data exported", extra={"items": len(raw)})
     return PrivacyOutcome(items=len(raw), export_location=location)
 
@@ -80,7 +91,18 @@ def _plain(value: object) -> object:
 CUSTOMER_ERASED = "customer_erased"
 
 
-def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> PrivacyOutcome:
+def erased_since(store_id: str, customer_id: str | None, moment: datetime) -> bool:
+    """Whether the customer was erased at or after ``moment``: an event from before the
+    erasure (a replay of the archive, a late redelivery, a redriven dead letter) must not
+    bring them back. A customer who comes back afterwards starts afresh."""
+    if not customer_id:
+        return False
+    receipt = get_or_none(ErasureReceipt, *ErasureReceipt.key(store_id, customer_id))
+    return receipt is not None and receipt.erased_at >= moment
+
+
+def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows, sink: ExportSink | None = None,
+                   request_id: str = "", now: datetime | None = None) -> PrivacyOutcome:
     raw = _raw_items(store_id, customer_id)
     cart_ids = [item["cart_id"] for item in raw if item["sk"].startswith("CART#")]
     waiting = [(item["journey_token"], {"outcome": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("CART#") and item.get("journey_token")]
@@ -96,21 +118,29 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows) -> 
         for pk, sk in keys:
             batch.delete(_AnyItem(pk, sk))
     stopped = sum(workflows.release(token, outcome) for token, outcome in waiting)
-    logger.info("customer erased", extra={"items": len(keys), "journeys_stopped": stopped})
+    exports = sink.delete_under(_export_prefix(store_id, customer_id)) if sink else 0
+    # Written last: the receipt says the erasure is complete (a retry redoes it all otherwise).
+    ErasureReceipt(
+        *ErasureReceipt.key(store_id, customer_id), erased_at=now or utcnow(), request_id=request_id,
+        items_deleted=len(keys), journeys_stopped=stopped, exports_deleted=exports,
+    ).save()
+    logger.info("customer erased", extra={"items": len(keys), "journeys_stopped": stopped, "exports": exports})
     return PrivacyOutcome(items=len(keys), journeys_stopped=stopped)
 
 
-def erase_shop(store_id: str, *, workflows: Workflows) -> PrivacyOutcome:
+def erase_shop(store_id: str, *, workflows: Workflows, sink: ExportSink | None = None) -> PrivacyOutcome:
     """shop/redact comes once, 48 h after a store uninstalls: a full scan is acceptable."""
     prefix = f"STORE#{store_id}#"
     customers = {item.pk.removeprefix(prefix + "CUSTOMER#") for item in _AnyItem.scan(_AnyItem.pk.startswith(prefix + "CUSTOMER#"))}
     erased = stopped = 0
     for customer_id in customers:
-        outcome = erase_customer(store_id, customer_id, workflows=workflows)
+        outcome = erase_customer(store_id, customer_id, workflows=workflows, sink=sink)
         erased += outcome.items
         stopped += outcome.journeys_stopped
     with _AnyItem.batch_write() as batch:
         for item in _AnyItem.scan(_AnyItem.pk.startswith(prefix)):
+            if item.sk == "ERASED":
+                continue  # the receipts (no personal data) stay as proof and tombstones
             batch.delete(item)
             erased += 1
     return PrivacyOutcome(items=erased, journeys_stopped=stopped)
@@ -118,9 +148,9 @@ def erase_shop(store_id: str, *, workflows: Workflows) -> PrivacyOutcome:
 
 def apply_privacy_request(event: PrivacyRequest, *, workflows: Workflows, sink: ExportSink) -> PrivacyOutcome:
     if event.type == "shop_redact_requested":
-        return erase_shop(event.store_id, workflows=workflows)
+        return erase_shop(event.store_id, workflows=workflows, sink=sink)
     if event.customer is None:
         raise ValueError(f"{event.type} needs a customer")
     if event.type == "customer_data_requested":
         return export_customer(event, sink=sink)
-    return erase_customer(event.store_id, event.customer.customer_id, workflows=workflows)
+    return erase_customer(event.store_id, event.customer.customer_id, workflows=workflows, sink=sink, request_id=event.event_id)

@@ -17,6 +17,7 @@ from encore.adapters.workflows import Workflows
 from encore.customers import upsert_customer
 from encore.events import ReviewSubmitted
 from encore.models import Review, condition_failed, customer_key
+from encore.privacy import erased_since
 
 REVIEW_SUBMITTED = "review_submitted"
 
@@ -60,8 +61,9 @@ def wait_outcome(event: ReviewSubmitted) -> dict:
 
 
 def apply_review_submitted(event: ReviewSubmitted, *, workflows: Workflows) -> ReviewOutcome:
-    """Keep the review, then release the journeys waiting for a review of this product."""
-    if not record_review(event):
+    """Keep the review, then release the journeys waiting for a review of this product.
+    A review from before the customer's erasure (a replay) is not kept again."""
+    if erased_since(event.store_id, event.customer.customer_id, event.occurred_at) or not record_review(event):
         return ReviewOutcome(recorded=False)
     released = waits.release(
         event.store_id, event.customer.customer_id, REVIEW_SUBMITTED, None, wait_outcome(event),

@@ -8,7 +8,9 @@ from encore.carts import CartOutcome, apply_cart_updated
 from encore.customers import apply_customer_updated, apply_product_viewed
 from encore.events import CartUpdated, CustomerUpdated, OrderPlaced, OrderStatusChanged, ProductViewed
 from encore.journeys import Journeys
+from encore.observability import logger
 from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status
+from encore.privacy import erased_since
 from encore.scenarios import (
     browse_abandonment,
     cart_threshold_nudge,
@@ -21,13 +23,26 @@ from encore.scenarios import (
 from encore.stores import StoreSettings
 
 
+def _from_before_an_erasure(event, customer_id: str | None) -> bool:
+    """An event about a customer erased since it happened (a replay, a late redelivery, a
+    redriven dead letter) changes nothing: erasure must not be undone."""
+    if erased_since(event.store_id, customer_id, event.occurred_at):
+        logger.info("event from before the customer's erasure ignored", extra={"type": event.type})
+        return True
+    return False
+
+
 def customer_updated(event: CustomerUpdated, *, store: StoreSettings, journeys: Journeys) -> bool:
     """Returns whether a welcome journey started."""
+    if _from_before_an_erasure(event, event.customer.customer_id):
+        return False
     apply_customer_updated(event)
     return welcome_series.on_customer_updated(event, store, journeys)
 
 
 def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> CartOutcome:
+    if event.customer and _from_before_an_erasure(event, event.customer.customer_id):
+        return CartOutcome(customer_id=None)
     outcome = apply_cart_updated(event, store=store, journeys=journeys)
     if outcome.customer_id is None or not event.lines:
         return outcome
@@ -40,6 +55,8 @@ def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys
 
 
 def order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys) -> OrderOutcome:
+    if _from_before_an_erasure(event, event.customer.customer_id):
+        return OrderOutcome(counted=False, journeys_released=0)
     outcome = apply_order_placed(event, store=store, journeys=journeys)
     if not outcome.first_time:
         return outcome  # a repeated webhook: everything below already happened
@@ -61,6 +78,8 @@ def order_status(event: OrderStatusChanged, *, store: StoreSettings, journeys: J
 
 def product_viewed(event: ProductViewed, *, store: StoreSettings, journeys: Journeys) -> str:
     """Returns where the view was recorded: "customer", "visitor" or "unattributed"."""
+    if event.customer and _from_before_an_erasure(event, event.customer.customer_id):
+        return "unattributed"
     recorded_on, customer_id = apply_product_viewed(event)
     if customer_id is None:
         return recorded_on

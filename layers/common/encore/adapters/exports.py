@@ -20,3 +20,14 @@ class S3ExportSink:
             ServerSideEncryption="AES256",
         )
         return f"s3://{self.bucket}/{key}"
+
+    def delete_under(self, prefix: str) -> int:
+        """Delete every export under ``prefix`` (an erased customer's); returns how many."""
+        s3 = client("s3")
+        deleted = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+                deleted += len(keys)
+        return deleted
