@@ -79,7 +79,7 @@ def explain(error: BaseException) -> str | None:
     if isinstance(error, aws.NoCredentialsError):
         return "no AWS credentials found (use --profile, or set AWS_PROFILE / AWS_ACCESS_KEY_ID)"
     if isinstance(error, aws.NoRegionError):
-        return "no AWS region (use --region, or set AWS_REGION)"
+        return "no AWS region (use --region, or set AWS_DEFAULT_REGION)"
     if isinstance(error, aws.ProfileNotFound):
         return f"no AWS profile named {error.kwargs.get('profile')!r} (see ~/.aws/config)"
     if isinstance(error, aws.EndpointConnectionError):

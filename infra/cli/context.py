@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import boto3
-
 
 class OperatorError(Exception):
     """A mistake the operator can fix (unknown store, bad file...): one line, exit 1."""
@@ -46,6 +44,8 @@ class Context:
 
     def client(self, service: str):
         if service not in self._clients:
+            import boto3  # on first use: `encore --help` and usage errors need no SDK
+
             self._clients[service] = boto3.client(service)
         return self._clients[service]
 

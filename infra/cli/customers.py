@@ -15,7 +15,6 @@ import re
 from datetime import datetime, timedelta
 
 from encore.clock import iso, parse_iso
-from encore.journeys import SCENARIOS
 from infra.cli.context import Context, OperatorError
 
 
@@ -89,12 +88,16 @@ class JourneyView:
         self._definitions: dict[str, dict] = {}
 
     def arn(self, name: str) -> str | None:
+        from encore.journeys import SCENARIOS
+
         scenario = next((s for s in sorted(SCENARIOS, key=len, reverse=True) if name.startswith(f"{s}-")), None)
         return f"{self.prefix.replace(':stateMachine:', ':execution:')}{scenario}:{name}" if scenario else None
 
     def listed(self, store_id: str, customer_id: str) -> list[str]:
         """Executions named after this customer in every scenario (names are deterministic:
         ``<scenario>-<store>-<customer>-<key>``; a shortened name is found through the table)."""
+        from encore.journeys import SCENARIOS
+
         found = []
         for scenario in SCENARIOS:
             stem = "-".join(_UNSAFE.sub("_", part) for part in (scenario, store_id, customer_id)) + "-"
@@ -120,8 +123,9 @@ class JourneyView:
             execution = self.sfn.describe_execution(executionArn=arn)
         except self.sfn.exceptions.ExecutionDoesNotExist:
             return {"name": name, "machine": arn.split(":")[-2], "status": "GONE (expired or never started)", "state": "", "wake": None, "since": None}
-        history = self.sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=100)["events"]
-        entered = next((event for event in history if event["type"].endswith("StateEntered")), None)
+        # Read forwards (moto ignores reverseOrder); a journey's history is a few dozen events.
+        history = [event for page in self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn) for event in page["events"]]
+        entered = next((event for event in reversed(history) if event["type"].endswith("StateEntered")), None)
         state_name = entered["stateEnteredEventDetails"]["name"] if entered else ""
         wake = None
         if execution["status"] == "RUNNING":

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-import boto3
-
 from encore.clock import parse_iso
 from infra.cli.context import Context, OperatorError
 
@@ -14,6 +12,8 @@ from infra.cli.context import Context, OperatorError
 def replay(*, bus_arn: str, archive_arn: str, since: datetime, until: datetime, name: str | None = None, events=None) -> str:
     """Replay archived events onto the bus. Safe to repeat: every event function is
     idempotent (orders count once, journeys start once by name)."""
+    import boto3
+
     replay_name = name or f"encore-replay-{until:%Y%m%d%H%M%S}"
     (events or boto3.client("events")).start_replay(
         ReplayName=replay_name,

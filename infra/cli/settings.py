@@ -10,11 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-import boto3
-
 from encore.adapters.secrets import settings_name
 from encore.clock import utcnow
-from encore.stores import StoreSettings
 from infra.cli.context import Context, OperatorError, read_json, read_json_object
 
 
@@ -22,8 +19,12 @@ class StaleSettings(OperatorError):
     """The settings file is not newer than the settings already loaded."""
 
 
-def load_settings(store_id: str, raw: dict, *, prefix: str = "/encore", force: bool = False, ssm=None) -> StoreSettings:
-    """Validate a settings document and put it in SSM; refuse a version that is not newer."""
+def load_settings(store_id: str, raw: dict, *, prefix: str = "/encore", force: bool = False, ssm=None):
+    """Validate a settings document and put it in SSM; refuse a version that is not newer.
+    Returns the validated ``encore.stores.StoreSettings``."""
+    import boto3
+    from encore.stores import StoreSettings
+
     settings = StoreSettings.from_dict(store_id, raw)
     ssm = ssm or boto3.client("ssm")
     name = settings_name(prefix, store_id)

@@ -21,8 +21,6 @@ from email.utils import parseaddr
 
 from encore.adapters.secrets import api_key_name, secret_name, WEBHOOK_SECRET
 from encore.clock import iso, utcnow
-from encore.journeys import CART_ABANDONMENT, execution_name
-from encore.signatures import sign_base64, sign_hex
 from infra.cli.context import Context, OperatorError
 from infra.cli.stores import _shop, new_api_key
 
@@ -81,6 +79,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
 
 def post_checkout(context: Context, store_id: str, shop: dict, secret: str) -> tuple[str, str]:
     """Post the test checkout; returns (customer id, cart id) the journey is named after."""
+    from encore.signatures import sign_base64, sign_hex
+
     api_url = context.stack()["api_url"].rstrip("/")
     cart_id = f"smoke-{uuid.uuid4().hex[:12]}"
     now = iso(utcnow())
@@ -142,6 +142,8 @@ def wait_for_journey(context: Context, arn: str, timeout: float) -> dict:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
+    from encore.journeys import CART_ABANDONMENT, execution_name
+
     settings = context.require_store(args.store)
     shop = _shop(context, args.store)
     secret = context.get(secret_name(context.prefix, args.store, WEBHOOK_SECRET), decrypt=True)

@@ -30,9 +30,6 @@ from encore.adapters.secrets import (
     shop_name,
 )
 from encore.clock import iso, utcnow
-from encore.platforms.shopify import SHOP_DOMAIN_SUFFIX
-from encore.stores import StoreSettings
-from encore.unsubscribe import UnsubscribeKeys
 from infra.cli.context import Context, OperatorError, read_json_object, read_secret
 from infra.cli.settings import load_settings
 
@@ -63,6 +60,8 @@ def new_webhook_secret() -> str:
 
 def shop_document(store_id: str, platform: str, *, shop_domain: str | None = None, site_url: str | None = None) -> dict:
     """The ``{prefix}/stores/{store}/shop`` document: how to reach the shop, no secrets."""
+    from encore.platforms.shopify import SHOP_DOMAIN_SUFFIX
+
     if platform == "shopify":
         if site_url:
             raise OperatorError("--site-url is for WooCommerce stores; a Shopify store takes --shop-domain")
@@ -106,6 +105,8 @@ def register_store(
     api_key: str | None = None,
 ) -> NewStore:
     """Write a new store's parameters (settings, shop, secrets, API key digest)."""
+    from encore.unsubscribe import UnsubscribeKeys
+
     ssm = context.client("ssm")
     settings = dict(settings or {})
     loaded = load_settings(store_id, settings, prefix=context.prefix, force=True, ssm=ssm)
@@ -144,6 +145,8 @@ def _add(args: argparse.Namespace, context: Context) -> int:
     shop = shop_document(args.store, args.platform, shop_domain=args.shop_domain, site_url=args.site_url)
     if context.get(settings_name(context.prefix, args.store)) is not None:
         raise OperatorError(f"store {args.store!r} already exists (see `encore store show {args.store}`; `encore secret rotate` changes its secrets)")
+    from encore.stores import StoreSettings
+
     settings = read_json_object(args.settings) if args.settings else {}
     StoreSettings.from_dict(args.store, settings)  # a bad file stops here, before anything is written
     admin_api = admin_credentials(args.platform, read_json_object(args.admin_credentials_file), args.admin_credentials_file) if args.admin_credentials_file else None
@@ -162,6 +165,8 @@ def _add(args: argparse.Namespace, context: Context) -> int:
 
 
 def _show(args: argparse.Namespace, context: Context) -> int:
+    from encore.unsubscribe import UnsubscribeKeys
+
     settings = context.require_store(args.store)
     shop = context.get_json(shop_name(context.prefix, args.store)) or {}
     where = shop.get("shop_domain") or shop.get("site_url") or ""
@@ -186,6 +191,8 @@ def _show(args: argparse.Namespace, context: Context) -> int:
 
 
 def _rotate(args: argparse.Namespace, context: Context) -> int:
+    from encore.unsubscribe import UnsubscribeKeys
+
     shop = _shop(context, args.store)
     name = secret_name(context.prefix, args.store, args.secret.replace("unsubscribe-key", UNSUBSCRIBE_KEYS))
     if args.secret == "webhook-secret":

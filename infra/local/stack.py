@@ -208,6 +208,11 @@ class LocalStack:
             )
 
         SESV2Response.get_account = get_account
+        # moto's server turns the catch-all "/v2/.*" into a literal path: route the account
+        # explicitly, so a CLI talking to the stack through ThreadedMotoServer reaches it too.
+        from moto.sesv2 import urls
+
+        urls.url_paths.setdefault(_SES_ACCOUNT_PATH, SESV2Response.dispatch)
 
     def _create_table(self, logical: str, props: dict) -> None:
         props = self.resolver.resolve(props)
@@ -423,8 +428,13 @@ def _event_time(value: Any) -> str:
     return str(value) if value else datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_SES_ACCOUNT_PATH = "{0}/v2/email/account$"
+
+
 def _remove_ses_get_account() -> None:
+    from moto.sesv2 import urls
     from moto.sesv2.responses import SESV2Response
 
     if "get_account" in SESV2Response.__dict__:
         del SESV2Response.get_account
+    urls.url_paths.pop(_SES_ACCOUNT_PATH, None)
