@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from encore.adapters.secrets import ADMIN_API, secret_name
+from encore.adapters.secrets import ADMIN_API, WEBHOOK_SECRET, secret_name
 from infra.cli.context import Context, OperatorError
 from infra.cli.stores import _shop
 
@@ -28,7 +28,12 @@ def _inputs(args: argparse.Namespace, context: Context) -> tuple[dict, dict, str
     raw = context.get(secret_name(context.prefix, args.store, ADMIN_API), decrypt=True)
     if raw is None:
         raise OperatorError(f"store {args.store!r} has no admin API credentials (add them with `encore secret rotate {args.store} admin-api`)")
-    return shop, json.loads(raw), context.stack()["api_url"]
+    credentials = json.loads(raw)
+    if shop["platform"] == "woocommerce":
+        # WooCommerce signs each webhook with the secret given when it is created: register
+        # hands it the store's webhook secret (Shopify signs with the app's own secret).
+        credentials["webhook_secret"] = context.get(secret_name(context.prefix, args.store, WEBHOOK_SECRET), decrypt=True)
+    return shop, credentials, context.stack()["api_url"]
 
 
 def _print(subscriptions) -> None:

@@ -218,6 +218,37 @@ def test_smoke_posts_a_signed_checkout_sees_its_journey_start_and_stops_it(cli, 
     assert sandbox.returncode == 0 and "warning: SES is in the sandbox" in sandbox.stdout
 
 
-def test_webhooks_register_twice_leaves_one_subscription_per_topic(cli):
+def test_webhooks_register_twice_leaves_one_subscription_per_topic(tmp_path):
+    # Collected only where the webhooks module and its shop fakes exist (infra.webhooks).
     pytest.importorskip("infra.webhooks")
-    pytest.skip("needs the webhooks helper's admin-API fakes (infra.webhooks): wire up once merged")
+    shops = pytest.importorskip("infra.local.shops.shopify")
+    _webhooks_round_trip(shops, tmp_path)
+
+
+def _webhooks_round_trip(shops, tmp_path):
+    from infra.local.stack import LocalStack
+    from moto.server import ThreadedMotoServer
+
+    with LocalStack() as stack, shops.FakeShopify(shop_domain="corner-shop.myshopify.com", access_token="shpat_fake") as shop:
+        stack.serve_http_api()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            cli = Cli(f"http://{host}:{port}", tmp_path)
+            admin = cli.file("admin.json", {"access_token": "shpat_fake"})
+            assert cli("store", "add", "corner-shop", "--platform", "shopify", "--admin-credentials-file", admin, stdin="s").returncode == 0
+            ssm = boto3.client("ssm")
+            document = json.loads(_parameter("/encore/stores/corner-shop/shop"))
+            # Only the local fakes need this key: it points the admin API client at them.
+            ssm.put_parameter(Name="/encore/stores/corner-shop/shop", Value=json.dumps({**document, "admin_base_url": shop.url}), Type="String", Overwrite=True)
+            first, second = cli("webhooks", "register", "corner-shop"), cli("webhooks", "register", "corner-shop")
+            assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+            topics = [topic for topic, _ in shop.topics()]
+            assert topics and len(topics) == len(set(topics)), topics
+            assert all(uri == stack.stack_parameter()["api_url"] + "/webhooks/shopify" for _, uri in shop.topics())
+            assert " created " in first.stdout and " created " not in second.stdout
+            checked = cli("webhooks", "check", "corner-shop")
+            assert checked.returncode == 0, checked.stdout + checked.stderr
+        finally:
+            server.stop()
