@@ -17,19 +17,20 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help demo test unit integration scenarios validate bench diagrams clean
 
-help:
-	@echo "make demo   - boot the local stack and run a sample store through every scenario"
-	@echo "make test   - the full test suite (unit, integration on moto, scenarios, template checks)"
-	@echo "make lock   - re-resolve layers/common/requirements.in into the hashed lock sam build installs (UPGRADE=1: newest versions)"
-	@echo "make build-check - sam build, audit the arm64 binaries, run every built handler (x86_64 twin) against moto"
+# Every target with a "## what it does" comment on its line is listed: a new target documents itself.
+help: ## list the targets
+	@grep -hE '^[a-zA-Z][a-zA-Z0-9_.-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## (.*)$$/\1\t\2/' | \
+		awk -F'\t' '{ printf "make %-14s %s\n", $$1, $$2 }'
 
-$(VENV)/.installed: requirements-dev.txt layers/common/requirements.in layers/common/requirements.txt
+# The venv holds the layer's lock (hashes checked), the dev tools held to the lock's versions,
+# and the project itself (the `encore` command, .venv/bin/encore, which needs no PYTHONPATH).
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.in layers/common/requirements.txt pyproject.toml
 	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13' or your OS package python3.13) and retry." >&2; exit 1; fi
 	$(PYTHON313) -m venv $(VENV)
-	@# The layer's lock first (hashes checked), then the dev tools held to the lock's versions.
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r layers/common/requirements.txt
 	sed -n 's/^\([A-Za-z0-9][A-Za-z0-9._-]*==[^ ;\\]*\).*/\1/p' layers/common/requirements.txt > $(VENV)/layer-versions.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c $(VENV)/layer-versions.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -38,32 +39,32 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed ## boot the local stack and run a sample store through every scenario
 	$(PY) -m infra.demo
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed
+test: $(VENV)/.installed $(SAM_VENV)/.installed ## the full test suite (unit, integration on moto, scenarios, template checks)
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest -n $(TEST_WORKERS)
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed ## the unit tests only
 	$(PY) -m pytest tests/unit
 
-validate: $(VENV)/.installed $(SAM_VENV)/.installed
+validate: $(VENV)/.installed $(SAM_VENV)/.installed ## template checks: sam validate --lint and cfn-lint on the translated template
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest tests/integration/test_template.py
 
-clean:
+clean: ## remove the virtual environments, out/ and .aws-sam
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) out .aws-sam
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed ## what one journey costs in AWS requests; handler import times
 	$(PY) -m tests.bench.journey_cost
 	$(PY) -m tests.bench.cold_start
 
-diagrams: $(VENV)/.installed
+diagrams: $(VENV)/.installed ## redraw docs/statemachines.md from the ASL files
 	$(PY) -m infra.diagrams
 
 # Every email template in every language into out/preview (HTML, text, index.html) with a
 # screenshot of each in headless Chromium: Debian's package, installed here when missing.
 .PHONY: preview messages
-preview: $(VENV)/.installed
+preview: $(VENV)/.installed ## render every email template in every language into out/preview (with screenshots)
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	$(PY) -m infra.preview
 
@@ -71,7 +72,7 @@ preview: $(VENV)/.installed
 # catalogue (new or changed messages arrive empty: tests/unit/test_locales.py lists them until
 # they are translated). A new language: layers/common/encore/templates/locales/README.md.
 LOCALES := layers/common/encore/templates/locales
-messages: $(VENV)/.installed
+messages: $(VENV)/.installed ## extract translatable messages and merge them into every catalogue
 	$(VENV)/bin/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap --project=Encore \
 		--copyright-holder="Encore contributors" -c "Translators:" -o $(LOCALES)/messages.pot layers/common/encore/templates
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
@@ -90,16 +91,22 @@ $(LOCK_VENV)/.installed:
 	$(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	touch $@
 
-lock: $(LOCK_VENV)/.installed
+lock: $(LOCK_VENV)/.installed ## re-resolve layers/common/requirements.in into the hashed lock (UPGRADE=1: newest versions)
 	$(LOCK_VENV)/bin/uv pip compile layers/common/requirements.in --quiet --generate-hashes \
 		--python-version 3.13 --python-platform aarch64-manylinux_2_34 $(if $(UPGRADE),--upgrade) \
 		--custom-compile-command "make lock" -o layers/common/requirements.txt
 
 # sam build (arm64) + binary audit + an x86_64 twin whose handlers run against moto: infra/build_check.py.
-build-check: $(VENV)/.installed $(SAM_VENV)/.installed
+build-check: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build, audit the arm64 binaries, run every built handler (x86_64 twin) against moto
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam ENCORE_PYTHON313=$(PYTHON313) $(PY) -m infra.build_check
 
 # What monitoring (alarms, dashboard, alerts) costs a month, counted from template.yaml.
 .PHONY: cost
-cost: $(VENV)/.installed
+cost: $(VENV)/.installed ## what monitoring costs a month, counted from template.yaml
 	$(PY) -m infra.cost_model
+
+# Upgrades: record the task payloads today's state machines pass (tests/contracts/step_inputs.json
+# only grows), so the next release is checked against them (tests/unit/test_step_contracts.py).
+.PHONY: step-contracts
+step-contracts: $(VENV)/.installed ## record the step inputs of today's state machines (run before a release)
+	$(PY) -m infra.step_contracts

@@ -1,7 +1,8 @@
 """``make demo``: run a sample store through every scenario on the local runtime.
 
 Boots the stack from template.yaml on moto under the virtual clock, registers the demo
-store with its settings file (``infra/stores/demo-store.json``), imports its catalogue,
+store with the operator's CLI (``encore store add`` with its settings file
+``infra/stores/demo-store.json``, ``encore catalogue import``),
 plans a deterministic sample of customers (``infra.sample_store``: a seeded cart mix and a
 fixed cast, one story per scenario path), posts their webhooks over HTTP in virtual-time
 order, runs the clock past every planned moment, then prints what happened per scenario
@@ -44,7 +45,7 @@ from infra.demo_report import (
     write_executions,
 )
 from infra.local.stack import LocalStack
-from infra.local.store_client import Reply, StoreClient
+from infra.local.store_client import Reply, StoreClient, StoreCredentials
 from infra.sample_store import SETTINGS_FILE, SHOPIFY, START, STORE_ID, PlannedCustomer, PlannedEvent, catalogue_entries, plan_store
 
 FORGED_SIGNATURE = "sha256=" + "0" * 64  # the generic API's form, with the wrong digest
@@ -63,16 +64,37 @@ def coupon_pattern() -> re.Pattern:
 
 
 # ----------------------------------------------------------------------------- setting up
-def open_store(stack: LocalStack) -> StoreClient:
-    """The demo store with its settings file and its catalogue, served over HTTP."""
-    credentials = stack.add_store(STORE_ID, json.loads(SETTINGS_FILE.read_text()))
-    from encore.catalogue import import_catalogue
-    from encore.models import bind_table
+def encore(*argv: str, stdin: str = "") -> str:
+    """Run the operator's CLI (``infra.cli``, the ``encore`` command) in this process
+    against the local stack, as an operator would; its output, or SystemExit on failure."""
+    import contextlib
+    import io
 
-    bind_table(stack.physical("EncoreTable"))
-    import_catalogue(STORE_ID, catalogue_entries(), imported_at=stack.clock.now())
+    from infra.cli import main as encore_main
+
+    out = io.StringIO()
+    saved_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out):
+            code = encore_main(list(argv))
+    finally:
+        sys.stdin = saved_stdin
+    if code != 0:
+        raise SystemExit(f"encore {' '.join(argv)} failed ({code})")
+    return out.getvalue()
+
+
+def open_store(stack: LocalStack, out: Path) -> StoreClient:
+    """The demo store set up with the operator's CLI (store add with its settings file and
+    the shop's webhook secret on stdin, catalogue import), served over HTTP."""
+    import secrets
+
+    webhook_secret = secrets.token_hex(32)  # what the Shopify app's client secret would be
+    added = encore("store", "add", STORE_ID, "--platform", "shopify", "--settings", str(SETTINGS_FILE), stdin=webhook_secret)
+    api_key = next(line.rsplit(" ", 1)[1] for line in added.splitlines() if line.startswith("generic events API key"))
+    encore("catalogue", "import", STORE_ID, str(out / "catalogue.json"))
     api = stack.serve_http_api()
-    return StoreClient(api.url, credentials)
+    return StoreClient(api.url, StoreCredentials(STORE_ID, webhook_secret=webhook_secret, api_key=api_key))
 
 
 # ----------------------------------------------------------------------------- driving
@@ -194,7 +216,7 @@ def run(args: argparse.Namespace) -> dict:
     reset_output(args.out)
     (args.out / "catalogue.json").write_text(json.dumps(catalogue_entries(), indent=2, ensure_ascii=False) + "\n")
     with LocalStack(start=START) as stack:
-        client = open_store(stack)
+        client = open_store(stack, args.out)
         coupon_pattern()  # import the domain now, with the stack's log level
         posted = inject(stack, client, plan.events)
         stack.clock.run_until(plan.end)
@@ -215,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["wall_time_seconds"] = round(time.perf_counter() - _PROCESS_STARTED, 1)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     print(render(summary))
+    print(f"report: {args.out / 'summary.json'} (emails in {args.out / 'emails'}, execution histories in {args.out / 'executions'})")
     return 0 if summary["ok"] else 1
 
 

@@ -122,12 +122,12 @@ class Harness:
         return self._settled(self.client.shopify(topic, payload, webhook_id=webhook_id))
 
     def configure_store(self, settings: dict, catalogue: list[dict] | None = None) -> None:
-        """Load store settings (validated, as ``infra.ops load-settings`` does) and import a
+        """Load store settings (validated, as ``encore settings load`` does) and import a
         catalogue, as the store's operator would before these events."""
         from encore.adapters.secrets import clear_cache
         from encore.catalogue import import_catalogue
         from encore.models import bind_table
-        from infra.ops import load_settings
+        from infra.cli.settings import load_settings
 
         load_settings(STORE_ID, settings, force=True)
         clear_cache()

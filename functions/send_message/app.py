@@ -10,6 +10,7 @@ from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step
 from encore.observability import logger, tracer
 from encore.runtime import configure
 from encore.stores import load_store_settings
+from encore.unsubscribe import UnsubscribeKeys
 
 
 @logger.inject_lambda_context
@@ -19,7 +20,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     request = StepRequest.model_validate(event)
     parameters = SsmStoreParameters(settings.parameters_prefix)
     store = load_store_settings(parameters, request.store_id)
-    links = UnsubscribeLinks(settings.api_url, parameters.webhook_secret(request.store_id) or "")
+    links = UnsubscribeLinks(settings.api_url, UnsubscribeKeys.from_dict(parameters.unsubscribe_keys(request.store_id)))
     push = EndUserMessagingPushSender(store.push_application_id) if store.push_application_id else None
     email = SesEmailSender(settings.ses_configuration_set or None)
     return deliver_step(request, store=store, email=email, unsubscribe=links, sms=SnsSmsSender(), push=push).as_dict()

@@ -1,7 +1,7 @@
 """The whole Encore stack on moto, in this process, built from template.yaml.
 
     with LocalStack(start=datetime(2026, 11, 2, 9, tzinfo=timezone.utc)) as stack:
-        store = stack.add_store("demo-store")   # webhook secret + API key
+        store = stack.add_store("demo-store")   # as `encore store add`: secrets, API key, settings
         api = stack.serve_http_api()          # http://127.0.0.1:<port>
         client = StoreClient(api.url, store)
         ...post webhooks...
@@ -20,7 +20,6 @@ import io
 import json
 import logging
 import os
-import secrets
 import zipfile
 from datetime import datetime, timezone
 from email import message_from_bytes
@@ -34,11 +33,13 @@ from moto.events.models import Rule
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.arns import parse_arn
 
-from encore.adapters.secrets import api_key_digest
 from encore.adapters.secrets import clear_cache as clear_parameter_cache
+from encore.adapters.secrets import stack_name
 from encore.stores import StoreSettings
+from infra.cli.context import Context
+from infra.cli.replay import replay
+from infra.cli.stores import new_webhook_secret, register_store, shop_document
 from infra.local.asl_check import check_definition
-from infra.ops import load_settings, replay
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
 from infra.local.store_client import StoreCredentials
@@ -83,6 +84,9 @@ class LocalStack:
         self._original_send_to_targets = None
         self._original_get_executions = None
         self._servers: list = []
+        # What SES GetAccount answers here (moto has no GetAccount): a test may put the
+        # local account in the sandbox to see what `encore smoke` says then.
+        self.ses_production_access = True
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "LocalStack":
@@ -100,6 +104,7 @@ class LocalStack:
         # A new stack is a new account: no function may be warm with the last one's secrets.
         clear_parameter_cache()
         self._attach_push_fake()
+        self._answer_ses_get_account()
         self.clock.install()
         # Powertools reads the level when the logger is created, which may predate this stack.
         logging.getLogger("encore").setLevel(self.log_level)
@@ -120,6 +125,7 @@ class LocalStack:
                 Rule.send_to_targets = self._original_send_to_targets
             if self._original_get_executions:
                 StepFunctionsParserBackend._get_executions = self._original_get_executions
+            _remove_ses_get_account()
             self.lambdas.uninstall()
             self.clock.uninstall()
             self._mock.stop()
@@ -164,6 +170,49 @@ class LocalStack:
             self._create_function(logical, spec["Properties"], role_arn)
         for logical, spec in self._of_type("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical, spec["Properties"], role_arn)
+        for logical, spec in self._of_type("AWS::SSM::Parameter"):
+            props = self.resolver.resolve(spec["Properties"])
+            boto3.client("ssm").put_parameter(Name=props["Name"], Value=props["Value"], Type=props["Type"], Overwrite=True)
+        self._verify_sender_domain()
+
+    def _verify_sender_domain(self) -> None:
+        """The stack's sender domain as an SES identity, verified with DKIM on (what the
+        store's DNS records achieve in AWS; moto would leave it pending)."""
+        from moto.sesv2.models import sesv2_backends
+
+        domain = self.resolver.parameters["SenderDomain"]
+        sesv2 = boto3.client("sesv2")
+        if domain not in [i["IdentityName"] for i in sesv2.list_email_identities()["EmailIdentities"]]:
+            sesv2.create_email_identity(EmailIdentity=domain)
+        identity = sesv2_backends[ACCOUNT_ID][REGION].get_email_identity(domain)
+        identity.verified_for_sending_status = True
+        identity.dkim_attributes.update(SigningEnabled=True, Status="SUCCESS")
+
+    def _answer_ses_get_account(self) -> None:
+        """moto's SES v2 has no GetAccount: answer it as AWS does for this account."""
+        from moto.ses.models import ses_backends
+        from moto.sesv2.responses import SESV2Response
+
+        stack = self
+
+        def get_account(response: SESV2Response) -> str:
+            sent = len(ses_backends[response.current_account][response.region].sent_messages)
+            return json.dumps(
+                {
+                    "DedicatedIpAutoWarmupEnabled": False,
+                    "EnforcementStatus": "HEALTHY",
+                    "ProductionAccessEnabled": stack.ses_production_access,
+                    "SendingEnabled": True,
+                    "SendQuota": {"Max24HourSend": 50000.0 if stack.ses_production_access else 200.0, "MaxSendRate": 14.0 if stack.ses_production_access else 1.0, "SentLast24Hours": float(sent)},
+                }
+            )
+
+        SESV2Response.get_account = get_account
+        # moto's server turns the catch-all "/v2/.*" into a literal path: route the account
+        # explicitly, so a CLI talking to the stack through ThreadedMotoServer reaches it too.
+        from moto.sesv2 import urls
+
+        urls.url_paths.setdefault(_SES_ACCOUNT_PATH, SESV2Response.dispatch)
 
     def _create_table(self, logical: str, props: dict) -> None:
         props = self.resolver.resolve(props)
@@ -300,20 +349,17 @@ class LocalStack:
         return self.resolver.ref(logical)
 
     def add_store(self, store_id: str, settings: dict | None = None) -> StoreCredentials:
-        """Register a store: a fresh webhook secret (SecureString), an API key and settings."""
+        """Register a Shopify store the way `encore store add` does (one home for the SSM
+        layout: ``infra.cli.stores.register_store``): a fresh webhook secret, an API key, an
+        unsubscribe key and its settings (version 0 unless given)."""
         prefix = self.resolver.parameters["ParametersPrefix"]
-        credentials = StoreCredentials(store_id, webhook_secret=secrets.token_hex(24), api_key=f"enc_{secrets.token_urlsafe(24)}")
-        ssm = boto3.client("ssm")
-        ssm.put_parameter(
-            Name=f"{prefix}/stores/{store_id}/webhook-secret", Value=credentials.webhook_secret, Type="SecureString", Overwrite=True
-        )
-        ssm.put_parameter(Name=f"{prefix}/api-keys/{api_key_digest(credentials.api_key)}", Value=store_id, Type="String", Overwrite=True)
         settings = dict(settings or {})
         name = settings.setdefault("name", StoreSettings.model_fields["name"].default)
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
-        load_settings(store_id, settings, prefix=prefix, force=True)
-        boto3.client("sesv2").create_email_identity(EmailIdentity=self.resolver.parameters["SenderDomain"])
-        return credentials
+        store = register_store(
+            Context(prefix=prefix), store_id, shop_document(store_id, "shopify"), webhook_secret=new_webhook_secret(), settings=settings
+        )
+        return StoreCredentials(store_id, webhook_secret=store.webhook_secret, api_key=store.api_key)
 
     def serve_http_api(self):
         from infra.local.http_api import LocalHttpApi
@@ -321,6 +367,11 @@ class LocalStack:
         server = LocalHttpApi(self.routes)
         server.start()
         self._servers.append(server)
+        # The CLI (`encore smoke`, webhook registration) finds the HTTP API in {prefix}/stack.
+        ssm = boto3.client("ssm")
+        name = stack_name(self.resolver.parameters["ParametersPrefix"])
+        document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        ssm.put_parameter(Name=name, Value=json.dumps({**document, "api_url": server.url}), Type="String", Overwrite=True)
         # Here the HTTP API lives at the local server: links functions build (unsubscribe)
         # must point there, not at the execute-api address the template names.
         for logical, _ in self._of_type("AWS::Serverless::HttpApi"):
@@ -328,6 +379,11 @@ class LocalStack:
             for spec in self.lambdas.functions.values():
                 spec.environment = {key: value.replace(deployed, server.url) for key, value in spec.environment.items()}
         return server
+
+    def stack_parameter(self) -> dict:
+        """The ``{prefix}/stack`` document the template writes (what the CLI reads)."""
+        name = stack_name(self.resolver.parameters["ParametersPrefix"])
+        return json.loads(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
     def replay(self, since: datetime, until: datetime) -> str:
         """Replay the archive onto the bus through the same call operators use in AWS."""
@@ -370,3 +426,15 @@ def _event_time(value: Any) -> str:
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value) if value else datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_SES_ACCOUNT_PATH = "{0}/v2/email/account$"
+
+
+def _remove_ses_get_account() -> None:
+    from moto.sesv2 import urls
+    from moto.sesv2.responses import SESV2Response
+
+    if "get_account" in SESV2Response.__dict__:
+        del SESV2Response.get_account
+    urls.url_paths.pop(_SES_ACCOUNT_PATH, None)

@@ -111,6 +111,7 @@ class Resolver:
             ("AWS::Serverless::Function", "Arn"): lambda: self.arn("lambda", f"function:{physical}"),
             ("AWS::DynamoDB::Table", "Arn"): lambda: self.arn("dynamodb", f"table/{physical}"),
             ("AWS::Events::EventBus", "Arn"): lambda: self.arn("events", f"event-bus/{physical}"),
+            ("AWS::Events::Archive", "Arn"): lambda: self.arn("events", f"archive/{physical}"),
             ("AWS::SQS::Queue", "Arn"): lambda: self.arn("sqs", physical),
             ("AWS::SQS::Queue", "QueueName"): lambda: physical,
             ("AWS::Logs::LogGroup", "Arn"): lambda: self.arn("logs", f"log-group:{physical}:*"),

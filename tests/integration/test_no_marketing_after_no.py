@@ -18,21 +18,22 @@ from hypothesis import strategies as st
 from encore.customers import upsert_customer
 from encore.deliverability import SesEvent, apply_email_event
 from encore.events import Consent, CustomerRef
-from encore.messaging import StepRequest, deliver_step, is_marketing
+from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step, is_marketing
 from encore.models import Cart, CartLineAttribute, Order, bind_table, customer_key
 from encore.stores import StoreSettings
-from encore.unsubscribe import make_token, unsubscribe
+from encore.unsubscribe import UnsubscribeKeys, make_token, unsubscribe
 from tests.conftest import STORE_ID
 
-SECRET = "property-test-secret"
+KEYS = UnsubscribeKeys(current="k1", keys={"k1": "property-test-secret"})
+LINKS = UnsubscribeLinks("https://api.example", KEYS)
 STORE = StoreSettings.from_dict(STORE_ID, {"delivery": {"max_journeys_per_window": 1000}})
 TEMPLATES = ["cart_reminder_1", "cart_reminder_2", "order_confirmation", "shipping_notice"]
 customers = itertools.count()
 
 
 class FakeParameters:
-    def webhook_secret(self, store_id: str) -> str:
-        return SECRET
+    def unsubscribe_keys(self, store_id: str, *, refresh: bool = False) -> dict:
+        return KEYS.as_dict()
 
 
 @dataclass
@@ -80,7 +81,7 @@ def test_no_marketing_after_no_and_nothing_after_suppression(harness, monkeypatc
             upsert_customer(STORE_ID, ref.model_copy(update={"email_consent": Consent(granted=value, source="test", updated_at=now)}), now)
             consent = value
         elif action == "unsubscribe":
-            unsubscribe(make_token(SECRET, STORE_ID, customer_id), parameters=FakeParameters(), now=now)
+            unsubscribe(make_token(KEYS, STORE_ID, customer_id), parameters=FakeParameters(), now=now)
             consent = False
         elif action in ("bounce", "complaint") and last_journey:
             detail = {
@@ -98,7 +99,7 @@ def test_no_marketing_after_no_and_nothing_after_suppression(harness, monkeypatc
                 cart_id="c-1" if marketing else None, order_id=None if marketing else "o-1",
             )
             before = len(email.sent)
-            result = deliver_step(request, store=STORE, email=email)
+            result = deliver_step(request, store=STORE, email=email, unsubscribe=LINKS)
             if result.sent:
                 last_journey = journey
                 assert len(email.sent) == before + 1

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from pydantic import ValidationError
 
-from infra.ops import StaleSettings, load_settings
+from infra.cli.settings import StaleSettings, load_settings
 from tests.conftest import START, STORE_ID
 
 ROOT = Path(__file__).resolve().parents[2]

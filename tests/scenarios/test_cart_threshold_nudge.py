@@ -21,7 +21,7 @@ OTHERS_OFF = only_scenarios("cart_threshold_nudge", "cart_abandonment", "unpaid_
 
 
 def _setup(harness) -> None:
-    from infra.ops import load_settings
+    from infra.cli.settings import load_settings
 
     load_settings(STORE_ID, OTHERS_OFF, force=True)
 

@@ -185,7 +185,7 @@ def test_a_step_run_again_as_a_redrive_would_sends_nothing_more(harness):
 
 
 def _sms_store(harness, **extra) -> None:
-    from infra.ops import load_settings
+    from infra.cli.settings import load_settings
 
     prefix = harness.stack.resolver.parameters["ParametersPrefix"]
     load_settings(STORE_ID, {"channels": {"email": True, "sms": True}, "sms_origination": "+18005550100", **extra}, prefix=prefix, force=True)
@@ -243,7 +243,7 @@ def test_the_frequency_cap_holds_across_three_scenarios_competing_for_one_custom
     from encore.adapters.secrets import clear_cache
     from encore.catalogue import import_catalogue
     from encore.models import bind_table
-    from infra.ops import load_settings
+    from infra.cli.settings import load_settings
 
     shirt, trousers = "632910392", "632910501"  # shopify_orders_create.json: linen shirts
     tips = [{"title": f"Linen care, part {n}", "body": "Wash cold, dry flat."} for n in (1, 2, 3)]
@@ -286,7 +286,7 @@ def _checkout_from_the_app(harness, *, sms: bool = False) -> None:
 
 def _push_store(harness) -> None:
     from infra.local.stack import LOCAL_PUSH_APPLICATION
-    from infra.ops import load_settings
+    from infra.cli.settings import load_settings
 
     prefix = harness.stack.resolver.parameters["ParametersPrefix"]
     load_settings(

@@ -60,7 +60,7 @@ def _setup(harness, *, welcome: bool = False, frequency_cap: bool = True) -> Non
     test_delivery_guards), two journeys show their own timing."""
     from encore.catalogue import import_catalogue
     from encore.models import bind_table
-    from infra.ops import load_settings
+    from infra.cli.settings import load_settings
 
     parameters = harness.stack.resolver.parameters
     document = {

@@ -57,7 +57,7 @@ def _path(harness, journey) -> list[tuple[str, object]]:
 
 def _store_settings(harness, **sections) -> None:
     """Load the store's settings as the operator would (the sender stays the verified one)."""
-    from infra.ops import load_settings
+    from infra.cli.settings import load_settings
 
     parameters = harness.stack.resolver.parameters
     document = {"sender": f"Encore demo store <hello@{parameters['SenderDomain']}>", **sections}

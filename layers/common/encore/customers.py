@@ -16,6 +16,9 @@ from encore.events import Consent, CustomerRef, CustomerUpdated, ProductViewed
 from encore.models import (
     ConsentAttribute,
     Customer,
+    JourneyWait,
+    Message,
+    Milestone,
     PhoneIdentity,
     ProductView,
     VisitorIdentity,
@@ -23,6 +26,7 @@ from encore.models import (
     set_given,
     customer_key,
     visitor_key,
+    get_or_none,
 )
 
 
@@ -224,3 +228,32 @@ def segments(customer: Customer, now: datetime, *, has_open_cart: bool = False) 
     if has_open_cart:
         found.add("cart_abandoner")
     return found
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """What the table knows about one customer, for an operator looking into their case:
+    the profile (with consent per channel), every message step (sent, skipped with its
+    reason, or held back until when), the journeys parked on an event, and the once-ever
+    milestones (each naming the journey it started)."""
+
+    profile: Customer | None
+    messages: list[Message]
+    waits: list[JourneyWait]
+    milestones: list[Milestone]
+
+    @property
+    def journeys(self) -> list[str]:
+        """Execution names of the journeys the table mentions, in order of first mention."""
+        names = [m.journey for m in self.messages] + [w.journey for w in self.waits] + [m.journey for m in self.milestones if m.journey]
+        return list(dict.fromkeys(names))
+
+
+def customer_record(store_id: str, customer_id: str) -> CustomerRecord:
+    pk = customer_key(store_id, customer_id)
+    return CustomerRecord(
+        profile=get_or_none(Customer, pk, Customer.sort_key()),
+        messages=sorted(Message.query(pk, Message.sk.startswith("MESSAGE#")), key=lambda m: m.claimed_at),
+        waits=list(JourneyWait.query(pk, JourneyWait.sk.startswith("WAIT#"))),
+        milestones=list(Milestone.query(pk, Milestone.sk.startswith("MILESTONE#"))),
+    )

@@ -26,7 +26,7 @@ from encore.observability import logger
 from encore.rendering import TEMPLATES_DIR, render_email, render_text
 from encore.sms import segments
 from encore.stores import StoreSettings
-from encore.unsubscribe import list_unsubscribe_headers, make_token
+from encore.unsubscribe import UnsubscribeKeys, list_unsubscribe_headers, make_token
 
 # Transactional messages (order confirmation, shipping) go out without marketing consent.
 # Every other template is marketing: a template nobody classified must never skip consent.
@@ -194,10 +194,18 @@ def _issued_coupon(request: StepRequest) -> Coupon | None:
 
 
 def _unsubscribe_headers(request: StepRequest, links: UnsubscribeLinks | None) -> tuple[tuple[str, str], ...]:
-    if links is None or not is_marketing(request.template):
+    if links is None or links.keys is None or not is_marketing(request.template):
         return ()
-    token = make_token(links.secret, request.store_id, request.customer_id)
+    token = make_token(links.keys, request.store_id, request.customer_id)
     return list_unsubscribe_headers(links.api_url, token)
+
+
+def _no_unsubscribe_link(request: StepRequest, channel: ChannelName | None, links: UnsubscribeLinks | None) -> str | None:
+    """Marketing email must carry a working one-click unsubscribe link (RFC 8058; Gmail and
+    Yahoo require it of bulk senders): without the store's unsubscribe key it is not sent."""
+    if channel == "email" and is_marketing(request.template) and (links is None or links.keys is None):
+        return "no_unsubscribe_key"
+    return None
 
 
 def _lines(lines) -> list[dict]:
@@ -247,10 +255,11 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
 
 @dataclass(frozen=True)
 class UnsubscribeLinks:
-    """What marketing emails need for their one-click unsubscribe link."""
+    """What marketing emails need for their one-click unsubscribe link: the HTTP API's URL
+    and the store's unsubscribe keys (None when the store has none: no marketing email)."""
 
     api_url: str
-    secret: str
+    keys: UnsubscribeKeys | None
 
 
 def _has_template(channel: ChannelName, template: str) -> bool:
@@ -374,7 +383,7 @@ def deliver_step(
     channel, reason = _channel(request, customer, store)
     reason = reason or _ineligible_reason(request, customer, cart, order, store) or (
         "order_missing" if request.template in ORDER_TEMPLATES and order is None else None
-    )
+    ) or _no_unsubscribe_link(request, channel, unsubscribe)
     message.channel = channel or request.channels[0]
     verdict = _guard(request, store, customer, now, first_attempt_at) if reason is None else None
     if verdict is not None and verdict.deferred:

@@ -2,7 +2,7 @@
 
 A store's settings live in a versioned JSON file (``stores/<store>.json`` in the store's own
 deployment repository, ``infra/stores/`` here for the demo store), validated by this model
-and loaded into SSM Parameter Store by ``python -m infra.ops load-settings``. Defaults are
+and loaded into SSM Parameter Store by ``encore settings load``. Defaults are
 the ones SCENARIOS.md gives; timings reach the state machines through the execution input.
 """
 

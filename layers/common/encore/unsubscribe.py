@@ -3,8 +3,11 @@ link; a POST to it (the mail client's one-click button) or the confirmation page
 withdraws the customer's email marketing consent at once, so their waiting journeys send
 no further marketing.
 
-Token: ``<store>.<customer>.<signature>`` (base64url parts); the signature is an HMAC-SHA256
-with the store's secret, domain-separated so a webhook signature can never serve as one.
+Token: ``<store>.<customer>.<kid>.<signature>`` (base64url parts); the signature is an
+HMAC-SHA256 with the store's unsubscribe key ``kid`` (its own key, not the webhook secret:
+rotating one never touches the other), domain-separated so no other signature can serve as
+one. Rotating the unsubscribe key makes a new kid current and keeps the old ones for
+verifying, so links in emails already sent keep working.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from encore.adapters.secrets import StoreParameters
@@ -35,24 +41,60 @@ def _unb64(part: str) -> str:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8")
 
 
-def _signature(secret: str, store_id: str, customer_id: str) -> str:
-    digest = hmac.new(secret.encode(), f"unsubscribe\x1f{store_id}\x1f{customer_id}".encode(), hashlib.sha256).digest()
+_KID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class UnsubscribeKeys:
+    """A store's unsubscribe signing keys: ``current`` signs new links, every key verifies."""
+
+    current: str
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> "UnsubscribeKeys | None":
+        if not raw or raw.get("current") not in (raw.get("keys") or {}):
+            return None
+        return cls(current=raw["current"], keys=dict(raw["keys"]))
+
+    def as_dict(self) -> dict:
+        return {"current": self.current, "keys": dict(self.keys)}
+
+    @classmethod
+    def generate(cls, now: datetime) -> "UnsubscribeKeys":
+        return cls(current="", keys={}).rotated(now)
+
+    def rotated(self, now: datetime) -> "UnsubscribeKeys":
+        """A new current key; the old ones stay, so links already sent still verify."""
+        kid = f"{now:%Y%m%d}{secrets.token_hex(3)}"
+        return UnsubscribeKeys(current=kid, keys={**self.keys, kid: secrets.token_urlsafe(32)})
+
+
+def _signature(secret: str, kid: str, store_id: str, customer_id: str) -> str:
+    message = f"unsubscribe\x1f{kid}\x1f{store_id}\x1f{customer_id}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def make_token(secret: str, store_id: str, customer_id: str) -> str:
-    return f"{_b64(store_id)}.{_b64(customer_id)}.{_signature(secret, store_id, customer_id)}"
+def make_token(keys: UnsubscribeKeys, store_id: str, customer_id: str) -> str:
+    kid = keys.current
+    return f"{_b64(store_id)}.{_b64(customer_id)}.{kid}.{_signature(keys.keys[kid], kid, store_id, customer_id)}"
 
 
 def read_token(token: str, parameters: StoreParameters) -> tuple[str, str]:
     """(store id, customer id) of a genuine token; InvalidUnsubscribeLink otherwise."""
     try:
-        store_part, customer_part, signature = token.split(".")
+        store_part, customer_part, kid, signature = token.split(".")
         store_id, customer_id = _unb64(store_part), _unb64(customer_part)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidUnsubscribeLink("unknown unsubscribe link") from error
-    secret = parameters.webhook_secret(store_id)
-    if not secret or not hmac.compare_digest(signature, _signature(secret, store_id, customer_id)):
+    if not _KID.match(kid):
+        raise InvalidUnsubscribeLink("unknown unsubscribe link")
+    keys = UnsubscribeKeys.from_dict(parameters.unsubscribe_keys(store_id))
+    if keys is not None and kid not in keys.keys:  # rotated in after this container read them
+        keys = UnsubscribeKeys.from_dict(parameters.unsubscribe_keys(store_id, refresh=True))
+    secret = keys.keys.get(kid) if keys else None
+    if not secret or not hmac.compare_digest(signature, _signature(secret, kid, store_id, customer_id)):
         raise InvalidUnsubscribeLink("unknown unsubscribe link")
     return store_id, customer_id
 

@@ -1,4 +1,18 @@
-"""Per-store secrets and settings: SSM Parameter Store (SecureString for secrets)."""
+"""Per-store secrets and settings: SSM Parameter Store (SecureString for secrets).
+
+The layout (``prefix`` is the template's ``ParametersPrefix``, ``/encore`` by default):
+
+    {prefix}/stores/{store}/settings               String JSON: the store's settings (every event function)
+    {prefix}/stores/{store}/shop                   String JSON: how to reach the shop's admin API (no secrets)
+    {prefix}/secrets/{store}/webhook-secret        SecureString: what the shop signs webhooks with
+    {prefix}/secrets/{store}/admin-api             SecureString JSON: the shop's admin API credentials
+    {prefix}/secrets/{store}/unsubscribe-keys      SecureString JSON: {"current": kid, "keys": {kid: secret}}
+    {prefix}/api-keys/{sha256 of the key}          String: the store the generic API key belongs to
+    {prefix}/stack                                 String JSON: the deployed stack's resource names
+
+Settings and secrets live under separate paths so IAM can give the secrets only to the
+functions that verify or sign (template.yaml), and the settings to every event function.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +31,11 @@ CACHE_MAX_AGE = timedelta(minutes=5)
 # as throttling or access denied; an unknown store must be a 401, an SSM outage a 5xx.)
 _cache: dict[str, tuple[str | None, datetime]] = {}
 
+WEBHOOK_SECRET = "webhook-secret"
+ADMIN_API = "admin-api"
+UNSUBSCRIBE_KEYS = "unsubscribe-keys"
+SECRETS = (WEBHOOK_SECRET, ADMIN_API, UNSUBSCRIBE_KEYS)
+
 
 def clear_cache() -> None:
     _cache.clear()
@@ -27,23 +46,48 @@ def api_key_digest(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
+# ---- parameter names: the one home of the layout above (the operator's CLI writes them)
+def settings_name(prefix: str, store_id: str) -> str:
+    return f"{prefix}/stores/{store_id}/settings"
+
+
+def shop_name(prefix: str, store_id: str) -> str:
+    return f"{prefix}/stores/{store_id}/shop"
+
+
+def secret_name(prefix: str, store_id: str, secret: str) -> str:
+    return f"{prefix}/secrets/{store_id}/{secret}"
+
+
+def api_keys_path(prefix: str) -> str:
+    return f"{prefix}/api-keys"
+
+
+def api_key_name(prefix: str, api_key: str) -> str:
+    return f"{api_keys_path(prefix)}/{api_key_digest(api_key)}"
+
+
+def stack_name(prefix: str) -> str:
+    return f"{prefix}/stack"
+
+
 class StoreParameters(Protocol):
     def webhook_secret(self, store_id: str) -> str | None: ...
+    def unsubscribe_keys(self, store_id: str, *, refresh: bool = False) -> dict | None: ...
     def store_settings(self, store_id: str) -> dict: ...
     def store_for_api_key(self, api_key: str) -> str | None: ...
 
 
 class SsmStoreParameters:
-    """``<prefix>/stores/<store>/webhook-secret`` (SecureString), ``<prefix>/stores/<store>/settings``
-    (JSON) and ``<prefix>/api-keys/<sha256 of the key>`` (the store id the key belongs to)."""
+    """Reads the layout above (the functions read, only the operator's CLI writes)."""
 
     def __init__(self, prefix: str):
         self.prefix = prefix
 
-    def _get(self, name: str, decrypt: bool) -> str | None:
+    def _get(self, name: str, decrypt: bool, refresh: bool = False) -> str | None:
         now = utcnow()
         cached = _cache.get(name)
-        if cached and now - cached[1] < CACHE_MAX_AGE:
+        if cached and not refresh and now - cached[1] < CACHE_MAX_AGE:
             return cached[0]
         ssm = client("ssm")
         try:
@@ -54,11 +98,17 @@ class SsmStoreParameters:
         return value
 
     def webhook_secret(self, store_id: str) -> str | None:
-        return self._get(f"{self.prefix}/stores/{store_id}/webhook-secret", decrypt=True)
+        return self._get(secret_name(self.prefix, store_id, WEBHOOK_SECRET), decrypt=True)
+
+    def unsubscribe_keys(self, store_id: str, *, refresh: bool = False) -> dict | None:
+        """``{"current": kid, "keys": {kid: secret}}``; ``refresh`` skips the warm cache (a
+        link signed with a key rotated in after this container read the keys)."""
+        raw = self._get(secret_name(self.prefix, store_id, UNSUBSCRIBE_KEYS), decrypt=True, refresh=refresh)
+        return json.loads(raw) if raw else None
 
     def store_settings(self, store_id: str) -> dict:
-        raw = self._get(f"{self.prefix}/stores/{store_id}/settings", decrypt=False)
+        raw = self._get(settings_name(self.prefix, store_id), decrypt=False)
         return json.loads(raw) if raw else {}
 
     def store_for_api_key(self, api_key: str) -> str | None:
-        return self._get(f"{self.prefix}/api-keys/{api_key_digest(api_key)}", decrypt=False)
+        return self._get(api_key_name(self.prefix, api_key), decrypt=False)
