@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
-from moto.events.models import Rule
+from moto.events.models import Replay, Rule
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.arns import parse_arn
 
@@ -83,6 +83,7 @@ class LocalStack:
         self._saved_environment: dict[str, str] = {}
         self._original_send_to_targets = None
         self._original_get_executions = None
+        self._original_replay_events = None
         self._servers: list = []
         # What SES GetAccount answers here (moto has no GetAccount): a test may put the
         # local account in the sandbox to see what `encore smoke` says then.
@@ -111,6 +112,7 @@ class LocalStack:
         self.lambdas.install()
         self._deliver_events_to_lambda_targets()
         self._skip_executions_still_starting()
+        self._replay_only_the_window()
         self._create_resources()
 
     def stop(self) -> None:
@@ -125,6 +127,8 @@ class LocalStack:
                 Rule.send_to_targets = self._original_send_to_targets
             if self._original_get_executions:
                 StepFunctionsParserBackend._get_executions = self._original_get_executions
+            if self._original_replay_events:
+                Replay.replay_events = self._original_replay_events
             _remove_ses_get_account()
             self.lambdas.uninstall()
             self.clock.uninstall()
@@ -316,6 +320,24 @@ class LocalStack:
 
         Rule.send_to_targets = send_to_targets
 
+    def _replay_only_the_window(self) -> None:
+        """moto replays every archived event whatever the replay's window; EventBridge replays
+        only events whose time lies in [EventStartTime, EventEndTime) (an operator replays the
+        hours of an outage, not the whole archive)."""
+        original = Replay.replay_events
+        self._original_replay_events = original
+
+        def replay_events(replay, archive) -> None:
+            start, end = _epoch(replay.event_start_time), _epoch(replay.event_end_time)
+            everything = archive.events
+            archive.events = [event for event in everything if start <= _epoch(event["time"]) < end]
+            try:
+                original(replay, archive)
+            finally:
+                archive.events = everything
+
+        Replay.replay_events = replay_events
+
     def _skip_executions_still_starting(self) -> None:
         """moto's SendTaskSuccess / Failure / Heartbeat look for the token in every running
         execution, and fail with AttributeError on one that was started a moment ago and has
@@ -419,6 +441,15 @@ class LocalStack:
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])
         return events
+
+
+def _epoch(value: Any) -> float:
+    """A time as moto keeps it (epoch seconds, or an ISO string with Z) in epoch seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
 def _event_time(value: Any) -> str:
