@@ -52,7 +52,7 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed ## template checks: sam vali
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest tests/integration/test_template.py
 
 clean: ## remove the virtual environments, out/ and .aws-sam
-	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) out .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) $(CHECKOV_VENV) out .aws-sam
 
 bench: $(VENV)/.installed ## what one journey costs in AWS requests; handler import times
 	$(PY) -m tests.bench.journey_cost
@@ -110,3 +110,16 @@ cost: $(VENV)/.installed ## what monitoring costs a month, counted from template
 .PHONY: step-contracts
 step-contracts: $(VENV)/.installed ## record the step inputs of today's state machines (run before a release)
 	$(PY) -m infra.step_contracts
+
+# Checkov over template.yaml: every check passes or is skipped next to its resource with a
+# one-line reason (Metadata: checkov: skip). Its own venv: it pins its own dependency tree.
+CHECKOV_VENV := .venv-checkov
+.PHONY: checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13') and retry." >&2; exit 1; fi
+	$(PYTHON313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed ## static security checks of template.yaml (Checkov; skips carry their reason in the template)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation -f template.yaml

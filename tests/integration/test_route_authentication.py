@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from encore.signatures import sign_base64, sign_hex
-from encore.unsubscribe import make_token
+from encore.unsubscribe import UnsubscribeKeys, make_token
 from infra.local.template import load_template
 from tests.conftest import STORE_ID, load_event
 
@@ -76,9 +76,13 @@ def _generic_events(harness, mode: str):
 
 
 def _unsubscribe(harness, mode: str):
-    genuine = make_token(harness.client.secret, STORE_ID, CUSTOMER_ID)
-    # Unsigned: the link without its signature part; forged: signed with another secret.
-    token = genuine.rsplit(".", 1)[0] if mode == "unsigned" else make_token(FORGERY_SECRET, STORE_ID, CUSTOMER_ID)
+    from encore.adapters.secrets import SsmStoreParameters
+
+    keys = UnsubscribeKeys.from_dict(SsmStoreParameters("/encore").unsubscribe_keys(STORE_ID, refresh=True))
+    genuine = make_token(keys, STORE_ID, CUSTOMER_ID)
+    # Unsigned: the link without its signature part; forged: signed with another key of the same id.
+    forged_keys = UnsubscribeKeys(current=keys.current, keys={keys.current: FORGERY_SECRET})
+    token = genuine.rsplit(".", 1)[0] if mode == "unsigned" else make_token(forged_keys, STORE_ID, CUSTOMER_ID)
     return f"/unsubscribe/{token}", b"List-Unsubscribe=One-Click", {"Content-Type": "application/x-www-form-urlencoded"}
 
 
