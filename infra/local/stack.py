@@ -56,6 +56,9 @@ LOCAL_ENVIRONMENT = {
     "AWS_REGION": REGION,
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "TZ": "UTC",  # moto compares Timestamp waits with naive local time
+    # Test receivers (the audience webhook) listen on 127.0.0.1 over plain HTTP: allowed here
+    # only (encore.outbound); nothing deployed sets this.
+    "ENCORE_LOCAL_STACK": "1",
     # No X-Ray daemon and no CloudWatch here: tracing off, metrics off, quiet logs.
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",

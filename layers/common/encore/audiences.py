@@ -31,6 +31,7 @@ from encore.clock import iso
 from encore.models import Customer, customer_key
 from encore.signatures import sign_hex
 from encore.stores import StoreSettings
+from encore.outbound import UnsafeDestination, check_before_request
 
 BROWSE_ABANDONERS = "browse-abandoners"
 SIGNATURE_HEADER = "X-Encore-Signature"
@@ -76,6 +77,10 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 
 def post_change(url: str, secret: str, change: AudienceChange, *, timeout: float = TIMEOUT_SECONDS) -> int:
+    try:
+        check_before_request(url)
+    except UnsafeDestination as error:
+        raise AudienceWebhookFailed(f"the audience webhook is not allowed: {error}") from None
     body = change.body()
     request = urllib.request.Request(
         url,

@@ -8,7 +8,9 @@ the ones SCENARIOS.md gives; timings reach the state machines through the execut
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from encore.outbound import check_url
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -126,8 +128,15 @@ class BrowseAbandonmentSettings(_Settings):
     max_similar_products: int = Field(default=3, ge=0)
     # The ad platforms' retargeting audience webhook (None: off). Customers are added when
     # the visit ends and removed when they order, or this long after the last reminder.
-    retargeting_webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    retargeting_webhook_url: str | None = None  # https, public hosts only (encore.outbound)
     retargeting_days: int = Field(default=14, ge=1)
+
+    @field_validator("retargeting_webhook_url")
+    @classmethod
+    def _public_https_only(cls, url: str | None) -> str | None:
+        if url is not None:
+            check_url(url)  # UnsafeDestination is a ValueError: pydantic names the field
+        return url
 
     def execution_waits(self) -> dict:
         return {
