@@ -20,6 +20,16 @@ Around it, what Shopify does outside the schema:
   exposes no failure counter. ``fail_deliveries`` drives that (tests), ``requests`` logs
   every call.
 
+The REST Admin API's reads that reconciliation uses: ``GET /admin/api/{version}/orders.json``,
+``checkouts.json`` (abandoned checkouts) and ``customers.json``, each answering
+``{"orders": [...]}`` etc. with ``limit`` (1..250, default 50), ``updated_at_min`` /
+``updated_at_max``, ``status`` (orders: open by default, closed, cancelled, any; checkouts: open
+or closed) and cursor pagination: a ``Link`` header with ``rel="next"`` / ``rel="previous"``
+URLs carrying ``page_info``; a request with ``page_info`` may carry nothing but ``limit`` and
+``fields`` (HTTP 400 otherwise). Each answer has ``X-Shopify-Shop-Api-Call-Limit``; a missing
+scope answers 403. Tests seed resources with ``add_order`` / ``add_checkout`` / ``add_customer``
+(the webhook payloads' shape) and ``rest_throttle`` makes the next answers HTTP 429.
+
 Only plain ``http://`` callbacks on 127.0.0.1 / localhost are accepted besides HTTPS (the
 local stack serves its HTTP API there); real Shopify accepts HTTPS only.
 """
@@ -30,7 +40,7 @@ import base64
 import json
 import time
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from graphql import (
     FieldNode,
@@ -89,6 +99,9 @@ TOPIC_SCOPES = {
     "PRODUCTS_DELETE": {"read_products"},
     "INVENTORY_LEVELS_UPDATE": {"read_inventory"},
 }
+
+# REST resources reconciliation reads -> the scopes that allow reading them (any one).
+REST_SCOPES = {"orders": {"read_orders"}, "checkouts": {"read_orders"}, "customers": {"read_customers"}}
 
 DEFAULT_SCOPES = frozenset({"read_orders", "read_customers", "read_products", "read_fulfillments", "read_inventory", "write_discounts", "write_customers"})
 
@@ -164,6 +177,12 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _page_info(filters: dict, last_id: int, direction: str) -> str:
+    """Opaque as Shopify's: the first request's filters and where the page ended."""
+    raw = json.dumps({"filters": filters, "last_id": last_id, "direction": direction}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def _cursor(subscription_id: int) -> str:
     return base64.b64encode(json.dumps({"last_id": subscription_id, "last_value": subscription_id}).encode()).decode()
 
@@ -208,6 +227,9 @@ class FakeShopify(FakeHttpServer):
         self.operations: list[str] = []  # root fields of every executed operation, in order
         self._next_id = 1_043_560_000
         self._failures: dict[int, int] = {}
+        # REST resources by kind ('orders', 'checkouts', 'customers'), each by its id.
+        self.resources: dict[str, dict[int, dict]] = {kind: {} for kind in REST_SCOPES}
+        self.rest_throttled_answers = 0  # the next N REST requests answer HTTP 429
 
     # -- fault knobs and inspection (tests) ---------------------------------------------------
 
@@ -251,10 +273,31 @@ class FakeShopify(FakeHttpServer):
         with self.lock:
             return sorted((s["topic"], s["uri"]) for s in self.subscriptions.values())
 
+    def add_order(self, order: dict) -> dict:
+        return self._put("orders", order)
+
+    def add_checkout(self, checkout: dict) -> dict:
+        """An abandoned checkout (``completed_at`` null): what ``checkouts.json`` lists."""
+        return self._put("checkouts", checkout)
+
+    def add_customer(self, customer: dict) -> dict:
+        return self._put("customers", customer)
+
+    def rest_throttle(self, answers: int = 1) -> None:
+        with self.lock:
+            self.rest_throttled_answers = answers
+
+    def _put(self, kind: str, resource: dict) -> dict:
+        with self.lock:
+            self.resources[kind][int(resource["id"])] = json.loads(json.dumps(resource))
+            return resource
+
     # -- HTTP --------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
         parts = request.path.strip("/").split("/")
+        if request.method == "GET" and len(parts) == 4 and parts[:2] == ["admin", "api"] and parts[3].removesuffix(".json") in REST_SCOPES:
+            return self._rest_list(request, parts[2], parts[3].removesuffix(".json"))
         if request.method != "POST" or len(parts) != 4 or parts[:2] != ["admin", "api"] or parts[3] != "graphql.json":
             return Reply(404, {"errors": "Not Found"})
         if request.header("X-Shopify-Access-Token") not in self.tokens:
@@ -307,6 +350,85 @@ class FakeShopify(FakeHttpServer):
         self.bucket.available -= actual
         answer["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": self.bucket.status()}}
         return answer
+
+    def _rest_list(self, request: Request, version: str, kind: str) -> Reply:
+        if request.header("X-Shopify-Access-Token") not in self.tokens:
+            return Reply(401, {"errors": INVALID_TOKEN})
+        if not REST_SCOPES[kind] & self.scopes:
+            return Reply(403, {"errors": f"[API] This action requires merchant approval for {sorted(REST_SCOPES[kind])[0]} scope."})
+        limit_header = {"X-Shopify-Shop-Api-Call-Limit": "1/40"}
+        if self.rest_throttled_answers:
+            self.rest_throttled_answers -= 1
+            return Reply(429, {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}, {"Retry-After": "2.0", **limit_header})
+        query = dict(request.query)
+        try:
+            limit = int(query.get("limit", 50))
+        except ValueError:
+            return Reply(400, {"errors": {"limit": "Invalid value."}})
+        if not 1 <= limit <= 250:
+            return Reply(400, {"errors": {"limit": "Limit must be between 1 and 250."}})
+        if "page_info" in query:
+            extra = sorted(set(query) - {"page_info", "limit", "fields"})
+            if extra:
+                return Reply(400, {"errors": {"page_info": f"If passing the page_info parameter, you cannot pass {extra[0]}."}})
+            try:
+                cursor = json.loads(base64.urlsafe_b64decode(query["page_info"] + "=="))
+                filters, last_id, direction = cursor["filters"], int(cursor["last_id"]), cursor["direction"]
+            except Exception:
+                return Reply(400, {"errors": {"page_info": "Invalid value."}})
+        else:
+            filters = {key: value for key, value in query.items() if key not in ("limit", "fields")}
+            last_id, direction = None, "next"
+        try:
+            items = self._filtered(kind, filters)
+        except ValueError as error:
+            return Reply(400, {"errors": {str(error): "Invalid value."}})
+        # Newest id first, as Shopify's default order; a cursor continues after its last id.
+        if last_id is not None:
+            items = [item for item in items if (item["id"] < last_id if direction == "next" else item["id"] > last_id)]
+            if direction == "prev":
+                items = items[-limit:]
+        window = items[:limit] if direction == "next" or last_id is None else items
+        links = []
+        base = f"https://{self.shop_domain}/admin/api/{version}/{kind}.json"
+        if window and last_id is not None:
+            links.append(f'<{base}?{urlencode({"limit": limit, "page_info": _page_info(filters, window[0]["id"], "prev")})}>; rel="previous"')
+        if window and len(items) > len(window) and (direction == "next" or last_id is None):
+            links.append(f'<{base}?{urlencode({"limit": limit, "page_info": _page_info(filters, window[-1]["id"], "next")})}>; rel="next"')
+        headers = dict(limit_header)
+        if links:
+            headers["Link"] = ", ".join(links)
+        return Reply(200, {kind: window}, headers)
+
+    def _filtered(self, kind: str, filters: dict) -> list[dict]:
+        def moment(name: str) -> datetime | None:
+            if name not in filters:
+                return None
+            try:
+                return datetime.fromisoformat(filters[name].replace("Z", "+00:00")).astimezone(timezone.utc)
+            except ValueError:
+                raise ValueError(name) from None
+
+        low, high = moment("updated_at_min"), moment("updated_at_max")
+        status = filters.get("status", "open")
+        allowed = {"orders": ("open", "closed", "cancelled", "any"), "checkouts": ("open", "closed")}.get(kind)
+        if allowed and status not in allowed:
+            raise ValueError("status")
+        with self.lock:
+            items = sorted(self.resources[kind].values(), key=lambda item: item["id"], reverse=True)
+        chosen = []
+        for item in items:
+            updated = datetime.fromisoformat(item["updated_at"].replace("Z", "+00:00")).astimezone(timezone.utc)
+            if (low and updated < low) or (high and updated > high):
+                continue
+            if kind == "orders" and status != "any":
+                state = "cancelled" if item.get("cancelled_at") else "closed" if item.get("closed_at") else "open"
+                if state != status and not (status == "closed" and state == "cancelled" and item.get("closed_at")):
+                    continue
+            if kind == "checkouts" and (status == "closed") != bool(item.get("closed_at")):
+                continue
+            chosen.append(json.loads(json.dumps(item)))
+        return chosen
 
     @staticmethod
     def _coerce(operation, variables: dict):

@@ -22,6 +22,12 @@ Shapes follow WooCommerce's own controllers (``WC_REST_Webhooks_V1/V2_Controller
   (``woocommerce_max_webhook_delivery_failures``); the count is not in the REST API.
   ``fail_deliveries`` drives that.
 
+- Reconciliation's reads: ``GET /wp-json/wc/v3/orders`` (``modified_after`` /
+  ``modified_before`` with ``dates_are_gmt``, ``status`` (``any`` or one status), ``orderby``
+  date|id|modified, ``order`` asc|desc) and ``GET /wp-json/wc/v3/customers`` (``role``, ``orderby``
+  id|registered_date, ``order``; no date filter, as in WooCommerce), both paginated as above.
+  Tests seed them with ``add_order`` / ``add_customer`` (the webhook payloads' shape).
+
 Basic auth is accepted over this fake's plain HTTP (real WooCommerce takes it over HTTPS only).
 """
 
@@ -87,6 +93,8 @@ class FakeWooCommerce(FakeHttpServer):
         self.webhooks: dict[int, dict] = {}
         self.disabled_after_failures: list[int] = []
         self._next_id = 100
+        self.orders: dict[int, dict] = {}
+        self.customers: dict[int, dict] = {}
 
     # -- fault knobs and inspection (tests) ---------------------------------------------------
 
@@ -118,12 +126,25 @@ class FakeWooCommerce(FakeHttpServer):
     def secret_of(self, webhook_id: int) -> str:
         return self.webhooks[webhook_id]["secret"]
 
+    def add_order(self, order: dict) -> dict:
+        with self.lock:
+            self.orders[int(order["id"])] = json.loads(json.dumps(order))
+        return order
+
+    def add_customer(self, customer: dict) -> dict:
+        with self.lock:
+            self.customers[int(customer["id"])] = json.loads(json.dumps(customer))
+        return customer
+
     # -- HTTP --------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Reply:
         if not request.path.startswith(API + "/"):
             return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
         route = request.path[len(API):]
+        if route.rstrip("/") in ("/orders", "/customers") and request.method == "GET":
+            denied = self._authenticate(request, True)
+            return denied or self._list_resources(route.strip("/"), dict(request.query))
         item = _ITEM.match(route)
         collection = route.rstrip("/") == "/webhooks"
         allowed = {"GET", "POST"} if collection else {"GET", "PUT", "PATCH", "POST", "DELETE"} if item else set()
@@ -216,6 +237,64 @@ class FakeWooCommerce(FakeHttpServer):
         if links:
             headers["Link"] = ", ".join(links)
         return Reply(200, [self._present(w) for w in window], headers)
+
+    def _list_resources(self, kind: str, params: dict) -> Reply:
+        problems = {}
+        per_page, page = params.get("per_page", "10"), params.get("page", "1")
+        if not str(per_page).isdigit() or not 1 <= int(per_page) <= 100:
+            problems["per_page"] = "per_page must be between 1 (inclusive) and 100 (inclusive)"
+        if not str(page).isdigit() or int(page) < 1:
+            problems["page"] = "page must be greater than or equal to 1"
+        orderings = {"orders": ("date", "id", "include", "title", "slug", "modified"), "customers": ("id", "include", "name", "registered_date")}[kind]
+        orderby = params.get("orderby", "date" if kind == "orders" else "name")
+        if orderby not in orderings:
+            problems["orderby"] = f"orderby is not one of {', '.join(orderings)}."
+        if params.get("order", "desc") not in ("asc", "desc"):
+            problems["order"] = "order is not one of asc and desc."
+        bounds = {}
+        for name in ("modified_after", "modified_before", "after", "before"):
+            if name in params:
+                try:
+                    bounds[name] = datetime.fromisoformat(params[name]).replace(tzinfo=None)
+                except ValueError:
+                    problems[name] = f"{name} is not a valid date."
+        if problems:
+            return _error(400, "rest_invalid_param", f"Invalid parameter(s): {', '.join(problems)}", params=problems)
+        per_page, page = int(per_page), int(page)
+        with self.lock:
+            items = [json.loads(json.dumps(item)) for item in (self.orders if kind == "orders" else self.customers).values()]
+        # The fake site's time zone is UTC, so local and GMT dates agree whatever dates_are_gmt says.
+        def stamp(item: dict, field: str) -> datetime:
+            return datetime.fromisoformat(item.get(f"{field}_gmt") or item.get(field) or "1970-01-01T00:00:00")
+
+        if kind == "orders":
+            status = params.get("status", "any")
+            if status != "any":
+                items = [item for item in items if item.get("status") in status.split(",")]
+            for name, field, keep in (
+                ("modified_after", "date_modified", lambda moment, bound: moment > bound),
+                ("modified_before", "date_modified", lambda moment, bound: moment < bound),
+                ("after", "date_created", lambda moment, bound: moment > bound),
+                ("before", "date_created", lambda moment, bound: moment < bound),
+            ):
+                if name in bounds:
+                    items = [item for item in items if keep(stamp(item, field), bounds[name])]
+        key = {
+            "id": lambda item: item["id"],
+            "date": lambda item: stamp(item, "date_created"),
+            "registered_date": lambda item: stamp(item, "date_created"),
+            "modified": lambda item: stamp(item, "date_modified"),
+        }.get(orderby, lambda item: (str(item.get("last_name") or item.get("name") or ""), item["id"]))
+        items.sort(key=key, reverse=params.get("order", "desc") == "desc")
+        total = len(items)
+        pages = math.ceil(total / per_page)
+        if page > 1 and page > pages and total:
+            return _error(400, "woocommerce_rest_invalid_page_number", "The page number requested is larger than the number of pages available.")
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        if pages > page:
+            query = {key: value for key, value in params.items() if key not in ("page", "consumer_key", "consumer_secret")}
+            headers["Link"] = f'<{self.site_url}{API}/{kind}?{urlencode({**query, "page": page + 1})}>; rel="next"'
+        return Reply(200, items[(page - 1) * per_page : page * per_page], headers)
 
     def _get(self, webhook_id: int) -> Reply:
         webhook = self.webhooks.get(webhook_id)

@@ -14,14 +14,24 @@
 - HTTP 200 with ``userErrors`` in a mutation's payload: the mutation was refused
   (``ShopRefused`` naming the field and Shopify's message).
 - Any other top-level error (a query Shopify rejects): ``ShopRefused`` with its code.
+
+Reconciliation reads orders, abandoned checkouts and customers through the REST Admin API
+(``GET /admin/api/{version}/orders.json`` ...): Shopify calls REST legacy but still serves it to
+custom apps, and a REST resource is exactly the payload of its webhook, so the recovered
+resource goes through the webhook parser unchanged. REST pages follow the ``Link`` header's
+``page_info`` cursor (a request with ``page_info`` may carry only ``limit`` and ``fields``);
+HTTP 429 carries ``Retry-After`` (the REST leaky bucket: 40 requests, 2 per second).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
+from datetime import datetime, timezone
 from typing import Callable
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from encore.adapters.shop_http import (
     DEFAULT_TIMEOUT,
@@ -35,6 +45,8 @@ from encore.adapters.shop_http import (
 
 MAX_THROTTLE_RETRIES = 5
 MAX_THROTTLE_WAIT = 30.0  # seconds for one wait: a full 2000-point bucket refills in 20 s at 100/s
+REST_PAGE_SIZE = 250  # REST's maximum limit
+REST_MAX_PAGES = 400  # 100,000 resources per kind and run: far beyond one outage
 PAGE_SIZE = 100  # webhookSubscriptions(first: 100): requested cost 2 + 100 x 1, far below the 1000 per query
 
 WEBHOOK_FIELDS = "id topic uri format createdAt"
@@ -100,6 +112,7 @@ class ShopifyAdmin:
         require_https(base, f"the Admin API address of {shop_domain}")
         self.shop_domain = shop_domain
         self.url = f"{base}/admin/api/{api_version}/graphql.json"
+        self.rest_base = f"{base}/admin/api/{api_version}"
         self._token = access_token
         self.timeout = timeout
         self.max_throttle_retries = max_throttle_retries
@@ -188,6 +201,55 @@ class ShopifyAdmin:
             raise ShopRefused(f"Shopify rejected the request on {self.shop_domain}: {first.get('message')}{f' ({code})' if code else ''}", code=code or "GRAPHQL_ERROR")
         return data.get("data") or {}
 
+    # -- REST (reconciliation) --------------------------------------------------------------
+
+    def rest_get(self, path: str, params: dict) -> tuple[object, str | None]:
+        """One REST GET: (the JSON body, the next page's ``page_info`` or None)."""
+        url = f"{self.rest_base}/{path}?{urlencode(params)}"
+        headers = {"X-Shopify-Access-Token": self._token}
+        for attempt in range(self.max_throttle_retries + 1):
+            response = send("GET", url, headers=headers, timeout=self.timeout, shop=self.shop_domain)
+            if response.status != 429:
+                break
+            if attempt == self.max_throttle_retries:
+                raise ShopThrottled(f"Shopify kept answering HTTP 429 for {self.shop_domain} after {self.max_throttle_retries} waits; try again in a minute")
+            self._sleep(self._throttle_wait(response) or 1.0)
+        if response.status in (401, 403):
+            said = _said(response.data) or f"HTTP {response.status}"
+            raise ShopAuthRefused(f"Shopify refused GET {path} for {self.shop_domain} (HTTP {response.status}: {said}); check the token and the app's access scopes")
+        if response.status >= 500:
+            raise ShopUnreachable(f"Shopify answered HTTP {response.status} to GET {path} for {self.shop_domain}; try again later")
+        if response.status != 200 or response.data is None:
+            said = _said(response.data) or "no JSON body"
+            raise ShopRefused(f"Shopify answered HTTP {response.status} to GET {path} for {self.shop_domain}: {said}", code=f"HTTP_{response.status}")
+        return response.data, _next_page_info(response.header("Link"))
+
+    def updated_since(self, resource: str, since: datetime, until: datetime | None = None, **filters: str) -> list[dict]:
+        """Every ``resource`` ('orders', 'checkouts', 'customers') updated in [since, until],
+        page by page: the filters go on the first request only, as Shopify requires."""
+        params = {"limit": REST_PAGE_SIZE, "updated_at_min": _rest_time(since), **filters}
+        if until is not None:
+            params["updated_at_max"] = _rest_time(until)
+        found: list[dict] = []
+        for _ in range(REST_MAX_PAGES):
+            data, page_info = self.rest_get(f"{resource}.json", params)
+            found.extend((data or {}).get(resource) or [])
+            if not page_info:
+                return found
+            params = {"limit": REST_PAGE_SIZE, "page_info": page_info}
+        raise ShopRefused(f"more than {REST_MAX_PAGES * REST_PAGE_SIZE} {resource} updated since {_rest_time(since)} on {self.shop_domain}: reconcile a shorter window", code="TOO_MANY")
+
+    def orders_updated(self, since: datetime, until: datetime | None = None) -> list[dict]:
+        # status=any: the default (open) leaves out closed and cancelled orders.
+        return self.updated_since("orders", since, until, status="any")
+
+    def abandoned_checkouts_updated(self, since: datetime, until: datetime | None = None) -> list[dict]:
+        # checkouts.json lists abandoned checkouts only (a completed one became an order).
+        return self.updated_since("checkouts", since, until)
+
+    def customers_updated(self, since: datetime, until: datetime | None = None) -> list[dict]:
+        return self.updated_since("customers", since, until)
+
     # -- webhook subscriptions ----------------------------------------------------------------
 
     def webhook_subscriptions(self, topics: list[str] | None = None) -> list[dict]:
@@ -216,6 +278,23 @@ class ShopifyAdmin:
     def delete_webhook_subscription(self, subscription_id: str) -> str:
         payload = self.mutate(WEBHOOK_SUBSCRIPTION_DELETE, {"id": subscription_id}, "webhookSubscriptionDelete")
         return payload.get("deletedWebhookSubscriptionId") or subscription_id
+
+
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+def _next_page_info(link: str | None) -> str | None:
+    """The ``page_info`` of the ``rel="next"`` URL in a Link header (its host is the shop's
+    own domain: only the cursor is taken, the request goes to this client's base URL)."""
+    found = _NEXT_LINK.search(link or "")
+    if not found:
+        return None
+    values = parse_qs(urlsplit(found.group(1)).query).get("page_info")
+    return values[0] if values else None
+
+
+def _rest_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def _said(data) -> str:

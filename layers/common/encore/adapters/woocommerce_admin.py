@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from encore.adapters.shop_http import (
@@ -86,6 +87,30 @@ class WooCommerceAdmin:
             page += 1
         return items
 
+    # -- reconciliation ----------------------------------------------------------------------
+
+    def orders_modified(self, since: datetime, until: datetime | None = None) -> list[dict]:
+        """Orders modified in [since, until] (``modified_after`` / ``modified_before``,
+        WooCommerce 5.8+; ``dates_are_gmt`` makes them UTC), every status."""
+        params = {"modified_after": _gmt(since), "dates_are_gmt": "true", "status": "any", "orderby": "modified", "order": "asc"}
+        if until is not None:
+            params["modified_before"] = _gmt(until)
+        return self.get_all("orders", params)
+
+    def customers_modified(self, since: datetime, until: datetime | None = None) -> list[dict]:
+        """Customers modified in [since, until]. The customers endpoint has no date filter
+        (only search, email, role, include...): every customer is listed and filtered on
+        ``date_modified_gmt`` (or ``date_created_gmt`` for one never saved again) here."""
+        found = []
+        for customer in self.get_all("customers", {"role": "all", "orderby": "id", "order": "asc"}):
+            stamp = customer.get("date_modified_gmt") or customer.get("date_created_gmt")
+            if not stamp:
+                continue
+            moment = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
+            if moment >= since and (until is None or moment <= until):
+                found.append(customer)
+        return found
+
     # -- webhooks --------------------------------------------------------------------------
 
     def webhooks(self) -> list[dict]:
@@ -101,3 +126,8 @@ class WooCommerceAdmin:
     def delete_webhook(self, webhook_id: int) -> dict:
         # Webhooks cannot be trashed: without force=true WooCommerce answers 501.
         return self.request("DELETE", f"webhooks/{int(webhook_id)}", params={"force": "true"}).data
+
+
+def _gmt(moment: datetime) -> str:
+    """WooCommerce's REST date arguments: ISO 8601 without an offset (GMT with dates_are_gmt)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
