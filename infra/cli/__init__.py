@@ -13,6 +13,7 @@ the same AWS calls, pointed at another endpoint).
     encore customer show STORE CUSTOMER
     encore replay --since TIME [--until TIME]
     encore reconcile STORE --since TIME [--until TIME]
+    encore redrive STORE|--all
 
 The deployed stack's resource names come from the ``{prefix}/stack`` parameter the template
 writes, so only the account (profile, region, endpoint) and the prefix are needed. Every
@@ -50,14 +51,14 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from infra.cli import customers, reconcile, replay, settings, smoke, stores, webhooks
+    from infra.cli import customers, reconcile, redrive, replay, settings, smoke, stores, webhooks
 
     parser = _Parser(prog="encore", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     _global_options(parser, defaults=True)
     common = _Parser(add_help=False)
     _global_options(common, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (stores, settings, webhooks, smoke, customers, replay, reconcile):
+    for module in (stores, settings, webhooks, smoke, customers, replay, reconcile, redrive):
         module.register(commands, common)
     return parser
 
