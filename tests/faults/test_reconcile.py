@@ -137,3 +137,26 @@ def test_reconcile_of_a_store_without_admin_credentials_is_one_line(harness, cap
     assert code == 1 and err.count("\n") == 1 and "no admin API credentials" in err, err
     code = main(["reconcile", STORE_ID, "--since", "yesterday"])
     assert code == 2 and "not an ISO 8601 time" in capsys.readouterr().err
+
+
+def test_the_woocommerce_client_reads_orders_and_customers_modified_in_the_window():
+    from datetime import datetime, timezone
+
+    from encore.adapters.woocommerce_admin import WooCommerceAdmin
+    from infra.local.shops import FakeWooCommerce
+
+    with FakeWooCommerce() as shop:
+        template = load_event("woocommerce_order_created")
+        for number in range(1, 131):  # two pages of 100
+            modified = f"2026-11-02T{9 + number // 60:02d}:{number % 60:02d}:00"
+            shop.add_order({**template, "id": 9000 + number, "date_modified_gmt": modified, "date_modified": modified})
+        customer = load_event("woocommerce_customer_updated")
+        shop.add_customer({**customer, "id": 1, "date_modified_gmt": "2026-11-02T10:00:00"})
+        shop.add_customer({**customer, "id": 2, "date_modified_gmt": "2026-11-01T10:00:00"})
+        client = WooCommerceAdmin("https://shop.example", "ck_local_fake", "cs_local_fake", base_url=shop.url)
+        since = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+        orders = client.orders_modified(since, datetime(2026, 11, 2, 11, 0, tzinfo=timezone.utc))
+        assert sorted(order["id"] for order in orders) == [9000 + n for n in range(31, 120)]
+        assert [c["id"] for c in client.customers_modified(since)] == [1]
+        assert len(client.orders_modified(datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))) == 130
+        assert any(request.query.get("page") == "2" for request in shop.requests if request.path.endswith("/orders"))
