@@ -216,6 +216,19 @@ class OrderOwner(_Item):
         return f"STORE#{store_id}#ORDER#{order_id}", "OWNER"
 
 
+class PendingOrderStatus(_Item):
+    """A status webhook (a fulfilment names only the order) that arrived before anything
+    told us whose order it is: kept here and applied when the order arrives, instead of
+    being left to retries that end long before a late order webhook; sk = STATUS#<type>."""
+
+    event = UnicodeAttribute()  # the canonical OrderStatusChanged, as JSON
+    expires_at = TTLAttribute(null=True)  # an order that never arrives: dropped after this
+
+    @staticmethod
+    def key(store_id: str, order_id: str, event_type: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#ORDER#{order_id}", f"STATUS#{event_type}"
+
+
 class PurchasedProduct(_Item):
     """What a customer bought, per product; sk = PURCHASE#<product id>."""
 
