@@ -110,3 +110,19 @@ def test_a_fulfilment_delivered_before_its_order_is_kept_and_applied_when_the_or
     subjects = [mail["Subject"] for mail in harness.emails("post-purchase")]
     assert f"Your order #{order['id']} is on its way" in subjects, subjects
     # Kept, not retried: the status function never failed (the fixture checks every handler).
+
+
+def test_a_payment_delivered_before_its_order_is_kept_as_the_orders_paid_moment_and_no_payment_reminder_follows(harness):
+    # orders/paid carries the customer, so it is applied at once as the order's paid moment
+    # (this already held before the fix: shown here, with the fulfilment case above).
+    from tests.scenarios.test_unpaid_order import PENDING
+
+    assert harness.shopify("orders/paid", "shopify_orders_paid", webhook_id="paid-first", updated_at=harness.now().isoformat()).status == 202
+    harness.run_until(2 * HOUR)
+    assert harness.order(webhook_id="order-late", **PENDING).status == 202  # the create payload still says pending
+    harness.run_until(3 * DAY)
+
+    order = load_event("shopify_orders_create")
+    assert harness.item(f"STORE#demo-store#CUSTOMER#{order['customer']['id']}", f"ORDER#{order['id']}")["paid_at"] is not None
+    subjects = [mail["Subject"] for mail in harness.emails("unpaid-order", "post-purchase")]
+    assert subjects == [f"Order #{order['id']} confirmed"], subjects

@@ -169,6 +169,10 @@ class Cart(_Item):
     recovery_url = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     journey_token = UnicodeAttribute(null=True)
+    # Which reminder the parked journey waits for ("reminder_2"): a cart update moves that
+    # timer. Absent while it waits for a late order (or on a journey of an older release).
+    journey_reminder = UnicodeAttribute(null=True)
+    timer_moves = NumberAttribute(null=True)  # how often cart updates moved the timers (capped)
     order_id = UnicodeAttribute(null=True)
 
     @staticmethod
