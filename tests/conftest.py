@@ -165,8 +165,8 @@ def harness(request):
         api = stack.serve_http_api()
         yield Harness(stack=stack, client=StoreClient(api.url, credentials))
         stack.clock.settle()
-        # A handler that raised is a bug the test did not look for (EventBridge would retry
-        # it, then park the event in the dead-letter queue): every test checks it.
+        # A handler that raised is a bug the test did not look for (Lambda would retry it
+        # twice, then park the event with its error in the failure queue): every test checks it.
         if not request.node.get_closest_marker("handler_errors_expected"):
             errors = [f"{i.function}: {i.error.strip().splitlines()[-1]}" for i in stack.lambdas.invocations if i.errored]
             assert errors == [], errors

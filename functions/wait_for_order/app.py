@@ -1,6 +1,8 @@
 """Step Functions ``.waitForTaskToken`` task: park the journey's token on the open cart."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import Literal
+
 from pydantic import BaseModel
 
 from encore.adapters.workflows import StepFunctionsWorkflows
@@ -14,6 +16,9 @@ class WaitRequest(BaseModel):
     store_id: str
     customer_id: str
     cart_id: str
+    # The reminder this wait leads to (journeys started before timers followed cart updates
+    # send none: their timers stay where they are).
+    reminder: Literal["reminder_1", "reminder_2", "reminder_3"] | None = None
 
 
 @logger.inject_lambda_context
@@ -21,5 +26,7 @@ class WaitRequest(BaseModel):
 def handler(event: dict, context: LambdaContext) -> dict:
     configure()
     request = WaitRequest.model_validate(event)
-    state = park_cart_journey(request.store_id, request.customer_id, request.cart_id, request.task_token, workflows=StepFunctionsWorkflows())
+    state = park_cart_journey(
+        request.store_id, request.customer_id, request.cart_id, request.task_token, workflows=StepFunctionsWorkflows(), reminder=request.reminder
+    )
     return {"state": state}

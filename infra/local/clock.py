@@ -594,6 +594,20 @@ class VirtualClock:
             sched.settle(timeout_real_seconds)
         sched.settle(timeout_real_seconds)
 
+    def call_later(self, delay: _dt.timedelta, callback: Callable[[], None], *, name: str = "clock-timer") -> None:
+        """Run ``callback`` once ``delay`` of virtual time has passed (a timer of this clock:
+        nothing sleeps in real time). It runs in an engine thread of its own, counted like
+        the engine's, so ``settle``/``run_until`` wait for it; what it raises is reported on
+        stderr (as a thread would) and does not stop the clock."""
+        seconds = max(0.0, delay.total_seconds())
+        sched = self._sched
+
+        def run() -> None:
+            sched.sleep(seconds)
+            callback()
+
+        VirtualThread(sched, target=run, name=name, daemon=True).start()
+
     def advance(self, delta: _dt.timedelta, timeout_real_seconds: float = 30.0) -> None:
         self.run_until(self._sched.now + delta, timeout_real_seconds)
 

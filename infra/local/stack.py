@@ -20,8 +20,10 @@ import io
 import json
 import logging
 import os
+import secrets
+import uuid
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -48,6 +50,8 @@ from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_PUSH_APPLICATION = "encore-local-push"  # the End User Messaging Push project id here
 DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+# Lambda retries a failed asynchronous invocation after about 1 minute, then 2 minutes more.
+ASYNC_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -81,6 +85,7 @@ class LocalStack:
         self.clock = VirtualClock(start=start)
         self.lambdas = InProcessLambdas(layer_dirs=self._layer_dirs())
         self.routes: list[tuple[str, str, str]] = []  # (method, path, function name)
+        self.invoke_configs: dict[str, dict] = {}  # function name -> resolved EventInvokeConfig
         self.log_level = log_level
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved_environment: dict[str, str] = {}
@@ -254,6 +259,15 @@ class LocalStack:
         self.lambdas.register(
             FunctionSpec(name=name, code_dir=self.root / props["CodeUri"], handler=props["Handler"], environment=environment)
         )
+        if "EventInvokeConfig" in props:
+            config = self.resolver.resolve(props["EventInvokeConfig"])
+            self.invoke_configs[name] = config
+            destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            boto3.client("lambda").put_function_event_invoke_config(
+                FunctionName=name,
+                MaximumRetryAttempts=int(config.get("MaximumRetryAttempts", 2)),
+                **({"DestinationConfig": {"OnFailure": {"Destination": destination}}} if destination else {}),
+            )
         for event_name, event in (props.get("Events") or {}).items():
             event_props = self.resolver.resolve(event.get("Properties") or {})
             if event["Type"] == "HttpApi":
@@ -290,9 +304,11 @@ class LocalStack:
         """moto's EventBridge has no Lambda targets: deliver to them synchronously here.
 
         Synchronous delivery means that when a webhook's HTTP response returns, everything
-        it caused has run: the driver can then move the virtual clock safely. A handler
-        error sends the event to the target's dead-letter queue, as EventBridge would once
-        its retries are spent.
+        it caused has run: the driver can then move the virtual clock safely. EventBridge
+        invokes Lambda asynchronously, so a handler error is Lambda's to handle, as in AWS:
+        the function's retries (clock timers, see ``_invoke_asynchronously``), then its
+        on-failure destination. The rule's dead-letter queue only ever holds events
+        EventBridge could not hand to Lambda at all, which does not happen here.
         """
         original = Rule.send_to_targets
         self._original_send_to_targets = original
@@ -313,12 +329,7 @@ class LocalStack:
             for target in lambda_targets:
                 name = parse_arn(target["Arn"]).resource_id.split(":")[-1]
                 payload = {**event, "time": _event_time(event.get("time"))}
-                _, errored, _ = self.lambdas.invoke(name, target["Arn"], payload)
-                dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
-                if errored and dead_letter:
-                    queue = parse_arn(dead_letter).resource_id
-                    sqs = boto3.client("sqs")
-                    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=json.dumps(payload, default=str))
+                self._invoke_asynchronously(name, target["Arn"], payload)
             return None
 
         Rule.send_to_targets = send_to_targets
@@ -340,6 +351,38 @@ class LocalStack:
                 archive.events = everything
 
         Replay.replay_events = replay_events
+
+    def _invoke_asynchronously(self, name: str, arn: str, payload: dict, *, attempt: int = 1, request_id: str | None = None) -> None:
+        """Lambda's asynchronous invocation: on a function error, retry after 1 minute and then
+        2 more minutes (up to the function's MaximumRetryAttempts), then send Lambda's
+        on-failure record (the event and the error) to the function's destination.
+        https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"""
+        request_id = request_id or str(uuid.uuid4())
+        response, errored, _ = self.lambdas.invoke(name, arn, payload)
+        if not errored:
+            return
+        config = self.invoke_configs.get(name, {})
+        if attempt <= config.get("MaximumRetryAttempts", 2):
+            self.clock.call_later(
+                ASYNC_RETRY_DELAYS[attempt - 1],
+                lambda: self._invoke_asynchronously(name, arn, payload, attempt=attempt + 1, request_id=request_id),
+                name=f"lambda-retry-{name}-{attempt}",
+            )
+            return
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if not destination:
+            return  # Lambda discards it: the template test makes sure no function is left so
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "requestContext": {"requestId": request_id, "functionArn": f"{arn}:$LATEST", "condition": "RetriesExhausted", "approximateInvokeCount": attempt},
+            "requestPayload": payload,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": json.loads(response),
+        }
+        sqs = boto3.client("sqs")
+        queue_url = sqs.get_queue_url(QueueName=parse_arn(destination).resource_id)["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record, default=str))
 
     def _skip_executions_still_starting(self) -> None:
         """moto's SendTaskSuccess / Failure / Heartbeat look for the token in every running

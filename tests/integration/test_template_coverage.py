@@ -12,8 +12,10 @@ Coverage, as the template's "operator alerts" section sets it out:
 - a function invoked by an event source (EventBridge, SNS, ...): its Errors, and its Throttles
   (its own, or Lambda's account-wide metric), in alarms; behind the HTTP API: its Errors; only
   invoked by state machines: the status-change rule above covers it; nothing: a failure;
-- an asynchronously invoked function also parks what still fails in a dead-letter queue of
-  the template (which its queue alarm then covers);
+- an asynchronously invoked function also parks what still fails after Lambda's retries, with
+  the error, in an on-failure destination: a queue of the template (which its queue alarm then
+  covers), with the retries bounded. A function's DeadLetterQueue is not enough: it keeps the
+  event without the error, and the rule's DeadLetterConfig only sees failed deliveries;
 - a queue: an alarm on ApproximateNumberOfMessagesVisible > 0;
 - an SES identity or configuration set: bounce- and complaint-rate alarms below SES's own
   review thresholds (5 %, 0.1 %);
@@ -201,9 +203,19 @@ def coverage_problems(template: dict) -> list[str]:
         if by_events and (name not in errors or not ({name, "*"} & throttles)):
             problems.append(f"{name}: invoked by {sorted(kinds - API_EVENTS)}, needs its Errors and Throttles in alarms")
         if kinds - API_EVENTS - POLLED_EVENTS:
-            dead_letter = _target((spec["Properties"].get("DeadLetterQueue") or {}).get("TargetArn"))
-            if not (dead_letter and resources.get(dead_letter[0], {}).get("Type") == "AWS::SQS::Queue"):
-                problems.append(f"{name}: invoked asynchronously, needs a DeadLetterQueue (a queue of this template) so failed events are kept")
+            invoke_config = spec["Properties"].get("EventInvokeConfig") or {}
+            on_failure = (invoke_config.get("DestinationConfig") or {}).get("OnFailure") or {}
+            destination = _target(on_failure.get("Destination"))
+            if not (
+                on_failure.get("Type") == "SQS"
+                and destination
+                and resources.get(destination[0], {}).get("Type") == "AWS::SQS::Queue"
+                and invoke_config.get("MaximumRetryAttempts") in (0, 1, 2)
+            ):
+                problems.append(
+                    f"{name}: invoked asynchronously, needs EventInvokeConfig with MaximumRetryAttempts and an SQS OnFailure "
+                    "destination (a queue of this template) so failed events are kept with their error"
+                )
         if by_api and name not in errors:
             problems.append(f"{name}: behind the HTTP API, needs its Errors in an alarm")
         if not (by_api or by_events) and not (name in invoked_by_machines and machines_covered):
@@ -360,11 +372,11 @@ def _no_throttles_alarm(resources: dict) -> None:
 
 
 def _no_dead_letter_queue(resources: dict) -> None:
-    del resources["OrderPlacedFunction"]["Properties"]["DeadLetterQueue"]
+    del resources["OrderPlacedFunction"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]
 
 
 MUTATIONS = {
-    "an event-driven function without a dead-letter queue": (_no_dead_letter_queue, "OrderPlacedFunction: invoked asynchronously, needs a DeadLetterQueue"),
+    "an event-driven function without an on-failure destination": (_no_dead_letter_queue, "OrderPlacedFunction: invoked asynchronously, needs EventInvokeConfig"),
     "a function dropped from the errors alarm": (_drop_function, "CartUpdatedFunction: invoked by"),
     "a function listed but left out of the sum": (_drop_from_sum_only, "metric cartUpdatedFunction is listed but not in the expression"),
     "a dimension pointing at a bogus name": (_bogus_dimension, "'encore-CartUpdatedFunction' is not a resource of this template"),

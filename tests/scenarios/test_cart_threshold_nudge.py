@@ -110,7 +110,8 @@ def test_no_nudge_once_the_cart_reaches_the_threshold(harness):
     harness.run_until(2 * DAY)
 
     assert _nudges(harness) == []
-    assert (CART_REMINDER_1, START + HOUR) in _sent(harness)
+    # Cart reminder 1 counts from the cart's last update (issue 12, defect 9).
+    assert (CART_REMINDER_1, START + 10 * MINUTE + HOUR) in _sent(harness)
     (journey,) = _journeys(harness)
     assert journey["stopDate"].astimezone(timezone.utc) == START + 10 * MINUTE
     assert _states(harness, journey)[-1] == "Journey ended because the cart reached the threshold"

@@ -25,6 +25,7 @@ def test_long_or_unsafe_keys_are_shortened_with_a_hash_that_keeps_them_apart():
 def test_reminder_offsets_become_gaps_between_waits_and_stores_can_tune_them():
     defaults = StoreSettings(store_id="s").cart_abandonment.execution_waits()
     assert defaults == {
+        "first_reminder": 1,
         "before_reminder_1_seconds": 3600,
         "before_reminder_2_seconds": 23 * 3600,
         "before_reminder_3_seconds": 48 * 3600,

@@ -23,6 +23,10 @@ from encore.stores import StoreSettings
 
 OUTCOME_ORDERED = "ordered"
 OUTCOME_EMPTIED = "cart_emptied"
+OUTCOME_CART_CHANGED = "cart_changed"
+# Each move costs the journey about a dozen history events: past this many a cart update no
+# longer moves the timer (Step Functions keeps at most 25,000 events per execution).
+MAX_TIMER_MOVES = 50
 
 
 
@@ -92,7 +96,12 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         _take_journey_token(pk, event.cart_id, [Cart.status.set("ordered")], Cart.status == "open", missing_ok=True)
         logger.info("cart ordered since it changed: no journey")
         return CartOutcome(customer_id=customer_id)
-    waits = store.cart_abandonment.execution_waits(int((utcnow() - event.occurred_at).total_seconds()))
+    if _move_journey_timer(pk, event, store, journeys.workflows):
+        return CartOutcome(customer_id=customer_id, journey=journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id))
+    waits = store.cart_abandonment.execution_waits(
+        int((utcnow() - event.occurred_at).total_seconds()),
+        stale_after_seconds=store.delivery.stale_after(CART_ABANDONMENT) * 3600,
+    )
     if waits is None:
         logger.info("cart event too old to start a journey", extra={"occurred_at": iso(event.occurred_at)})
         return CartOutcome(customer_id=customer_id)
@@ -112,6 +121,32 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         },
     )
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
+
+
+def _move_journey_timer(pk: str, event: CartUpdated, store: StoreSettings, workflows: Workflows) -> bool:
+    """The README's promise: reminders count from the cart's *last* update. If the journey
+    waits for a reminder, take its token (atomically, so only one update moves it) and
+    release it with the new time; the journey loops back into the same wait. Reminders
+    already sent stay sent (the journey never goes back a step). True if a timer moved."""
+    old = update_returning(
+        Cart,
+        (pk, Cart.sort_key(event.cart_id)),
+        actions=[Cart.journey_token.remove(), Cart.journey_reminder.remove(), Cart.timer_moves.add(1)],
+        condition=(Cart.status == "open")
+        & Cart.journey_token.exists()
+        & Cart.journey_reminder.exists()
+        & (Cart.timer_moves.does_not_exist() | (Cart.timer_moves < MAX_TIMER_MOVES)),
+        return_values="ALL_OLD",
+    )
+    if old is None:
+        return False  # no journey waiting for a reminder (or the cap is reached)
+    reminder = old["journey_reminder"]["S"]
+    seconds = store.cart_abandonment.seconds_until_reminder(int(reminder.rsplit("_", 1)[1]), event.occurred_at, utcnow())
+    released = workflows.release(
+        old["journey_token"]["S"], {"outcome": OUTCOME_CART_CHANGED, "reminder": reminder, "seconds": seconds, "updated_at": iso(event.occurred_at)}
+    )
+    logger.info("cart changed: reminder timer moved", extra={"reminder": reminder, "seconds": seconds, "released": released})
+    return True
 
 
 def _ordered_since(store_id: str, customer_id: str, moment) -> bool:
@@ -169,16 +204,21 @@ def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows) -> int:
     return released
 
 
-def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows) -> str:
-    """Called by the journey's "wait for an order" step: keep its token on the open cart.
+def park_cart_journey(
+    store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows, reminder: str | None = None
+) -> str:
+    """Called by the journey's "wait for an order" step: keep its token on the open cart,
+    with the reminder the wait leads to (None: the last wait, for a late order), so that a
+    cart update can move that reminder's timer.
 
     If the cart is no longer open the order (or emptying) already happened: release the
     wait at once with that outcome instead of parking.
     """
     pk = customer_key(store_id, customer_id)
     cart = Cart(pk, Cart.sort_key(cart_id))
+    marker = Cart.journey_reminder.set(reminder) if reminder else Cart.journey_reminder.remove()
     try:
-        cart.update(actions=[Cart.journey_token.set(task_token)], condition=Cart.status == "open")
+        cart.update(actions=[Cart.journey_token.set(task_token), marker], condition=Cart.status == "open")
         return "waiting"
     except UpdateError as error:
         if not condition_failed(error):

@@ -171,6 +171,10 @@ class Cart(_Item):
     recovery_url = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     journey_token = UnicodeAttribute(null=True)
+    # Which reminder the parked journey waits for ("reminder_2"): a cart update moves that
+    # timer. Absent while it waits for a late order (or on a journey of an older release).
+    journey_reminder = UnicodeAttribute(null=True)
+    timer_moves = NumberAttribute(null=True)  # how often cart updates moved the timers (capped)
     order_id = UnicodeAttribute(null=True)
 
     @staticmethod
@@ -216,6 +220,19 @@ class OrderOwner(_Item):
     @staticmethod
     def key(store_id: str, order_id: str) -> tuple[str, str]:
         return f"STORE#{store_id}#ORDER#{order_id}", "OWNER"
+
+
+class PendingOrderStatus(_Item):
+    """A status webhook (a fulfilment names only the order) that arrived before anything
+    told us whose order it is: kept here and applied when the order arrives, instead of
+    being left to retries that end long before a late order webhook; sk = STATUS#<type>."""
+
+    event = UnicodeAttribute()  # the canonical OrderStatusChanged, as JSON
+    expires_at = TTLAttribute(null=True)  # an order that never arrives: dropped after this
+
+    @staticmethod
+    def key(store_id: str, order_id: str, event_type: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#ORDER#{order_id}", f"STATUS#{event_type}"
 
 
 class PurchasedProduct(_Item):

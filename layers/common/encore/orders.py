@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from encore import waits
 from encore.adapters.workflows import Workflows
@@ -21,7 +21,7 @@ from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
 from encore.journeys import POST_PURCHASE, UNPAID_ORDER, Journeys
-from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PurchasedProduct, condition_failed, customer_key, update_returning
+from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PendingOrderStatus, PurchasedProduct, condition_failed, customer_key, get_or_none, update_returning
 from encore.stores import StoreSettings
 
 _MOMENTS = {
@@ -171,9 +171,11 @@ class StatusOutcome:
 def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> StatusOutcome:
     customer_id = _owner(event)
     if customer_id is None:
-        # A status for an order we have never seen (nor its owner): nothing to attach it
-        # to. Raising lets EventBridge retry it; the order webhook usually lands meanwhile.
-        raise OrderNotYetKnown(f"order {event.order_id} has no known customer yet")
+        # A status for an order we have never seen (nor its owner): keep it for the order
+        # (Lambda's retries end within minutes; a late order webhook can take hours).
+        customer_id = keep_status_for_its_order(event)
+        if customer_id is None:
+            return StatusOutcome(False, "kept until its order arrives")
     if event.customer:
         upsert_customer(event.store_id, event.customer, event.occurred_at)
         OrderOwner(*OrderOwner.key(event.store_id, event.order_id), customer_id=customer_id).save()
@@ -219,5 +221,34 @@ def _apply_refund(order: Order, event: OrderStatusChanged, base: list, customer_
     return StatusOutcome(True, "refund recorded", customer_id)
 
 
-class OrderNotYetKnown(RuntimeError):
-    """A status webhook arrived before anything told us whose order it is."""
+PENDING_STATUS_DAYS = 30  # an order webhook later than this is not coming
+
+
+def keep_status_for_its_order(event: OrderStatusChanged) -> str | None:
+    """Park a status whose order is unknown. Returns the owner if the order turned up while
+    we parked it (its webhook did not see the status then): the caller applies it now."""
+    PendingOrderStatus(
+        *PendingOrderStatus.key(event.store_id, event.order_id, event.type),
+        event=event.model_dump_json(),
+        expires_at=utcnow() + timedelta(days=PENDING_STATUS_DAYS),
+    ).save()
+    owner = get_or_none(OrderOwner, *OrderOwner.key(event.store_id, event.order_id), consistent_read=True)
+    return owner.customer_id if owner else None
+
+
+def take_kept_statuses(store_id: str, order_id: str) -> list[OrderStatusChanged]:
+    """The statuses kept for this order, each handed out once (conditional delete), in
+    lifecycle order. Applying a status twice is harmless (every moment is set once), so a
+    race with ``keep_status_for_its_order`` can only apply one twice, never lose it."""
+    pk, _ = OrderOwner.key(store_id, order_id)
+    taken = []
+    for kept in PendingOrderStatus.query(pk, PendingOrderStatus.sk.startswith("STATUS#"), consistent_read=True):
+        try:
+            kept.delete(condition=PendingOrderStatus.event.exists())
+        except DeleteError as error:
+            if condition_failed(error):
+                continue
+            raise
+        taken.append(OrderStatusChanged.model_validate_json(kept.event))
+    lifecycle = ["order_paid", "order_fulfilled", "order_delivered", "order_refunded", "order_cancelled"]
+    return sorted(taken, key=lambda event: lifecycle.index(event.type))

@@ -8,6 +8,9 @@ the ones SCENARIOS.md gives; timings reach the state machines through the execut
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from encore.outbound import check_url
@@ -27,6 +30,10 @@ class CartAbandonmentSettings(_Settings):
     reminder_offsets_seconds: tuple[int, int, int] = (1 * HOUR, 24 * HOUR, 72 * HOUR)
     coupon_percent_off: int = Field(default=10, ge=1, le=100)
     coupon_valid_days: int = Field(default=7, ge=1)
+    # A cart older than this when it first reaches us is a historical import (a shop's data
+    # brought in, not a shopper who just left): no journey. Later than Shopify's 4 hours of
+    # retries, so a retried, redriven or replayed checkout still gets what is not stale.
+    max_cart_age_hours: int = Field(default=48, ge=1)
 
     @model_validator(mode="after")
     def _increasing(self) -> "CartAbandonmentSettings":
@@ -35,20 +42,38 @@ class CartAbandonmentSettings(_Settings):
             raise ValueError("reminder_offsets_seconds must be positive and increasing")
         return self
 
-    def execution_waits(self, elapsed_seconds: int = 0) -> dict | None:
-        """Step Functions waits run one after another, so offsets become gaps. The first
-        gap is shortened by the time the cart event took to reach us; None when the first
-        reminder's moment is already past (a historical import starts no journey)."""
-        first, second, third = self.reminder_offsets_seconds
-        if elapsed_seconds >= first:
+    def execution_waits(self, elapsed_seconds: int = 0, *, stale_after_seconds: int = DAY) -> dict | None:
+        """The journey's waits for a cart that changed ``elapsed_seconds`` ago.
+
+        Step Functions waits run one after another, so offsets become gaps, each counted
+        from the reminder before it. A cart that reaches us late (a Shopify retry up to 4 h,
+        a redrive, a replay) keeps the reminders that are not stale yet: one whose moment
+        passed more than ``stale_after_seconds`` ago is skipped (``first_reminder`` names the
+        first one kept), one already due goes out at once, the rest at their own moments.
+        None for a historical import (older than ``max_cart_age_hours``) or when every
+        reminder is stale: no journey."""
+        offsets = self.reminder_offsets_seconds
+        elapsed = max(0, elapsed_seconds)
+        if elapsed >= self.max_cart_age_hours * HOUR:
             return None
-        return {
-            "before_reminder_1_seconds": first - max(0, elapsed_seconds),
-            "before_reminder_2_seconds": second - first,
-            "before_reminder_3_seconds": third - second,
-            # After the last reminder keep listening for an order while the coupon is valid.
-            "after_reminder_3_seconds": self.coupon_valid_days * DAY,
-        }
+        kept = [number for number, offset in enumerate(offsets, start=1) if elapsed - offset <= stale_after_seconds]
+        if not kept:
+            return None
+        waits: dict = {"first_reminder": kept[0]}
+        moment = elapsed  # the journey's time, counted from the cart's change
+        for number in kept:
+            # A wait needs a positive timeout: an already due reminder goes out a second later.
+            waits[f"before_reminder_{number}_seconds"] = wait = max(1, offsets[number - 1] - moment)
+            moment += wait
+        # After the last reminder keep listening for an order while the coupon is valid.
+        waits["after_reminder_3_seconds"] = self.coupon_valid_days * DAY
+        return waits
+
+    def seconds_until_reminder(self, number: int, updated_at: datetime, now: datetime) -> int:
+        """From ``now`` to reminder ``number`` of a cart last updated at ``updated_at`` (at
+        least a second: a wait needs a positive timeout)."""
+        due = updated_at + timedelta(seconds=self.reminder_offsets_seconds[number - 1])
+        return max(1, math.ceil((due - now).total_seconds()))
 
 
 class PostPurchaseSettings(_Settings):

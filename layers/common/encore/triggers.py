@@ -9,7 +9,7 @@ from encore.customers import apply_customer_updated, apply_product_viewed
 from encore.events import CartUpdated, CustomerUpdated, OrderPlaced, OrderStatusChanged, ProductViewed
 from encore.journeys import Journeys
 from encore.observability import logger
-from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status
+from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status, take_kept_statuses
 from encore.privacy import erased_since
 from encore.scenarios import (
     browse_abandonment,
@@ -58,6 +58,10 @@ def order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys
     if _from_before_an_erasure(event, event.customer.customer_id):
         return OrderOutcome(counted=False, journeys_released=0)
     outcome = apply_order_placed(event, store=store, journeys=journeys)
+    # Statuses that came before the order (a fulfilment names only the order) apply now,
+    # after the journeys the order starts, so those journeys find them already happened.
+    for status in take_kept_statuses(event.store_id, event.order_id):
+        order_status(status, store=store, journeys=journeys)
     if not outcome.first_time:
         return outcome  # a repeated webhook: everything below already happened
     product_ids = sorted({line.product_id for line in event.lines})
