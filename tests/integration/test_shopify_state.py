@@ -197,6 +197,6 @@ def test_every_supported_topic_has_its_payload_file_and_is_accepted_signed_as_sh
     # Order matters only where the platform's own order does: the customer and the order first.
     for topic, name in TOPIC_FILES.items():
         reply = harness.shopify(topic, name, webhook_id=f"w-{topic}")
-        assert (topic, reply.status, reply.json["accepted"]) == (topic, 202, [f"w-{topic}"])
+        assert (topic, reply.status, reply.json["accepted"]) == (topic, 202, [f"event-of-w-{topic}:{topic}"])
     errors = [i.error for i in harness.stack.lambdas.invocations if i.errored]
     assert errors == []
