@@ -18,14 +18,19 @@ HOUR = timedelta(hours=1)
 OLENA = "603851970716743426"
 
 
-def _queue(harness) -> str:
-    return harness.stack.stack_parameter()["dead_letter_queue_url"]
+def _queue(harness, key: str = "dead_letter_queue_url") -> str:
+    return harness.stack.stack_parameter()[key]
 
 
-def _messages(harness) -> list[dict]:
+def _messages(harness, key: str = "dead_letter_queue_url") -> list[dict]:
     sqs = boto3.client("sqs")
-    found = sqs.receive_message(QueueUrl=_queue(harness), MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    found = sqs.receive_message(QueueUrl=_queue(harness, key), MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
     return [json.loads(message["Body"]) for message in found]
+
+
+def _parked(harness) -> list[dict]:
+    """What failed for good: Lambda's on-failure records (after its two retries)."""
+    return [original_event(json.dumps(record)) for record in _messages(harness, "event_failures_queue_url")]
 
 
 def _orders(harness) -> int:
@@ -41,17 +46,17 @@ def test_a_failed_event_is_redriven_after_the_fault_is_removed_and_takes_effect_
     working = triggers.order_placed
     monkeypatch.setattr(triggers, "order_placed", broken)
     assert harness.order(webhook_id="order-during-the-fault").status == 202  # ingest accepted it
-    parked = _messages(harness)
+    harness.run_until(HOUR)  # Lambda's two retries (1 and 2 minutes later) fail too
+    parked = _parked(harness)
     assert [event["detail-type"] for event in parked] == ["order_placed"] and _orders(harness) == 0
 
-    harness.run_until(HOUR)
     monkeypatch.setattr(triggers, "order_placed", working)  # the fault is removed
     assert main(["redrive", STORE_ID]) == 0
     out = capsys.readouterr().out
     assert "redriven 1," in out, out
     harness.clock.settle()
     assert _orders(harness) == 1
-    assert _messages(harness) == []
+    assert _parked(harness) == [] and _messages(harness) == []
 
     # Run again: nothing left to move, nothing counted twice.
     assert main(["redrive", "--all"]) == 0

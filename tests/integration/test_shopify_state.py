@@ -144,8 +144,12 @@ def test_shop_redact_erases_every_item_of_the_store(harness):
     harness.shopify("products/update", "shopify_products_update", webhook_id="p-1")
     harness.shopify("shop/redact", "shopify_shop_redact", webhook_id="s-1")
     harness.clock.settle()
-    # Only the dedupe record of the shop/redact delivery itself is left (it expires by TTL).
-    assert [item["pk"]["S"] for item in harness.table_items()] == []
+    # What is left is one erasure receipt per erased customer: a digest of the ids, the time
+    # and counts, no personal data (the proof of erasure, and the tombstone for replays).
+    left = harness.table_items()
+    assert {item["sk"]["S"] for item in left} == {"ERASED"}
+    assert all(set(item) == {"pk", "sk", "erased_at", "request_id", "items_deleted", "journeys_stopped", "exports_deleted"} for item in left)
+    assert not any("706405506930370084" in str(item) or "603851970716743426" in str(item) for item in left)
 
 
 def test_body_over_the_limit_is_413_and_wrong_content_type_is_415(harness):
