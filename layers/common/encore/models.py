@@ -64,6 +64,30 @@ def update_returning(model, key: tuple[str, str], *, actions: list, condition, r
     return response.get("Attributes", {})
 
 
+def transact(writes: list[tuple]) -> bool:
+    """Several writes that happen together or not at all (TransactWriteItems): each is
+    ``(model, actions, condition)``, with ``actions`` None for a put. False when a condition
+    did not hold (nothing was written); a marker and the effects it guards go in one of these,
+    so a retry after any failure finds either all of them or none.
+    """
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    try:
+        with TransactWrite(connection=_Item._get_connection().connection) as transaction:
+            for model, actions, condition in writes:
+                if actions is None:
+                    transaction.save(model, condition=condition)
+                else:
+                    transaction.update(model, actions=actions, condition=condition)
+    except TransactWriteError as error:
+        reasons = [reason.code for reason in error.cancellation_reasons if reason is not None]
+        if error.cause_response_code == "TransactionCanceledException" and reasons and set(reasons) <= {"ConditionalCheckFailed", "None"}:
+            return False
+        raise
+    return True
+
+
 def customer_key(store_id: str, customer_id: str) -> str:
     return f"STORE#{store_id}#CUSTOMER#{customer_id}"
 
@@ -196,6 +220,9 @@ class Order(_Item):
     tracking_url = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
     counted = BooleanAttribute(default=False)
+    # Written last, once everything the order's first sight causes (coupons redeemed, journeys
+    # started) has happened: a retry after a failure in between does the rest.
+    effects_done = BooleanAttribute(null=True)
     coupon_codes = ListAttribute(of=UnicodeAttribute, default=list)
     lines = ListAttribute(of=CartLineAttribute, default=list)
     payment_url = UnicodeAttribute(null=True)
