@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.carts import park_cart_journey
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import configure, retry_transient
 
 
 class WaitRequest(BaseModel):
@@ -16,6 +16,7 @@ class WaitRequest(BaseModel):
     cart_id: str
 
 
+@retry_transient
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
