@@ -103,3 +103,8 @@ build-check: $(VENV)/.installed $(SAM_VENV)/.installed
 .PHONY: cost
 cost: $(VENV)/.installed
 	$(PY) -m infra.cost_model
+
+# Exactly once under faults (issue 12): the same shoppers with and without injected faults.
+.PHONY: bench-faults
+bench-faults: $(VENV)/.installed
+	$(PY) -m tests.bench.faults $(if $(CUSTOMERS),--customers $(CUSTOMERS))

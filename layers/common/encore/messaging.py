@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from encore.adapters.aws import maybe_applied
 
@@ -447,16 +447,26 @@ def deliver_step(
         if maybe_applied(error):
             # The request went out and no answer came back: the channel may have taken it.
             # Sending again could mail the customer twice, so the step stays taken.
-            message.update(
-                actions=[Message.status.set("uncertain"), Message.reason.set(f"{channel}: {type(error).__name__}"), Message.uncertain_since.set(now), *issued],
-                condition=Message.status == "claimed",
-            )
+            try:
+                message.update(
+                    actions=[Message.status.set("uncertain"), Message.reason.set(f"{channel}: {type(error).__name__}"), Message.uncertain_since.set(now), *issued],
+                    condition=Message.status == "claimed",
+                )
+            except UpdateError as refused:
+                # Applied but answered "condition failed" on the SDK's retry, or an event
+                # already settled it: either way the step is taken, which is all that matters.
+                if not condition_failed(refused):
+                    raise
             logger.warning("send uncertain", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "channel": channel, "error": type(error).__name__})
             return StepResult(sent=True, reason="uncertain", coupon_code=coupon.code if issued else None)
         # The channel refused (throttling, a 4xx, no connection): nothing went out. Give
         # the claim back so the state's Retry sends it. A crash between an accepted send and
         # the record below leaves the claim: the step is not sent again and counts as sent.
-        message.delete(condition=Message.status == "claimed")
+        try:
+            message.delete(condition=Message.status == "claimed")
+        except DeleteError as refused:
+            if not condition_failed(refused):  # already given back (our own retried delete)
+                raise
         raise ChannelUnavailable(f"{request.template} by {channel}: {type(error).__name__}") from error
     message.update(
         actions=[
