@@ -37,7 +37,9 @@ from encore.errors import (
     UnsupportedMediaType,
     problems_from_validation,
 )
-from encore.models import ProcessedEvent, save_owned
+from pynamodb.exceptions import UpdateError
+
+from encore.models import ProcessedEvent, condition_failed, save_owned
 from encore.observability import logger
 
 DEDUPE_RETENTION = timedelta(days=30)  # longer than any platform retries a delivery
@@ -204,8 +206,13 @@ def _mark_done(record: ProcessedEvent) -> None:
     time is up, it would be published twice): try again, then leave it to the expiry."""
     for _ in range(3):
         try:
-            record.update(actions=[ProcessedEvent.status.set("done"), ProcessedEvent.in_progress_until.remove()])
+            # Only while it is still ours: an erasure the event caused (shop/redact) may have
+            # deleted it already, and an update must not bring it back.
+            record.update(actions=[ProcessedEvent.status.set("done"), ProcessedEvent.in_progress_until.remove()], condition=ProcessedEvent.attempt == record.attempt)
             return
+        except UpdateError as error:
+            if condition_failed(error):
+                return
         except Exception:  # noqa: BLE001 (throttling, a timeout: the next try usually passes)
             continue
     logger.warning("dedupe record left in progress", extra={"event_type": record.event_type})

@@ -99,6 +99,8 @@ class ChannelUnavailable(RuntimeError):
     """The channel failed to take the message; nothing was sent and the claim was given back.
     State machines retry this error by name."""
 
+    retried_by_name = True  # runtime.retry_transient keeps the name (its own Retry, 60 s apart)
+
 
 @dataclass(frozen=True)
 class StepResult:

@@ -40,7 +40,7 @@ def retry_transient(handler):
         try:
             return handler(event, context)
         except Exception as error:
-            if transient(error):
+            if transient(error) and not getattr(error, "retried_by_name", False):
                 raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
             raise
 
