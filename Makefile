@@ -123,3 +123,8 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 checkov: $(CHECKOV_VENV)/.installed ## static security checks of template.yaml (Checkov; skips carry their reason in the template)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
+
+# Exactly once under faults (issue 12): the same shoppers with and without injected faults.
+.PHONY: bench-faults
+bench-faults: $(VENV)/.installed ## exactly once under injected faults: the table (CUSTOMERS=n)
+	$(PY) -m tests.bench.faults $(if $(CUSTOMERS),--customers $(CUSTOMERS))

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from datetime import timedelta
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,7 +34,11 @@ def _ingest(platform) -> Response:
         body=_raw_body(event.raw_event),
         path_parameters=event.path_parameters or {},
     )
-    result = accept(platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name))
+    # A dedupe record this request leaves in progress is free for a retry once it has timed out.
+    in_progress_for = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
+    result = accept(
+        platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name), in_progress_for=in_progress_for
+    )
     return Response(status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.as_body())
 
 

@@ -8,11 +8,12 @@ from encore.adapters.sms import SnsSmsSender
 from encore.adapters.secrets import SsmStoreParameters
 from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import configure, retry_transient
 from encore.stores import load_store_settings
 from encore.unsubscribe import UnsubscribeKeys
 
 
+@retry_transient
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:

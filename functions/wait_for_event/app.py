@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.clock import utcnow
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import configure, retry_transient
 from encore.waits import park
 
 
@@ -23,6 +23,7 @@ class WaitRequest(BaseModel):
     products: list[str] | None = None  # only an event about one of these products counts
 
 
+@retry_transient
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.carts import park_cart_journey
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import configure, retry_transient
 
 
 class WaitRequest(BaseModel):
@@ -21,6 +21,7 @@ class WaitRequest(BaseModel):
     reminder: Literal["reminder_1", "reminder_2", "reminder_3"] | None = None
 
 
+@retry_transient
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:

@@ -67,6 +67,9 @@ class InProcessLambdas:
         self.invocations: list[Invocation] = []
         self._lock = threading.RLock()
         self._original: Callable | None = None
+        # Which function this thread is running right now (fault injection scopes its faults
+        # to the functions' own AWS calls, never the test's or the engine's).
+        self.running = threading.local()
         for layer in layer_dirs:
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
@@ -108,6 +111,8 @@ class InProcessLambdas:
             saved = os.environ.copy()
             os.environ.update(spec.environment)
             os.environ["AWS_LAMBDA_FUNCTION_NAME"] = name
+            outer = getattr(self.running, "name", None)
+            self.running.name = name
             try:
                 context = LambdaContext(name, spec.memory_size, arn, log_group_name=f"/aws/lambda/{name}")
                 result = self._handler(spec)(event, context)
@@ -122,6 +127,7 @@ class InProcessLambdas:
                 self.invocations.append(Invocation(name, event, errored=True, error="".join(payload["stackTrace"])))
                 return json.dumps(payload), True, "".join(payload["stackTrace"])
             finally:
+                self.running.name = outer
                 # Restore key by key, never through an empty environment: the test's own thread
                 # may be creating a boto3 client (and reading AWS_DEFAULT_REGION) right now.
                 for key in set(os.environ) - set(saved):

@@ -6,6 +6,10 @@ SNS): a STOP in any of the store's languages suppresses the number and withdraws
 Every email Encore sends carries SES message tags naming its store, customer, journey and
 step (``messaging._tags``), and SES puts them on each event: no look-up by address is
 needed, and an event about mail Encore did not send is ignored.
+
+Any event about a message proves SES accepted it: a step recorded ``uncertain`` (the send's
+answer was lost) or left ``claimed`` (the function died before recording the send) becomes
+``sent`` with the provider's id when the first event about it arrives (usually "Send").
 """
 
 from __future__ import annotations
@@ -89,6 +93,29 @@ def _learn_active_hour(pk: str) -> None:
         customer.update(actions=[Customer.active_hour.set(hour)])
 
 
+# Events that prove SES took the message (Reject and RenderingFailure prove the opposite).
+_ACCEPTED = {"Send", "Delivery", "Bounce", "Complaint", "Open", "Click", "DeliveryDelay"}
+
+
+def _settle(message: Message, event: SesEvent) -> bool:
+    """An uncertain or unrecorded send becomes sent; True if this event settled it."""
+    try:
+        message.update(
+            actions=[
+                Message.status.set("sent"),
+                Message.provider_message_id.set(event.mail.messageId),
+                Message.sent_at.set(event.mail.timestamp),
+                Message.uncertain_since.remove(),
+            ],
+            condition=Message.status.is_in("uncertain", "claimed"),
+        )
+        return True
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        return False
+
+
 def apply_email_event(event: SesEvent) -> str:
     """Returns what was done, for the log and the tests."""
     store_id, customer_id, journey, step = (event.tag(name) for name in ("store", "customer", "journey", "step"))
@@ -98,8 +125,11 @@ def apply_email_event(event: SesEvent) -> str:
     message = Message(pk, Message.sort_key(journey, step))
     profile = Customer(pk, Customer.sort_key())
     outcome = event.eventType.lower()
+    settled = event.eventType in _ACCEPTED and _settle(message, event)
     try:
-        if event.eventType == "Bounce" and event.bounce:
+        if event.eventType == "Send":
+            outcome = "settled: sent" if settled else "send"
+        elif event.eventType == "Bounce" and event.bounce:
             _set_once(message, Message.bounced_at, event.bounce.timestamp)
             if event.bounce.bounceType == "Permanent":
                 _suppress(profile, "hard_bounce", event.bounce.timestamp)

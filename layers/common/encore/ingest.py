@@ -3,19 +3,28 @@
 Each platform (``encore.platforms.*``) knows how its requests name the store, how they are
 signed and how its payloads become canonical events; everything else is common and lives
 here. Order matters: nothing is written until the whole request has proven valid, so a
-rejected request changes no state; the dedupe record is written before publishing and
-removed if publishing fails, so the platform's retry is accepted again and nothing is lost.
+rejected request changes no state.
+
+The dedupe record is an idempotency record: one conditional put (``in_progress``, with this
+request's attempt id) before publishing, one update (``done``) after. A put applied but
+answered ConditionalCheckFailed on the SDK's retry is recognised as this request's own; a
+record left ``in_progress`` by a request that died is taken over once its time is up (the
+Lambda's remaining time); while another request holds it, the answer is 409 so the platform
+sends it again. If publishing fails the records are removed, so the retry is accepted.
+Powertools Idempotency keeps the same states, but cannot tell its own applied put from
+another request's (its record has no owner) and would answer "in progress" until expiry:
+a platform that never retries (WooCommerce) would lose the event.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Mapping, Protocol
 
 from pydantic import ValidationError
-from pynamodb.exceptions import PutError
 
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
@@ -28,10 +37,13 @@ from encore.errors import (
     UnsupportedMediaType,
     problems_from_validation,
 )
-from encore.models import ProcessedEvent, condition_failed
+from pynamodb.exceptions import UpdateError
+
+from encore.models import ProcessedEvent, condition_failed, save_owned
 from encore.observability import logger
 
 DEDUPE_RETENTION = timedelta(days=30)  # longer than any platform retries a delivery
+IN_PROGRESS_FOR = timedelta(seconds=30)  # the ingest function's timeout: a dead request's record is free after it
 MAX_BODY_BYTES = 2 * 1024 * 1024  # far above any real order payload, far below Lambda's 6 MB
 
 
@@ -63,10 +75,12 @@ class IngestResult:
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)  # another request is publishing these right now
     status: int = 202
 
     def as_body(self) -> dict:
-        return {"accepted": self.accepted, "duplicates": self.duplicates, "ignored": self.ignored}
+        body = {"accepted": self.accepted, "duplicates": self.duplicates, "ignored": self.ignored}
+        return {**body, "in_progress": self.in_progress} if self.in_progress else body
 
 
 class Platform(Protocol):
@@ -131,7 +145,9 @@ def validated(build: Callable, prefix: str = ""):
         raise InvalidPayload(str(error)) from error
 
 
-def accept(platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher) -> IngestResult:
+def accept(
+    platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR
+) -> IngestResult:
     handshake = platform.handshake(request)
     if handshake is not None:
         return handshake
@@ -145,34 +161,58 @@ def accept(platform: Platform, request: WebhookRequest, *, parameters: StorePara
     if request.media_type != "application/json":
         raise UnsupportedMediaType(f"content type must be application/json, not {request.media_type or 'missing'}")
     parsed = platform.parse(request, json_object(request.body), store_id)
-    result = _dedupe_and_publish(parsed.events, publisher)
+    result = _dedupe_and_publish(parsed.events, publisher, in_progress_for)
     result.ignored.extend(parsed.ignored)
-    if not result.accepted and not result.duplicates:
+    if result.in_progress:
+        result.status = 409  # not ours to finish: the platform's retry finds it done (or free)
+    elif not result.accepted and not result.duplicates:
         result.status = 200  # nothing this version acts on: acknowledged, nothing queued
     return result
 
 
-def _dedupe_and_publish(events: list, publisher: EventPublisher) -> IngestResult:
+def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:
     result = IngestResult()
     fresh: list[tuple[ProcessedEvent, object]] = []
     now = utcnow()
+    attempt = uuid.uuid4().hex
+    free = ProcessedEvent.pk.does_not_exist() | ((ProcessedEvent.status == "in_progress") & (ProcessedEvent.in_progress_until < now))
     for event in events:
         pk, sk = ProcessedEvent.key(event.store_id, event.event_id)
-        record = ProcessedEvent(pk, sk, received_at=now, event_type=event.type, expires_at=now + DEDUPE_RETENTION)
-        try:
-            record.save(condition=ProcessedEvent.pk.does_not_exist())
-        except PutError as error:
-            if not condition_failed(error):
-                raise
-            result.duplicates.append(event.event_id)
+        record = ProcessedEvent(
+            pk, sk, received_at=now, event_type=event.type, expires_at=now + DEDUPE_RETENTION,
+            status="in_progress", attempt=attempt, in_progress_until=now + in_progress_for,
+        )
+        if save_owned(record, condition=free, attempt_attribute="attempt"):
+            fresh.append((record, event))
             continue
-        fresh.append((record, event))
+        held = ProcessedEvent.get(pk, sk, consistent_read=True)
+        (result.in_progress if held.status == "in_progress" else result.duplicates).append(event.event_id)
     try:
         publisher.publish([event for _, event in fresh])
     except Exception:
         for record, _ in fresh:
-            record.delete()
+            record.delete(condition=ProcessedEvent.attempt == attempt)
         raise
+    for record, _ in fresh:
+        _mark_done(record)
     result.accepted.extend(event.event_id for _, event in fresh)
-    logger.info("webhook ingested", extra={"accepted": len(result.accepted), "duplicates": len(result.duplicates)})
+    logger.info("webhook ingested", extra={"accepted": len(result.accepted), "duplicates": len(result.duplicates), "in_progress": len(result.in_progress)})
     return result
+
+
+def _mark_done(record: ProcessedEvent) -> None:
+    """The event is on the bus: nothing may publish it again. A failure here must not turn
+    the published event into a 5xx (the platform would re-send it and, once the record's
+    time is up, it would be published twice): try again, then leave it to the expiry."""
+    for _ in range(3):
+        try:
+            # Only while it is still ours: an erasure the event caused (shop/redact) may have
+            # deleted it already, and an update must not bring it back.
+            record.update(actions=[ProcessedEvent.status.set("done"), ProcessedEvent.in_progress_until.remove()], condition=ProcessedEvent.attempt == record.attempt)
+            return
+        except UpdateError as error:
+            if condition_failed(error):
+                return
+        except Exception:  # noqa: BLE001 (throttling, a timeout: the next try usually passes)
+            continue
+    logger.warning("dedupe record left in progress", extra={"event_type": record.event_type})

@@ -4,16 +4,25 @@ A step's message is claimed with a conditional write keyed by journey and step b
 channel is called: a retried Lambda, a Step Functions Retry or a redriven execution finds
 the claim and sends nothing more. Eligibility is checked just before sending, because the
 customer may have ordered or opted out while the journey waited.
+
+When the channel fails, what it did decides: a refusal (throttling, a 4xx, no connection)
+gives the claim back so the state's Retry sends it; a failure after the request went out (a
+read timeout, a 5xx) may hide an accepted message, so the step is recorded ``uncertain`` and
+never sent again; the channel's events settle it (``deliverability``), and one no event
+settles within ``UNCONFIRMED_AFTER`` is shown to the operator as ``unconfirmed``.
 """
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+
+from encore.adapters.aws import maybe_applied
 
 from encore.adapters.email import EmailSender, OutgoingEmail
 from encore.adapters.push import OutgoingPush, PushSender, PushTokenRejected
@@ -21,7 +30,7 @@ from encore.adapters.sms import OutgoingSms, SmsSender
 from encore.channels import ChannelName, CustomerCapabilities, choose_channels, enabled_channels
 from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, customer_zone, scenario_of
 from encore.clock import iso, utcnow
-from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key, get_or_none
+from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key, get_or_none, save_owned
 from encore.observability import logger
 from encore.rendering import TEMPLATES_DIR, render_email, render_text
 from encore.sms import segments
@@ -89,6 +98,8 @@ class StepRequest(BaseModel):
 class ChannelUnavailable(RuntimeError):
     """The channel failed to take the message; nothing was sent and the claim was given back.
     State machines retry this error by name."""
+
+    retried_by_name = True  # runtime.retry_transient keeps the name (its own Retry, 60 s apart)
 
 
 @dataclass(frozen=True)
@@ -314,12 +325,19 @@ def _channel(request: StepRequest, customer: Customer | None, store: StoreSettin
     return None, _unreachable_reason(first, reach[first], marketing)
 
 
+# Records that count against the frequency cap: sent, and those that may have gone out (a
+# claim whose record a crash cut short, an uncertain send): over-counting holds one message
+# back, under-counting mails a customer more than the store promised.
+_CAPPED_STATUSES = frozenset({"sent", "claimed", "uncertain"})
+
+
 def _sent_marketing(pk: str, now: datetime, window: timedelta) -> list[SentMarketing]:
     """The customer's marketing messages within the cap's window (one Query on their partition)."""
+    since = now - window
     return [
-        SentMarketing(message.journey, message.sent_at)
-        for message in Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=Message.sent_at >= now - window)
-        if message.status == "sent" and is_marketing(message.template)
+        SentMarketing(message.journey, message.sent_at or message.claimed_at)
+        for message in Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=(Message.sent_at >= since) | (Message.claimed_at >= since))
+        if message.status in _CAPPED_STATUSES and is_marketing(message.template)
     ]
 
 
@@ -345,6 +363,29 @@ def _guard(request: StepRequest, store: StoreSettings, customer: Customer, now: 
 
 # A step may be (re)claimed while nothing was sent for it yet: first try, or after a deferral.
 _CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred")
+# A step found in one of these went out, or may have: the journey goes on as if it was sent.
+_PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
+UNCONFIRMED_AFTER = timedelta(hours=24)  # an uncertain send no channel event settled by then
+
+
+def delivery_state(message: Message, now: datetime) -> str:
+    """What the operator sees for a step: its status, except that an uncertain send no event
+    settled within UNCONFIRMED_AFTER is ``unconfirmed`` (never re-sent automatically)."""
+    since = message.uncertain_since or message.claimed_at
+    if message.status == "uncertain" and since is not None and now - since >= UNCONFIRMED_AFTER:
+        return "unconfirmed"
+    return message.status
+
+
+def unconfirmed_messages(store_id: str, customer_id: str, now: datetime) -> list[Message]:
+    """A customer's sends that may or may not have reached them (one Query on their partition)."""
+    pk = customer_key(store_id, customer_id)
+    return [message for message in Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=Message.status == "uncertain") if delivery_state(message, now) == "unconfirmed"]
+
+
+def _handled(existing: Message, request: StepRequest) -> StepResult:
+    logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
+    return StepResult(sent=existing.status in _PROBABLY_SENT, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
 
 
 def deliver_step(
@@ -360,8 +401,7 @@ def deliver_step(
     sk = Message.sort_key(request.journey, request.step)
     existing = get_or_none(Message, pk, sk)
     if existing is not None and existing.status != "deferred":
-        logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
-        return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
+        return _handled(existing, request)
     customer = get_or_none(Customer, pk, Customer.sort_key())
     cart = get_or_none(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
     order = get_or_none(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in ORDER_TEMPLATES else None
@@ -377,6 +417,7 @@ def deliver_step(
         template=request.template,
         claimed_at=now,
         first_attempt_at=first_attempt_at,
+        claim_attempt=uuid.uuid4().hex,
     )
     if existing is not None:  # held back before: keep the record of why and until when
         message.deferred_reason, message.deferred_until = existing.deferred_reason, existing.deferred_until
@@ -394,14 +435,8 @@ def deliver_step(
     if message.status != "deferred":
         message.status = "skipped" if reason else "claimed"
         message.reason = reason
-    try:
-        message.save(condition=_CLAIMABLE)
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        existing = Message.get(pk, sk, consistent_read=True)
-        logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
-        return StepResult(sent=False, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)
+    if not save_owned(message, condition=_CLAIMABLE, attempt_attribute="claim_attempt"):
+        return _handled(Message.get(pk, sk, consistent_read=True), request)
     if message.status == "deferred":
         logger.info("step held back", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": message.reason})
         return StepResult(sent=False, reason=message.reason, deferred_until=iso(message.deferred_until))
@@ -419,10 +454,30 @@ def deliver_step(
         else:
             subject, provider_id, details = _send_email(request, store, customer, context, now, email, unsubscribe)
     except Exception as error:
-        # The channel refused or failed: give the claim back so the state's Retry sends it
-        # (once). Only a crash between an accepted send and the record below can leave a
-        # claim without a message: then the step is not sent again (at most once).
-        message.delete(condition=Message.status == "claimed")
+        issued = [Message.coupon_code.set(coupon.code)] if coupon and request.coupon else []
+        if maybe_applied(error):
+            # The request went out and no answer came back: the channel may have taken it.
+            # Sending again could mail the customer twice, so the step stays taken.
+            try:
+                message.update(
+                    actions=[Message.status.set("uncertain"), Message.reason.set(f"{channel}: {type(error).__name__}"), Message.uncertain_since.set(now), *issued],
+                    condition=Message.status == "claimed",
+                )
+            except UpdateError as refused:
+                # Applied but answered "condition failed" on the SDK's retry, or an event
+                # already settled it: either way the step is taken, which is all that matters.
+                if not condition_failed(refused):
+                    raise
+            logger.warning("send uncertain", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "channel": channel, "error": type(error).__name__})
+            return StepResult(sent=True, reason="uncertain", coupon_code=coupon.code if issued else None)
+        # The channel refused (throttling, a 4xx, no connection): nothing went out. Give
+        # the claim back so the state's Retry sends it. A crash between an accepted send and
+        # the record below leaves the claim: the step is not sent again and counts as sent.
+        try:
+            message.delete(condition=Message.status == "claimed")
+        except DeleteError as refused:
+            if not condition_failed(refused):  # already given back (our own retried delete)
+                raise
         raise ChannelUnavailable(f"{request.template} by {channel}: {type(error).__name__}") from error
     message.update(
         actions=[

@@ -66,6 +66,49 @@ def update_returning(model, key: tuple[str, str], *, actions: list, condition, r
     return response.get("Attributes", {})
 
 
+def transact(writes: list[tuple]) -> bool:
+    """Several writes that happen together or not at all (TransactWriteItems): each is
+    ``(model, actions, condition)``, with ``actions`` None for a put. False when a condition
+    did not hold (nothing was written); a marker and the effects it guards go in one of these,
+    so a retry after any failure finds either all of them or none.
+    """
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    try:
+        with TransactWrite(connection=_Item._get_connection().connection) as transaction:
+            for model, actions, condition in writes:
+                if actions is None:
+                    transaction.save(model, condition=condition)
+                else:
+                    transaction.update(model, actions=actions, condition=condition)
+    except TransactWriteError as error:
+        reasons = [reason.code for reason in error.cancellation_reasons if reason is not None]
+        if error.cause_response_code == "TransactionCanceledException" and reasons and set(reasons) <= {"ConditionalCheckFailed", "None"}:
+            return False
+        raise
+    return True
+
+
+def save_owned(item, *, condition, attempt_attribute) -> bool:
+    """A conditional put that knows its own write: True when this call's item is stored.
+
+    The SDK retries a PutItem whose answer was lost; when the first try was applied, the
+    retry is refused with ConditionalCheckFailed although the item is ours. The item carries
+    a random attempt id, and a refused put reads the item back to tell "ours" from "theirs".
+    """
+    from pynamodb.exceptions import PutError
+
+    try:
+        item.save(condition=condition)
+        return True
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+    stored = get_or_none(type(item), item.pk, item.sk, consistent_read=True)
+    return stored is not None and getattr(stored, attempt_attribute) == getattr(item, attempt_attribute)
+
+
 def customer_key(store_id: str, customer_id: str) -> str:
     return f"STORE#{store_id}#CUSTOMER#{customer_id}"
 
@@ -202,6 +245,9 @@ class Order(_Item):
     tracking_url = UnicodeAttribute(null=True)
     tracking_number = UnicodeAttribute(null=True)
     counted = BooleanAttribute(default=False)
+    # Written last, once everything the order's first sight causes (coupons redeemed, journeys
+    # started) has happened: a retry after a failure in between does the rest.
+    effects_done = BooleanAttribute(null=True)
     coupon_codes = ListAttribute(of=UnicodeAttribute, default=list)
     lines = ListAttribute(of=CartLineAttribute, default=list)
     payment_url = UnicodeAttribute(null=True)
@@ -331,6 +377,13 @@ class ProcessedEvent(_Item):
     received_at = UTCDateTimeAttribute()
     event_type = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)
+    # An idempotency record: in_progress until the event is on the bus, then done (records
+    # from before this field are done). ``attempt`` names the request that wrote it, so a
+    # put that was applied but answered ConditionalCheckFailed (the SDK's retry) is known as
+    # our own; an in_progress record whose request died is taken over after ``in_progress_until``.
+    status = UnicodeAttribute(null=True)
+    attempt = UnicodeAttribute(null=True)
+    in_progress_until = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def key(store_id: str, event_id: str) -> tuple[str, str]:
@@ -364,8 +417,12 @@ class Message(_Item):
     step = UnicodeAttribute()
     template = UnicodeAttribute()
     channel = UnicodeAttribute(default="email")
-    status = UnicodeAttribute()  # deferred | claimed | sent | skipped
+    # deferred | claimed | sent | skipped | uncertain (the channel may have taken it: its
+    # answer was lost; never sent again, settled by the channel's events)
+    status = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
+    claim_attempt = UnicodeAttribute(null=True)  # which invocation claimed it (models.save_owned)
+    uncertain_since = UTCDateTimeAttribute(null=True)
     first_attempt_at = UTCDateTimeAttribute(null=True)  # staleness of deferrals counts from here
     deferred_until = UTCDateTimeAttribute(null=True)
     deferred_reason = UnicodeAttribute(null=True)  # why it was held back (quiet_hours, frequency_cap)

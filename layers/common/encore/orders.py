@@ -5,6 +5,11 @@ Platforms deliver webhooks late, twice and out of order (``orders/paid`` before
 order enters the customer's totals exactly once, when it is both placed and not cancelled:
 the ``counted`` flag flips under a condition, so whichever event completes the picture
 counts it and no other event can count it again.
+
+A handler may fail at any write (throttling, a timeout) and be run again from the top, so a
+marker is never written before what it stands for: ``counted`` flips in the same
+transaction as the totals and the purchases, and ``effects_done`` (coupons, journeys) is
+written after them, which are themselves safe to repeat.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
 from encore.journeys import POST_PURCHASE, UNPAID_ORDER, Journeys
-from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PendingOrderStatus, PurchasedProduct, condition_failed, customer_key, get_or_none, update_returning
+from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PendingOrderStatus, PurchasedProduct, condition_failed, customer_key, get_or_none, transact
 from encore.stores import StoreSettings
 
 _MOMENTS = {
@@ -40,34 +45,16 @@ class OrderOutcome:
     first_time: bool = False  # the first time this order was seen placed
 
 
-def _uncount(order: Order) -> bool:
-    """Take a counted order out of the totals once; True if this call did it."""
-    return _update_if(order, [Order.counted.set(False)], Order.counted == True)  # noqa: E712
-
-
-def _add_to_totals(order: Order, sign: int) -> None:
-    """Add (sign=1) or take back (sign=-1) one order in the customer's summary."""
-    actions = [
-        Customer.orders_count.add(sign),
-        Customer.revenue_cents.add(sign * (int(order.total_cents or 0) - int(order.refunded_cents or 0))),
-    ]
+def _totals(store_id: str, customer_id: str, total_cents: int, refunded_cents: int, placed_at, sign: int) -> tuple:
+    """The customer-summary write that adds (sign=1) or takes back (sign=-1) one order."""
+    actions = [Customer.orders_count.add(sign), Customer.revenue_cents.add(sign * (total_cents - refunded_cents))]
     if sign > 0:
         actions += [
-            Customer.first_order_at.set(Customer.first_order_at | order.placed_at),
-            Customer.last_order_at.set(order.placed_at),
-            Customer.last_order_key.set(f"STORE#{order.store_id}#LASTORDER#{order.placed_at:%Y-%m-%d}"),
+            Customer.first_order_at.set(Customer.first_order_at | placed_at),
+            Customer.last_order_at.set(placed_at),
+            Customer.last_order_key.set(f"STORE#{store_id}#LASTORDER#{placed_at:%Y-%m-%d}"),
         ]
-    Customer(customer_key(order.store_id, order.customer_id), Customer.sort_key()).update(actions=actions)
-
-
-def _update_if(order: Order, actions: list, condition) -> bool:
-    try:
-        order.update(actions=actions, condition=condition)
-        return True
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        return False
+    return Customer(customer_key(store_id, customer_id), Customer.sort_key()), actions, None
 
 
 def _start_post_purchase(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
@@ -105,37 +92,53 @@ def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Jo
         Order.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
         *([Order.payment_url.set(event.payment_url)] if event.payment_url else []),
     ]
-    # The usual case in one write: first sight of the order, not cancelled → counted now.
-    # Otherwise a cancel came first (record it, never count) or this is a repeat (nothing).
-    counted = _update_if(order, [*placed, Order.counted.set(True)], Order.placed_at.does_not_exist() & Order.cancelled_at.does_not_exist())
-    first_time = counted or _update_if(order, placed, Order.placed_at.does_not_exist())
-    if counted:
-        _add_to_totals(order, +1)
-    if first_time:
-        _record_purchases(pk, event)
+    purchases = _purchase_writes(pk, event)
+    # The usual case in one transaction: first sight of the order, not cancelled → placed,
+    # counted, added to the totals and its purchases recorded, together. Otherwise a cancel
+    # came first (record it and its purchases, never count) or this is a repeat (nothing).
+    counted = transact(
+        [
+            (order, [*placed, Order.counted.set(True)], Order.placed_at.does_not_exist() & Order.cancelled_at.does_not_exist()),
+            _totals(event.store_id, customer_id, event.total_cents, 0, event.occurred_at, +1),
+            *purchases,
+        ]
+    )
+    first_time = counted or transact([(order, placed, Order.placed_at.does_not_exist()), *purchases])
+    if first_time or not _effects_done(order):
         _mark_coupons_redeemed(event)
         _start_post_purchase(event, store, journeys)
         _start_unpaid_order(event, store, journeys)
+        order.update(actions=[Order.effects_done.set(True)])
     released = close_carts_for_order(event, workflows=journeys.workflows)
     return OrderOutcome(counted=counted, journeys_released=released, first_time=first_time)
 
 
-def _record_purchases(pk: str, event: OrderPlaced) -> None:
+def _effects_done(order: Order) -> bool:
+    order.refresh(consistent_read=True)
+    return bool(order.effects_done)
+
+
+def _purchase_writes(pk: str, event: OrderPlaced) -> list[tuple]:
+    """The writes that record what the order bought (in the order's placing transaction)."""
     quantities: dict[str, tuple[str, int]] = {}
     for line in event.lines:
         title, quantity = quantities.get(line.product_id, (line.title, 0))
         quantities[line.product_id] = (title, quantity + line.quantity)
-    for product_id, (title, quantity) in quantities.items():
-        PurchasedProduct(pk, PurchasedProduct.sort_key(product_id)).update(
-            actions=[
+    return [
+        (
+            PurchasedProduct(pk, PurchasedProduct.sort_key(product_id)),
+            [
                 PurchasedProduct.product_id.set(product_id),
                 PurchasedProduct.title.set(title),
                 PurchasedProduct.quantity.add(quantity),
                 PurchasedProduct.orders.add(1),
                 PurchasedProduct.first_purchased_at.set(PurchasedProduct.first_purchased_at | event.occurred_at),
                 PurchasedProduct.last_purchased_at.set(event.occurred_at),
-            ]
+            ],
+            None,
         )
+        for product_id, (title, quantity) in quantities.items()
+    ]
 
 
 def _mark_coupons_redeemed(event: OrderPlaced) -> None:
@@ -190,35 +193,42 @@ def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> St
     if event.tracking_number:
         actions.append(Order.tracking_number.set(event.tracking_number))
     order.update(actions=actions)
-    if event.type == "order_cancelled" and _uncount(order):
-        order.refresh(consistent_read=True)
-        _add_to_totals(order, -1)
+    if event.type == "order_cancelled":
+        _uncount(order)
     details = {"tracking_url": event.tracking_url, "tracking_number": event.tracking_number}
     released = waits.release(event.store_id, customer_id, event.type, event.order_id, details, workflows=workflows)
     return StatusOutcome(True, f"{event.type}; journeys released: {released}", customer_id)
 
 
-def _apply_refund(order: Order, event: OrderStatusChanged, base: list, customer_id: str) -> StatusOutcome:
-    """Refund webhooks carry the cumulative refunded amount: apply only the increase."""
-    new_total = int(event.refunded_cents or 0)
-    old = update_returning(
-        Order,
-        (order.pk, order.sk),
-        actions=[*base, Order.refunded_cents.set(new_total)],
-        condition=Order.refunded_cents.does_not_exist() | (Order.refunded_cents < new_total),
-        return_values="UPDATED_OLD",
-    )
-    if old is None:
-        return StatusOutcome(False, "refund already applied", customer_id)
-    previous = int(old.get("refunded_cents", {}).get("N", 0))
+def _uncount(order: Order) -> bool:
+    """Take a counted order out of the totals once: the flag and the totals in one transaction."""
     order.refresh(consistent_read=True)
-    if order.counted:
-        # Counted orders carry their refunds in the totals; an order counted later subtracts
-        # its refunded amount then (see _add_to_totals).
-        Customer(customer_key(order.store_id, order.customer_id), Customer.sort_key()).update(
-            actions=[Customer.revenue_cents.add(previous - new_total)]
+    if not order.counted:
+        return False
+    taken_back = _totals(order.store_id, order.customer_id, int(order.total_cents or 0), int(order.refunded_cents or 0), order.placed_at, -1)
+    return transact([(order, [Order.counted.set(False)], Order.counted == True), taken_back])  # noqa: E712
+
+
+def _apply_refund(order: Order, event: OrderStatusChanged, base: list, customer_id: str) -> StatusOutcome:
+    """Refund webhooks carry the cumulative refunded amount: apply only the increase, and
+    the order's new amount with the totals' change in one transaction (a retry after a
+    failure between them would otherwise apply the change twice or never)."""
+    new_total = int(event.refunded_cents or 0)
+    for _ in range(3):  # another event changed the order between our read and our write: read again
+        current = get_or_none(Order, order.pk, order.sk, consistent_read=True)
+        previous = int(current.refunded_cents or 0) if current is not None and current.refunded_cents is not None else None
+        if previous is not None and previous >= new_total:
+            return StatusOutcome(False, "refund already applied", customer_id)
+        counted = bool(current is not None and current.counted)
+        unchanged = (Order.refunded_cents.does_not_exist() if previous is None else Order.refunded_cents == previous) & (
+            Order.counted == True if counted else (Order.counted.does_not_exist() | (Order.counted == False))  # noqa: E712
         )
-    return StatusOutcome(True, "refund recorded", customer_id)
+        # Counted orders carry their refunds in the totals; an order counted later subtracts
+        # its refunded amount then (see _totals).
+        adjust = [(Customer(customer_key(event.store_id, customer_id), Customer.sort_key()), [Customer.revenue_cents.add((previous or 0) - new_total)], None)] if counted else []
+        if transact([(order, [*base, Order.refunded_cents.set(new_total)], unchanged), *adjust]):
+            return StatusOutcome(True, "refund recorded", customer_id)
+    raise RuntimeError(f"order {event.order_id} kept changing while its refund was applied")
 
 
 PENDING_STATUS_DAYS = 30  # an order webhook later than this is not coming

@@ -20,3 +20,28 @@ def store_settings(settings: Settings, store_id: str) -> StoreSettings:
 
 def journeys(settings: Settings) -> Journeys:
     return Journeys(StepFunctionsWorkflows(), settings.journey_arn_prefix)
+
+
+class TemporaryFailure(RuntimeError):
+    """A step met a failure that goes away on its own (throttling, a timeout, a 5xx): the
+    state machines retry this error by name; every step is safe to run again."""
+
+
+def retry_transient(handler):
+    """Step Functions task handlers: a transient AWS failure surfaces as ``TemporaryFailure``
+    (retried by the state), anything else keeps its own name (caught: the journey ends at its
+    named failure ending)."""
+    from functools import wraps
+
+    from encore.adapters.aws import transient
+
+    @wraps(handler)
+    def wrapped(event, context):
+        try:
+            return handler(event, context)
+        except Exception as error:
+            if transient(error) and not getattr(error, "retried_by_name", False):
+                raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+            raise
+
+    return wrapped

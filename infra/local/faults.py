@@ -1,0 +1,161 @@
+"""Faults injected into the local stack: the functions' AWS calls fail the way they fail in AWS.
+
+The seam is botocore's ``BaseClient._make_api_call``, the one method every client (boto3's,
+PynamoDB's) goes through, scoped to calls a function makes while it runs in the in-process
+Lambda runtime (``InProcessLambdas.running``): the test's own reads and the Step Functions
+engine are never faulted. A fault is decided by a seeded random draw, so a run is repeatable.
+A faulted call never reaches botocore's own retries (they live below this method): what must
+cope is the retry around the function (Step Functions Retry, Lambda's asynchronous retries,
+the platform re-sending a webhook).
+
+Faults:
+- ``dynamodb_throttled``: ProvisionedThroughputExceededException before the call reaches the table.
+- ``write_applied_then_condition_failed``: a conditional PutItem / UpdateItem is applied, its
+  response is lost, and the SDK's retry of the same request answers ConditionalCheckFailed.
+- ``ses_response_lost``: SES accepts the email, the response never arrives (read timeout).
+- ``crash_after_send``: SES accepts the email and the function dies before its next line.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from botocore.client import BaseClient
+from botocore.exceptions import ReadTimeoutError
+
+DYNAMODB_CALLS = {
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
+    "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
+}
+CONDITIONAL_WRITES = {"PutItem", "UpdateItem"}
+
+
+class SimulatedCrash(BaseException):
+    """The function's sandbox died (timeout, out of memory) right after a call: no line after
+    it runs, no ``except Exception`` sees it. The runtime reports ``Runtime.ExitError``."""
+
+
+@dataclass
+class FaultRates:
+    dynamodb_throttled: float = 0.0
+    write_applied_then_condition_failed: float = 0.0
+    ses_response_lost: float = 0.0
+    crash_after_send: float = 0.0
+
+
+@dataclass
+class FaultInjector:
+    lambdas: Any  # infra.local.lambdas.InProcessLambdas
+    rates: FaultRates
+    seed: int = 0
+    # Functions invoked asynchronously (EventBridge, SNS): Lambda retries them twice before
+    # the on-failure destination. Modelled here as two immediate re-invocations.
+    async_functions: frozenset[str] = frozenset()
+    # A targeted plan instead of random draws: (function, operation, params) → a fault's
+    # name or None. Regression tests use it to fail one precise call.
+    decide: Callable[[str, str, dict], str | None] | None = None
+    injected: Counter = field(default_factory=Counter)
+    _random: random.Random = field(init=False)
+    _original_call: Any = field(init=False, default=None)
+    _original_invoke: Any = field(init=False, default=None)
+    _lock: threading.RLock = field(init=False, default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    # ---------------------------------------------------------------- lifecycle
+    def install(self) -> "FaultInjector":
+        injector = self
+        self._original_call = original_call = BaseClient._make_api_call
+
+        def _make_api_call(client: BaseClient, operation_name: str, api_params: dict):
+            if getattr(injector.lambdas.running, "name", None) is None:
+                return original_call(client, operation_name, api_params)
+            return injector._call(client, operation_name, api_params, original_call)
+
+        BaseClient._make_api_call = _make_api_call
+        self._original_invoke = self.lambdas.invoke
+        self.lambdas.invoke = self._invoke
+        return self
+
+    def uninstall(self) -> None:
+        if self._original_call is not None:
+            BaseClient._make_api_call = self._original_call
+            self._original_call = None
+        if self._original_invoke is not None:
+            self.lambdas.invoke = self._original_invoke
+            self._original_invoke = None
+
+    def __enter__(self) -> "FaultInjector":
+        return self.install()
+
+    def __exit__(self, *exc_info) -> None:
+        self.uninstall()
+
+    # ---------------------------------------------------------------- faults
+    def _choose(self, service: str, operation: str, params: dict) -> str | None:
+        """At most one fault per call: which one this call suffers, if any."""
+        if service == "dynamodb" and operation in DYNAMODB_CALLS:
+            candidates = ["dynamodb_throttled"]
+            if operation in CONDITIONAL_WRITES and "ConditionExpression" in params:
+                candidates.append("write_applied_then_condition_failed")
+        elif service == "sesv2" and operation == "SendEmail":
+            candidates = ["ses_response_lost", "crash_after_send"]
+        else:
+            return None
+        if self.decide is not None:
+            chosen = self.decide(self.lambdas.running.name, operation, params)
+            return chosen if chosen in candidates else None
+        with self._lock:
+            for fault in candidates:
+                rate = getattr(self.rates, fault)
+                if rate > 0 and self._random.random() < rate:
+                    return fault
+        return None
+
+    def _call(self, client: BaseClient, operation: str, params: dict, original):
+        fault = self._choose(client.meta.service_model.service_name, operation, params)
+        if fault is None:
+            return original(client, operation, params)
+        self.injected[fault] += 1
+        if fault == "dynamodb_throttled":
+            raise _client_error(client, operation, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded.")
+        original(client, operation, params)  # every other fault: the call is applied, then…
+        if fault == "write_applied_then_condition_failed":
+            raise _client_error(client, operation, "ConditionalCheckFailedException", "The conditional request failed")
+        if fault == "ses_response_lost":
+            raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com/v2/email/outbound-emails")
+        raise SimulatedCrash("the function died after SES accepted the email")
+
+    def _invoke(self, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
+        attempts = 3 if name in self.async_functions else 1
+        for attempt in range(attempts):
+            try:
+                result = self._original_invoke(name, arn, event)
+            except SimulatedCrash as crash:
+                self.injected["crashed_invocations"] += 1
+                message = f"RequestId: local Error: Runtime exited with error: {crash}"
+                result = ('{"errorType": "Runtime.ExitError", "errorMessage": "%s"}' % message, True, message)
+            if not result[1] or attempt == attempts - 1:
+                return result
+            self.injected["async_retries"] += 1
+        return result
+
+
+def _client_error(client: BaseClient, operation: str, code: str, message: str) -> Exception:
+    response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return client.exceptions.from_code(code)(response, operation)
+
+
+def async_function_names(stack) -> frozenset[str]:
+    """Physical names of the functions an event source invokes asynchronously."""
+    names = set()
+    for logical, resource in stack._of_type("AWS::Serverless::Function"):
+        events = (resource.get("Properties") or {}).get("Events") or {}
+        if any(event.get("Type") in ("EventBridgeRule", "SNS", "Schedule", "ScheduleV2") for event in events.values()):
+            names.add(stack.resolver.physical_name(logical))
+    return frozenset(names)

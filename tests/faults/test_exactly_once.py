@@ -1,0 +1,48 @@
+"""Exactly once under faults, small: the same shoppers without and with injected faults.
+
+SES accepted-but-answer-lost, a crash between the send and its record, DynamoDB throttling
+before the call reaches the table, a conditional write applied but answered
+ConditionalCheckFailed. Every journey ends as it does without faults, SES accepts the same
+messages, none twice, revenue is exact and no customer gets more marketing than the cap.
+The rates here are higher than the issue's (5 %, 5 %, 3 %, 5 %: ``python -m tests.bench.faults``)
+so that a run this small meets every fault at least once.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench.faults import compare, fresh_stack, run
+
+SMALL_RUN_FAULTS = {
+    "ses_response_lost": 0.12,
+    "crash_after_send": 0.25,
+    "dynamodb_throttled": 0.04,
+    "write_applied_then_condition_failed": 0.10,
+}
+
+
+def _run(faults):
+    stack, client = fresh_stack()
+    try:
+        return run(stack, client, customers=6, seed=5, faults=faults)
+    finally:
+        stack.stop()
+
+
+@pytest.mark.xfail(strict=True, reason="open: under these faults 4 of the journeys end differently and 5 of 18 messages are missing (seed 5); duplicates, revenue and the cap already hold")
+def test_journeys_messages_revenue_and_the_cap_are_exactly_as_without_faults():
+    clean = _run(None)
+    faulted = _run(SMALL_RUN_FAULTS)
+
+    assert set(faulted.injected) >= set(SMALL_RUN_FAULTS), faulted.injected  # each fault met at least once
+    figures = compare(clean, faulted)
+    assert sum(clean.emails.values()) >= 12  # reminders, thank-yous, confirmations: sending less cannot pass
+    assert {name: value for name, value in figures.items() if name != "messages sent (clean / faulted)"} == {
+        "journeys ending differently": 0,
+        "messages missing or extra": 0,
+        "duplicates": 0,
+        "revenue off by (cents)": 0,
+        "marketing over the cap": 0,
+    }, (figures, faulted.injected)
+    assert clean.revenue_cents == clean.expected_revenue_cents > 0
