@@ -176,7 +176,14 @@ def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for
     now = utcnow()
     attempt = uuid.uuid4().hex
     free = ProcessedEvent.pk.does_not_exist() | ((ProcessedEvent.status == "in_progress") & (ProcessedEvent.in_progress_until < now))
+    seen: set[str] = set()
     for event in events:
+        if event.event_id in seen:
+            # The same message twice in one batch: this request's own record would pass for
+            # "ours" (same attempt), so the repeat is told apart here.
+            result.duplicates.append(event.event_id)
+            continue
+        seen.add(event.event_id)
         pk, sk = ProcessedEvent.key(event.store_id, event.event_id)
         record = ProcessedEvent(
             pk, sk, received_at=now, event_type=event.type, expires_at=now + DEDUPE_RETENTION,
