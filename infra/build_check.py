@@ -48,6 +48,21 @@ RUNTIME_BOTO3 = "1.43.100"
 # Every store secret in the check (and in tests/build/record_events.py) is this one, so the
 # recorded signed webhook and unsubscribe link stay valid when replayed.
 WEBHOOK_SECRET = "build-check-webhook-secret-0123456789abcdef"
+UNSUBSCRIBE_KEYS = {"current": "build-check", "keys": {"build-check": "build-check-unsubscribe-key-0123456789abcdef"}}
+
+
+def pin_store_secrets(prefix: str) -> None:
+    """Give the check's store the known secrets its recorded events were signed with."""
+    import boto3
+
+    from encore.adapters import secrets
+
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=secrets.secret_name(prefix, STORE_ID, secrets.WEBHOOK_SECRET), Value=WEBHOOK_SECRET,
+                      Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name=secrets.secret_name(prefix, STORE_ID, secrets.UNSUBSCRIBE_KEYS), Value=json.dumps(UNSUBSCRIBE_KEYS),
+                      Type="SecureString", Overwrite=True)
+    secrets.clear_cache()
 STORE_ID = "demo-store"
 # The virtual time tests/build/record_events.py recorded the events at (tests.conftest.START):
 # the check moves every timestamp in them by (now - RECORDED_AT), so the built functions,
@@ -530,7 +545,6 @@ def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
     from moto import mock_aws
     from moto.server import ThreadedMotoServer
 
-    from encore.adapters.secrets import clear_cache
     from infra.local.stack import LOCAL_ENVIRONMENT, LocalStack
     from infra.local.template import ACCOUNT_ID, REGION
 
@@ -554,9 +568,7 @@ def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
         try:
             stack.add_store(STORE_ID, settings={"browse_abandonment": {"retargeting_webhook_url": receiver.url}})
             prefix = stack.resolver.parameters["ParametersPrefix"]
-            boto3.client("ssm").put_parameter(Name=f"{prefix}/stores/{STORE_ID}/webhook-secret", Value=WEBHOOK_SECRET,
-                                              Type="SecureString", Overwrite=True)
-            clear_cache()
+            pin_store_secrets(prefix)
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             host, port = server.get_host_and_port()

@@ -26,9 +26,8 @@ HAND_WRITTEN = {"RetargetingAudienceFunction"}
 
 
 def _record() -> dict[str, dict]:
-    from encore.adapters.secrets import clear_cache
-    from encore.unsubscribe import make_token
-    from infra.build_check import WEBHOOK_SECRET
+    from encore.unsubscribe import UnsubscribeKeys, make_token
+    from infra.build_check import UNSUBSCRIBE_KEYS, WEBHOOK_SECRET, pin_store_secrets
     from infra.local.stack import LocalStack
     from infra.local.store_client import StoreClient, StoreCredentials
 
@@ -36,9 +35,7 @@ def _record() -> dict[str, dict]:
         credentials = stack.add_store(STORE_ID)
         # One known secret, so the signed webhook and the unsubscribe link replay as recorded.
         prefix = stack.resolver.parameters["ParametersPrefix"]
-        boto3.client("ssm").put_parameter(Name=f"{prefix}/stores/{STORE_ID}/webhook-secret", Value=WEBHOOK_SECRET,
-                                          Type="SecureString", Overwrite=True)
-        clear_cache()
+        pin_store_secrets(prefix)
         credentials = StoreCredentials(STORE_ID, WEBHOOK_SECRET, credentials.api_key)
         api = stack.serve_http_api()
         client = StoreClient(api.url, credentials)
@@ -83,7 +80,7 @@ def _record() -> dict[str, dict]:
             "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
         }
         boto3.client("sns").publish(TopicArn=stack.physical("SmsRepliesTopic"), Message=json.dumps(reply))
-        token = make_token(credentials.webhook_secret, STORE_ID, customer)
+        token = make_token(UnsubscribeKeys.from_dict(UNSUBSCRIBE_KEYS), STORE_ID, customer)
         urllib.request.urlopen(urllib.request.Request(f"{api.url}/unsubscribe/{token}", data=b"List-Unsubscribe=One-Click", method="POST"))
         stack.clock.settle()
 
