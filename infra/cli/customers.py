@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from encore.clock import iso, parse_iso
 from infra.cli.context import Context, OperatorError
@@ -155,6 +155,7 @@ def _consent_line(channel: str, consent) -> str:
 
 def _run(args: argparse.Namespace, context: Context) -> int:
     from encore.customers import customer_record
+    from encore.messaging import delivery_state
 
     context.require_store(args.store)
     context.bind_table()
@@ -192,8 +193,12 @@ def _run(args: argparse.Namespace, context: Context) -> int:
             line += f", next wake-up {_when(journey['wake'])}"
         print(line)
     print(f"messages ({len(record.messages)})")
+    now = datetime.now(timezone.utc)
     for message in record.messages:
-        line = f"  {message.journey} / {message.step}: {message.template} by {message.channel}, {message.status}"
+        state = delivery_state(message, now)
+        line = f"  {message.journey} / {message.step}: {message.template} by {message.channel}, {state}"
+        if state == "unconfirmed":
+            line += " (the provider may have taken it and no event confirmed it: Encore never re-sends it)"
         if message.status == "sent":
             line += f" at {_when(message.sent_at)}"
         elif message.status == "deferred":
