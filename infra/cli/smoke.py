@@ -128,17 +128,31 @@ def post_checkout(context: Context, store_id: str, shop: dict, secret: str) -> t
     return customer_id, cart_id
 
 
-def wait_for_journey(context: Context, arn: str, timeout: float) -> dict:
+def wait_for_journey(context: Context, arn: str, timeout: float) -> tuple[dict, str]:
+    """The journey's description once it is parked in its first wait (or has ended).
+
+    Stopping it only then shows more than an accepted start: the journey ran its first
+    steps and reached the wait before any reminder, where nothing can have been sent."""
     sfn = context.client("stepfunctions")
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return sfn.describe_execution(executionArn=arn)
+            execution = sfn.describe_execution(executionArn=arn)
+            waiting = _waiting_state(sfn, arn)
+            if waiting or execution["status"] != "RUNNING":
+                return execution, waiting
         except sfn.exceptions.ExecutionDoesNotExist:
             pass
         if time.monotonic() >= deadline:
-            raise OperatorError(f"no cart journey started within {timeout:.0f} s of the test checkout (is cart abandonment enabled for the store? see the event functions' logs and the dead-letter queue)")
+            raise OperatorError(f"no cart journey reached its first wait within {timeout:.0f} s of the test checkout (is cart abandonment enabled for the store? see the event functions' logs and the dead-letter queue)")
         time.sleep(0.5)
+
+
+def _waiting_state(sfn, arn: str) -> str:
+    """The name of the wait the journey is in, or '' while it is still on its way to one."""
+    events = [event for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn) for event in page["events"]]
+    entered = next((event["stateEnteredEventDetails"]["name"] for event in reversed(events) if "stateEnteredEventDetails" in event), "")
+    return entered if entered.startswith("Wait") else ""
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
@@ -153,10 +167,11 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     customer_id, cart_id = post_checkout(context, args.store, shop, secret)
     prefix = context.stack()["journey_arn_prefix"]
     arn = f"{prefix.replace(':stateMachine:', ':execution:')}{CART_ABANDONMENT}:{execution_name(CART_ABANDONMENT, args.store, customer_id, cart_id)}"
-    execution = wait_for_journey(context, arn, args.timeout)
+    execution, waiting = wait_for_journey(context, arn, args.timeout)
     if execution["status"] != "RUNNING":
         raise OperatorError(f"the smoke-test journey {arn} is {execution['status']}, not running")
     print(f"journey started: {arn}")
+    print(f"journey waiting: {waiting}")
     context.client("stepfunctions").stop_execution(executionArn=arn, cause="encore smoke test: stopped before any step could send")
     print("journey stopped (the smoke-test customer has no marketing consent: nothing was sent)")
     for warning in warnings:

@@ -204,6 +204,7 @@ def test_smoke_posts_a_signed_checkout_sees_its_journey_start_and_stops_it(cli, 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SES: production access" in result.stdout and "DKIM SUCCESS" in result.stdout
     arn = next(line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("journey started: "))
+    assert "journey waiting: Wait for an order or the first reminder time" in result.stdout
     # moto's engine ends a stopped execution only when its current wait ends (AWS at once,
     # as ABORTED; moto reports the wait's timeout as FAILED): past the first reminder's moment
     # it has ended without ever reaching a send step.

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -164,6 +164,13 @@ class PrivacyRequest(_Event):
     type: Literal["customer_data_requested", "customer_redact_requested", "shop_redact_requested"]
     customer: CustomerRef | None = None  # None for shop_redact_requested
     orders_to_redact: list[str] = []
+
+    @model_validator(mode="after")
+    def _names_the_customer(self) -> "PrivacyRequest":
+        # Refused at the door (400 naming the field), never accepted and then failed on.
+        if self.type != "shop_redact_requested" and self.customer is None:
+            raise ValueError(f"customer: required for {self.type}")
+        return self
 
 
 class ReviewSubmitted(_Event):
