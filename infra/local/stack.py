@@ -32,6 +32,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.events.models import Replay, Rule
+from moto.events.utils import EventTemplateParser
+from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.arns import parse_arn
 
@@ -114,6 +116,7 @@ class LocalStack:
         clear_parameter_cache()
         self._attach_push_fake()
         self._answer_ses_get_account()
+        self._read_jsonpath_variables()
         self.clock.install()
         # Powertools reads the level when the logger is created, which may predate this stack.
         logging.getLogger("encore").setLevel(self.log_level)
@@ -170,6 +173,14 @@ class LocalStack:
             boto3.client("sqs").create_queue(QueueName=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::Events::EventBus"):
             boto3.client("events").create_event_bus(Name=self.resolver.physical_name(logical))
+        for logical, spec in self._of_type("AWS::Events::Rule"):
+            # The template's own rules (operator alerts): a function's EventBridgeRule events
+            # are created with the function instead.
+            props = self.resolver.resolve(spec["Properties"])
+            rule_name, bus = self.resolver.physical_name(logical), props.get("EventBusName", "default")
+            events = boto3.client("events")
+            events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]), State=props.get("State", "ENABLED"))
+            events.put_targets(Rule=rule_name, EventBusName=bus, Targets=props["Targets"])
         for logical, spec in self._of_type("AWS::Events::Archive"):
             props = self.resolver.resolve(spec["Properties"])
             boto3.client("events").create_archive(
@@ -199,6 +210,30 @@ class LocalStack:
         identity = sesv2_backends[ACCOUNT_ID][REGION].get_email_identity(domain)
         identity.verified_for_sending_status = True
         identity.dkim_attributes.update(SigningEnabled=True, Status="SUCCESS")
+
+    def _read_jsonpath_variables(self) -> None:
+        """moto reads every variable reference (``"state.$": "$failed_state"``) through JSONata,
+        which it does not ship (``_eval_jsonata`` is None). In JSONPath mode a reference is a
+        plain path, ``$name`` or ``$name.field``, that Step Functions reads from the variable
+        store: read it so here (the failure endings take the failed state's name that way)."""
+        from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
+        from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringVariableSample
+
+        if getattr(StringVariableSample, "_encore_reads_jsonpath", False):
+            return
+        original = StringVariableSample._eval_body
+
+        def _eval_body(sample: StringVariableSample, env: Any) -> None:
+            if sample.query_language_mode != QueryLanguageMode.JSONPath:
+                return original(sample, env)
+            name, *fields = sample.expression.removeprefix("$").split(".")
+            value = env.variable_store.get(name)
+            for field_name in fields:
+                value = value[field_name]
+            env.stack.append(value)
+
+        StringVariableSample._eval_body = _eval_body
+        StringVariableSample._encore_reads_jsonpath = True
 
     def _answer_ses_get_account(self) -> None:
         """moto's SES v2 has no GetAccount: answer it as AWS does for this account."""
@@ -315,11 +350,29 @@ class LocalStack:
 
         def send_to_targets(rule: Rule, event: dict, transform_input: bool = True) -> None:
             lambda_targets = [target for target in rule.targets if parse_arn(target["Arn"]).service == "lambda"]
-            if not lambda_targets:
+            sns_targets = [target for target in rule.targets if parse_arn(target["Arn"]).service == "sns"]
+            if not lambda_targets and not sns_targets:
                 return original(rule, event, transform_input)
             if not rule.event_pattern.matches_event(event):
                 return None
-            others = [target for target in rule.targets if target not in lambda_targets]
+            for target in sns_targets:
+                # moto's EventBridge has no SNS targets either (operator alerts): publish the
+                # target's input, transformed as EventBridge would.
+                transformer = target.get("InputTransformer", {}) if transform_input else {}
+                message = EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"), input_paths_map=transformer.get("InputPathsMap", {}), event=event
+                )
+                arn = parse_arn(target["Arn"])
+                sns_backends[arn.account][arn.region].publish(message if isinstance(message, str) else json.dumps(message), arn=target["Arn"])
+            others = [target for target in rule.targets if target not in lambda_targets and target not in sns_targets]
+            if not lambda_targets:
+                if others:
+                    saved, rule.targets = rule.targets, others
+                    try:
+                        original(rule, event, transform_input)
+                    finally:
+                        rule.targets = saved
+                return None
             if others:
                 saved, rule.targets = rule.targets, others
                 try:
