@@ -67,6 +67,9 @@ def test_an_order_throttled_at_any_write_then_retried_counts_records_and_starts_
     bought = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{CUSTOMER}", f"PURCHASE#{PRODUCT}")
     assert bought is not None and (bought["quantity"], bought["orders"]) == (2, 1)
     assert len(_executions(harness, "PostPurchaseStateMachine")) == 1
+    # Started after the placing transaction, by the same run: a retry after a failure there
+    # must still start it (it once returned early, taking the order for a repeated webhook).
+    assert len(_executions(harness, "WelcomeSeriesStateMachine")) == 1
     confirmations = [mail for mail in harness.emails("post-purchase")]
     assert len(confirmations) == 1
     (cart_journey,) = harness.journeys()

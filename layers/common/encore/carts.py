@@ -224,9 +224,14 @@ def park_cart_journey(
         if not condition_failed(error):
             raise
     try:
-        current = Cart.get(pk, Cart.sort_key(cart_id))
+        current = Cart.get(pk, Cart.sort_key(cart_id), consistent_read=True)
     except DoesNotExist:
         current = None
+    if current is not None and current.status == "open" and current.journey_token == task_token:
+        # Our own write was applied and its answer lost; the SDK's retry then met a cart that
+        # already held the token. The journey is parked: releasing it as "emptied" would end
+        # it for a cart that is still waiting to be bought.
+        return "waiting"
     if current is not None and current.status == "ordered":
         outcome = {"outcome": OUTCOME_ORDERED, "order_id": current.order_id}
     else:

@@ -8,8 +8,9 @@ counts it and no other event can count it again.
 
 A handler may fail at any write (throttling, a timeout) and be run again from the top, so a
 marker is never written before what it stands for: ``counted`` flips in the same
-transaction as the totals and the purchases, and ``effects_done`` (coupons, journeys) is
-written after them, which are themselves safe to repeat.
+transaction as the totals and the purchases, and ``effects_done`` (coupons, journeys, the
+waits an order releases) is written by ``finish_order_effects`` after every one of them,
+which are themselves safe to repeat.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class OrderOutcome:
     counted: bool
     journeys_released: int
     first_time: bool = False  # the first time this order was seen placed
+    # The order's effects are not all known to be done: a first sight, or a run that failed
+    # after the placing transaction. The caller finishes them and then finish_order_effects.
+    effects_pending: bool = False
 
 
 def _totals(store_id: str, customer_id: str, total_cents: int, refunded_cents: int, placed_at, sign: int) -> tuple:
@@ -104,13 +108,19 @@ def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Jo
         ]
     )
     first_time = counted or transact([(order, placed, Order.placed_at.does_not_exist()), *purchases])
-    if first_time or not _effects_done(order):
+    pending = first_time or not _effects_done(order)
+    if pending:
         _mark_coupons_redeemed(event)
         _start_post_purchase(event, store, journeys)
         _start_unpaid_order(event, store, journeys)
-        order.update(actions=[Order.effects_done.set(True)])
     released = close_carts_for_order(event, workflows=journeys.workflows)
-    return OrderOutcome(counted=counted, journeys_released=released, first_time=first_time)
+    return OrderOutcome(counted=counted, journeys_released=released, first_time=first_time, effects_pending=pending)
+
+
+def finish_order_effects(event: OrderPlaced) -> None:
+    """The marker, written last: a retry from any earlier point redoes the effects (each safe
+    to repeat) instead of taking a half-done order for a repeated webhook."""
+    Order(customer_key(event.store_id, event.customer.customer_id), Order.sort_key(event.order_id)).update(actions=[Order.effects_done.set(True)])
 
 
 def _effects_done(order: Order) -> bool:

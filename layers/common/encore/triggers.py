@@ -9,7 +9,7 @@ from encore.customers import apply_customer_updated, apply_product_viewed
 from encore.events import CartUpdated, CustomerUpdated, OrderPlaced, OrderStatusChanged, ProductViewed
 from encore.journeys import Journeys
 from encore.observability import logger
-from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status, take_kept_statuses
+from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status, finish_order_effects, take_kept_statuses
 from encore.privacy import erased_since
 from encore.scenarios import (
     browse_abandonment,
@@ -62,7 +62,7 @@ def order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys
     # after the journeys the order starts, so those journeys find them already happened.
     for status in take_kept_statuses(event.store_id, event.order_id):
         order_status(status, store=store, journeys=journeys)
-    if not outcome.first_time:
+    if not outcome.effects_pending:
         return outcome  # a repeated webhook: everything below already happened
     product_ids = sorted({line.product_id for line in event.lines})
     details = {"order_id": event.order_id, "product_ids": product_ids}
@@ -70,6 +70,7 @@ def order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys
     welcome_series.on_order_placed(event, store, journeys)
     cross_sell.on_order_placed(event, store, journeys)
     education_series.on_order_placed(event, store, journeys)
+    finish_order_effects(event)
     return outcome
 
 
