@@ -184,7 +184,7 @@ class WooCommerceCoupons:
         try:
             self.admin.request("DELETE", f"coupons/{int(coupon_id)}", params={"force": "true"})
         except ShopRefused as refused:
-            if refused.code != "woocommerce_rest_post_invalid_id":  # already gone: what we wanted
+            if refused.code != "woocommerce_rest_shop_coupon_invalid_id":  # already gone: what we wanted
                 raise
 
 
