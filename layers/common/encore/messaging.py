@@ -360,7 +360,8 @@ def _guard(request: StepRequest, store: StoreSettings, customer: Customer, now: 
 
 
 # A step may be (re)claimed while nothing was sent for it yet: first try, or after a deferral.
-_CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred")
+# "awaiting_coupon": the shop gave no code and the scenario retries (on_coupon_failure).
+_CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred") | (Message.status == "awaiting_coupon")
 # A step found in one of these went out, or may have: the journey goes on as if it was sent.
 _PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
 UNCONFIRMED_AFTER = timedelta(hours=24)  # an uncertain send no channel event settled by then
@@ -399,7 +400,7 @@ def deliver_step(
     pk = customer_key(request.store_id, request.customer_id)
     sk = Message.sort_key(request.journey, request.step)
     existing = get_or_none(Message, pk, sk)
-    if existing is not None and existing.status != "deferred":
+    if existing is not None and existing.status not in ("deferred", "awaiting_coupon"):
         return _handled(existing, request)
     customer = get_or_none(Customer, pk, Customer.sort_key())
     cart = get_or_none(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
@@ -420,6 +421,7 @@ def deliver_step(
     )
     if existing is not None:  # held back before: keep the record of why and until when
         message.deferred_reason, message.deferred_until = existing.deferred_reason, existing.deferred_until
+        message.coupon_failure_reason = existing.coupon_failure_reason  # an earlier try the shop gave no code
     channel, reason = _channel(request, customer, store)
     reason = reason or _ineligible_reason(request, customer, cart, order, store) or (
         "order_missing" if request.template in ORDER_TEMPLATES and order is None else None
@@ -447,11 +449,14 @@ def deliver_step(
     if coupon_failure is not None:
         logger.warning("no coupon for the step", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": coupon_failure})
         if store.on_coupon_failure(scenario_of(request.journey)) == "retry":
-            # The store wants the code in the message: give the claim back and let the
-            # state's Retry (ChannelUnavailable, 60 s and longer apart) try again.
+            # The store wants the code in the message: give the claim back (recording why)
+            # and let the state's Retry (ChannelUnavailable, 60 s and longer apart) try again.
             try:
-                message.delete(condition=Message.status == "claimed")
-            except DeleteError as refused:
+                message.update(
+                    actions=[Message.status.set("awaiting_coupon"), Message.reason.set(coupon_failure), Message.coupon_failure_reason.set(coupon_failure)],
+                    condition=Message.status == "claimed",
+                )
+            except UpdateError as refused:
                 if not condition_failed(refused):
                     raise
             raise ChannelUnavailable(f"{request.template}: no coupon ({coupon_failure})")
