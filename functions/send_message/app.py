@@ -6,6 +6,7 @@ from encore.adapters.email import SesEmailSender
 from encore.adapters.push import EndUserMessagingPushSender
 from encore.adapters.sms import SnsSmsSender
 from encore.adapters.secrets import SsmStoreParameters
+from encore.coupons import EventBridgePoolAlerts, ShopCoupons
 from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step
 from encore.observability import logger, tracer
 from encore.runtime import configure, retry_transient
@@ -24,4 +25,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
     links = UnsubscribeLinks(settings.api_url, UnsubscribeKeys.from_dict(parameters.unsubscribe_keys(request.store_id)))
     push = EndUserMessagingPushSender(store.push_application_id) if store.push_application_id else None
     email = SesEmailSender(settings.ses_configuration_set or None)
-    return deliver_step(request, store=store, email=email, unsubscribe=links, sms=SnsSmsSender(), push=push).as_dict()
+    coupons = None
+    if request.coupon:  # only a step carrying an offer reads the shop and its credentials
+        alerts = EventBridgePoolAlerts(settings.event_bus_name) if settings.event_bus_name else None
+        coupons = ShopCoupons(request.store_id, parameters.shop(request.store_id), parameters.admin_credentials(request.store_id), store.coupons, alerts)
+    return deliver_step(request, store=store, email=email, unsubscribe=links, sms=SnsSmsSender(), push=push, coupons=coupons).as_dict()

@@ -51,14 +51,14 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from infra.cli import customers, reconcile, redrive, replay, settings, smoke, stores, webhooks
+    from infra.cli import coupons, customers, reconcile, redrive, replay, settings, smoke, stores, webhooks
 
     parser = _Parser(prog="encore", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     _global_options(parser, defaults=True)
     common = _Parser(add_help=False)
     _global_options(common, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (stores, settings, webhooks, smoke, customers, replay, reconcile, redrive):
+    for module in (stores, settings, webhooks, smoke, customers, replay, reconcile, redrive, coupons):
         module.register(commands, common)
     return parser
 

@@ -95,6 +95,7 @@ class LocalStack:
         self._original_get_executions = None
         self._original_replay_events = None
         self._servers: list = []
+        self.shops: dict = {}  # store id -> its fake shop admin API (add_store)
         # What SES GetAccount answers here (moto has no GetAccount): a test may put the
         # local account in the sandbox to see what `encore smoke` says then.
         self.ses_production_access = True
@@ -477,8 +478,17 @@ class LocalStack:
         settings = dict(settings or {})
         name = settings.setdefault("name", StoreSettings.model_fields["name"].default)
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
+        # The store's shop: a fake Shopify Admin API on 127.0.0.1 (coupons are created there
+        # before a message carries them); tests reach it as ``stack.shops[store_id]``.
+        from infra.local.shops import FakeShopify
+
+        shop = FakeShopify(shop_domain=f"{store_id}.myshopify.com", access_token=f"shpat_{store_id}").start()
+        self._servers.append(shop)
+        self.shops[store_id] = shop
+        document = {**shop_document(store_id, "shopify"), "admin_base_url": shop.url}
         store = register_store(
-            Context(prefix=prefix), store_id, shop_document(store_id, "shopify"), webhook_secret=new_webhook_secret(), settings=settings
+            Context(prefix=prefix), store_id, document, webhook_secret=new_webhook_secret(), settings=settings,
+            admin_api=json.dumps({"access_token": f"shpat_{store_id}"}),
         )
         return StoreCredentials(store_id, webhook_secret=store.webhook_secret, api_key=store.api_key)
 

@@ -170,7 +170,54 @@ type Mutation {
 }
 """ % {"topics": " ".join(TOPIC_SCOPES)}
 
-SCHEMA = build_schema(SDL)
+# Discounts (Encore's coupons): one code discount per offer, single-use redeem codes added in
+# bulk (asynchronously: a DiscountRedeemCodeBulkCreation runs after the mutation answers), the
+# redeem codes deleted in bulk (a Job). Names and types as in the 2025-10 Admin API.
+DISCOUNT_SDL = """
+enum DiscountBuyerSelection { ALL }
+enum DiscountErrorCode { BLANK INVALID TAKEN TOO_SHORT TOO_LONG VALUE_OUTSIDE_RANGE EXCEEDED_MAX INTERNAL_ERROR }
+type DiscountUserError { field: [String!] code: DiscountErrorCode message: String! extraInfo: String }
+input DiscountContextInput { all: DiscountBuyerSelection customers: DiscountCustomersInput customerSegments: DiscountCustomerSegmentsInput }
+input DiscountCustomersInput { add: [ID!] remove: [ID!] }
+input DiscountCustomerSegmentsInput { add: [ID!] remove: [ID!] }
+input DiscountOnQuantityInput { quantity: String effect: DiscountEffectInput }
+input DiscountEffectInput { percentage: Float amount: Decimal }
+input DiscountAmountInput { amount: Decimal appliesOnEachItem: Boolean }
+input DiscountCustomerGetsValueInput { discountOnQuantity: DiscountOnQuantityInput percentage: Float discountAmount: DiscountAmountInput }
+input DiscountItemsInput { all: Boolean }
+input DiscountCustomerGetsInput { value: DiscountCustomerGetsValueInput items: DiscountItemsInput appliesOnOneTimePurchase: Boolean appliesOnSubscription: Boolean }
+input DiscountCombinesWithInput { productDiscounts: Boolean orderDiscounts: Boolean shippingDiscounts: Boolean }
+input DiscountCodeBasicInput {
+  title: String code: String startsAt: DateTime endsAt: DateTime context: DiscountContextInput
+  customerGets: DiscountCustomerGetsInput appliesOncePerCustomer: Boolean usageLimit: Int
+  combinesWith: DiscountCombinesWithInput recurringCycleLimit: Int
+}
+input DiscountRedeemCodeInput { code: String! }
+scalar Decimal
+type DiscountCodeNode implements Node { id: ID! }
+type DiscountRedeemCode { id: ID! code: String! asyncUsageCount: Int! }
+type DiscountRedeemCodeBulkCreationCode { code: String! discountRedeemCode: DiscountRedeemCode errors: [DiscountUserError!]! }
+type DiscountRedeemCodeBulkCreationCodeConnection { nodes: [DiscountRedeemCodeBulkCreationCode!]! }
+type DiscountRedeemCodeBulkCreation implements Node {
+  id: ID! done: Boolean! codesCount: Int! importedCount: Int! failedCount: Int! createdAt: DateTime!
+  codes(first: Int, after: String): DiscountRedeemCodeBulkCreationCodeConnection!
+}
+type Job { id: ID! done: Boolean! }
+type DiscountCodeBasicCreatePayload { codeDiscountNode: DiscountCodeNode userErrors: [DiscountUserError!]! }
+type DiscountRedeemCodeBulkAddPayload { bulkCreation: DiscountRedeemCodeBulkCreation userErrors: [DiscountUserError!]! }
+type DiscountCodeRedeemCodeBulkDeletePayload { job: Job userErrors: [DiscountUserError!]! }
+extend type Query {
+  codeDiscountNodeByCode(code: String!): DiscountCodeNode
+  discountRedeemCodeBulkCreation(id: ID!): DiscountRedeemCodeBulkCreation
+}
+extend type Mutation {
+  discountCodeBasicCreate(basicCodeDiscount: DiscountCodeBasicInput!): DiscountCodeBasicCreatePayload
+  discountRedeemCodeBulkAdd(discountId: ID!, codes: [DiscountRedeemCodeInput!]!): DiscountRedeemCodeBulkAddPayload
+  discountCodeRedeemCodeBulkDelete(discountId: ID!, ids: [ID!], savedSearchId: ID, search: String): DiscountCodeRedeemCodeBulkDeletePayload
+}
+"""
+
+SCHEMA = build_schema(SDL + DISCOUNT_SDL)
 
 
 def _now_iso() -> str:
@@ -230,6 +277,13 @@ class FakeShopify(FakeHttpServer):
         # REST resources by kind ('orders', 'checkouts', 'customers'), each by its id.
         self.resources: dict[str, dict[int, dict]] = {kind: {} for kind in REST_SCOPES}
         self.rest_throttled_answers = 0  # the next N REST requests answer HTTP 429
+        # Discounts: {DiscountCodeNode number: {"title", "percentage", ..., "codes": {code: redeem}}}.
+        self.discounts: dict[int, dict] = {}
+        self.bulk_creations: dict[int, dict] = {}
+        self.bulk_polls_until_done = 1  # a bulk add runs when its status has been asked this often
+        self.refuse_discounts: str | None = None  # a message: every discount mutation answers it as userErrors
+        self.throttle_always = False  # every GraphQL request answers THROTTLED (a bucket that never refills)
+        self.deleted_codes: list[str] = []  # redeem codes deleted through the API, in order
 
     # -- fault knobs and inspection (tests) ---------------------------------------------------
 
@@ -334,7 +388,7 @@ class FakeShopify(FakeHttpServer):
                 "errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost limit ({SINGLE_QUERY_MAX_COST}).", "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": SINGLE_QUERY_MAX_COST}}],
                 "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": self.bucket.status()}},
             }
-        if requested > self.bucket.available:
+        if requested > self.bucket.available or self.throttle_always:
             self.throttled += 1
             return {
                 "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
@@ -591,3 +645,167 @@ class _Root:
             return {"deletedWebhookSubscriptionId": None, "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
         del self.shop.subscriptions[number]
         return {"deletedWebhookSubscriptionId": id, "userErrors": []}
+
+    # -- discounts (Encore's coupons) ---------------------------------------------------------
+
+    def codeDiscountNodeByCode(self, info, code: str):
+        found = self.shop.discount_of_code(code)
+        return {"id": f"{DISCOUNT_GID}{found['number']}"} if found else None
+
+    def discountRedeemCodeBulkCreation(self, info, id: str):
+        number = _gid_number(id, BULK_CREATION_GID)
+        creation = self.shop.bulk_creations.get(number)
+        if creation is None:
+            return None
+        creation["polls"] += 1
+        if not creation["done"] and creation["polls"] >= self.shop.bulk_polls_until_done:
+            self.shop._run_bulk_creation(creation)
+        return _present_bulk_creation(creation)
+
+    def discountCodeBasicCreate(self, info, basicCodeDiscount: dict):
+        refused = _discount_refusal(self.shop, "basicCodeDiscount")
+        if refused:
+            return {"codeDiscountNode": None, "userErrors": refused}
+        given = basicCodeDiscount
+        errors = []
+        if not given.get("title"):
+            errors.append({"field": ["basicCodeDiscount", "title"], "code": "BLANK", "message": "Title can't be blank"})
+        code = (given.get("code") or "").strip()
+        if not code:
+            errors.append({"field": ["basicCodeDiscount", "code"], "code": "BLANK", "message": "Code can't be blank"})
+        elif self.shop.discount_of_code(code):
+            errors.append({"field": ["basicCodeDiscount", "code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code."})
+        value = ((given.get("customerGets") or {}).get("value") or {})
+        percentage = value.get("percentage")
+        if percentage is None or not 0 < percentage <= 1:
+            errors.append({"field": ["basicCodeDiscount", "customerGets", "value", "percentage"], "code": "VALUE_OUTSIDE_RANGE", "message": "Value must be between 0.0 and 1.0"})
+        if not given.get("startsAt"):
+            errors.append({"field": ["basicCodeDiscount", "startsAt"], "code": "BLANK", "message": "Starts at can't be blank"})
+        if errors:
+            return {"codeDiscountNode": None, "userErrors": errors}
+        self.shop._next_id += 1
+        number = self.shop._next_id
+        self.shop.discounts[number] = {
+            "number": number, "title": given["title"], "percentage": percentage, "startsAt": given["startsAt"], "endsAt": given.get("endsAt"),
+            "appliesOncePerCustomer": bool(given.get("appliesOncePerCustomer")), "usageLimit": given.get("usageLimit"),
+            "all_items": bool(((given.get("customerGets") or {}).get("items") or {}).get("all")), "context": given.get("context"),
+            "codes": {},
+        }
+        self.shop._add_redeem_code(self.shop.discounts[number], code)
+        return {"codeDiscountNode": {"id": f"{DISCOUNT_GID}{number}"}, "userErrors": []}
+
+    def discountRedeemCodeBulkAdd(self, info, discountId: str, codes: list):
+        refused = _discount_refusal(self.shop, "discountId")
+        if refused:
+            return {"bulkCreation": None, "userErrors": refused}
+        discount = self.shop.discounts.get(_gid_number(discountId, DISCOUNT_GID))
+        if discount is None:
+            return {"bulkCreation": None, "userErrors": [{"field": ["discountId"], "code": "INVALID", "message": "Code discount does not exist."}]}
+        if len(codes) > MAX_REDEEM_CODES_PER_ADD:
+            return {"bulkCreation": None, "userErrors": [{"field": ["codes"], "code": "EXCEEDED_MAX", "message": f"Cannot add more than {MAX_REDEEM_CODES_PER_ADD} codes at a time."}]}
+        self.shop._next_id += 1
+        creation = {"number": self.shop._next_id, "discount": discount["number"], "codes": [item["code"] for item in codes], "results": [], "done": False, "polls": 0, "createdAt": _now_iso()}
+        self.shop.bulk_creations[creation["number"]] = creation
+        return {"bulkCreation": _present_bulk_creation(creation), "userErrors": []}
+
+    def discountCodeRedeemCodeBulkDelete(self, info, discountId: str, ids=None, savedSearchId=None, search=None):
+        refused = _discount_refusal(self.shop, "discountId")
+        if refused:
+            return {"job": None, "userErrors": refused}
+        discount = self.shop.discounts.get(_gid_number(discountId, DISCOUNT_GID))
+        if discount is None:
+            return {"job": None, "userErrors": [{"field": ["discountId"], "code": "INVALID", "message": "Code discount does not exist."}]}
+        if not ids and not savedSearchId and not search:
+            return {"job": None, "userErrors": [{"field": None, "code": "BLANK", "message": "Only one of ids, search or saved_search_id is allowed."}]}
+        wanted = set(ids or [])
+        for code, redeem in list(discount["codes"].items()):
+            if redeem["id"] in wanted:
+                del discount["codes"][code]
+                self.shop.deleted_codes.append(code)
+        self.shop._next_id += 1
+        return {"job": {"id": f"gid://shopify/Job/{self.shop._next_id}", "done": False}, "userErrors": []}
+
+
+DISCOUNT_GID = "gid://shopify/DiscountCodeNode/"
+REDEEM_CODE_GID = "gid://shopify/DiscountRedeemCode/"
+BULK_CREATION_GID = "gid://shopify/DiscountRedeemCodeBulkCreation/"
+MAX_REDEEM_CODES_PER_ADD = 250
+
+
+def _gid_number(gid: str, prefix: str) -> int | None:
+    tail = gid.removeprefix(prefix) if gid.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() else None
+
+
+def _discount_refusal(shop: FakeShopify, field: str) -> list[dict] | None:
+    if "write_discounts" not in shop.scopes:
+        raise GraphQLError("Access denied for this field. Required access: `write_discounts` access scope.", extensions={"code": "ACCESS_DENIED"})
+    if shop.refuse_discounts:
+        return [{"field": [field], "code": "INVALID", "message": shop.refuse_discounts}]
+    return None
+
+
+def _present_bulk_creation(creation: dict) -> dict:
+    imported = [result for result in creation["results"] if result["discountRedeemCode"]]
+    return {
+        "id": f"{BULK_CREATION_GID}{creation['number']}",
+        "done": creation["done"],
+        "codesCount": len(creation["codes"]),
+        "importedCount": len(imported),
+        "failedCount": len(creation["results"]) - len(imported),
+        "createdAt": creation["createdAt"],
+        "codes": {"nodes": list(creation["results"])},
+    }
+
+
+def _discount_methods():
+    """FakeShopify's discount state and the tests' questions (kept apart from the webhook part)."""
+
+    def discount_of_code(self, code: str) -> dict | None:
+        wanted = code.strip().upper()
+        return next((discount for discount in self.discounts.values() if wanted in discount["codes"]), None)
+
+    def _add_redeem_code(self, discount: dict, code: str) -> dict:
+        self._next_id += 1
+        redeem = {"id": f"{REDEEM_CODE_GID}{self._next_id}", "code": code, "asyncUsageCount": 0, "used_by": []}
+        discount["codes"][code.strip().upper()] = redeem
+        return redeem
+
+    def _run_bulk_creation(self, creation: dict) -> None:
+        discount = self.discounts.get(creation["discount"])
+        for code in creation["codes"]:
+            if discount is None or self.discount_of_code(code):
+                creation["results"].append({"code": code, "discountRedeemCode": None, "errors": [{"field": ["code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code."}]})
+            else:
+                redeem = self._add_redeem_code(discount, code)
+                creation["results"].append({"code": code, "discountRedeemCode": {"id": redeem["id"], "code": code, "asyncUsageCount": 0}, "errors": []})
+        creation["done"] = True
+
+    def code_valid_for(self, code: str, email: str | None = None, *, at: datetime | None = None) -> bool:
+        """Would the checkout accept ``code`` (for ``email``) now: the code exists, its use is
+        left (usageLimit counts per redeem code), once per customer, within the discount's dates."""
+        with self.lock:
+            discount = self.discount_of_code(code)
+            if discount is None:
+                return False
+            redeem = discount["codes"][code.strip().upper()]
+            moment = at or datetime.now(timezone.utc)
+            starts = datetime.fromisoformat(discount["startsAt"].replace("Z", "+00:00"))
+            ends = datetime.fromisoformat(discount["endsAt"].replace("Z", "+00:00")) if discount.get("endsAt") else None
+            if moment < starts or (ends and moment >= ends):
+                return False
+            if discount["usageLimit"] is not None and redeem["asyncUsageCount"] >= discount["usageLimit"]:
+                return False
+            return not (discount["appliesOncePerCustomer"] and email and email in redeem["used_by"])
+
+    def redeem(self, code: str, email: str) -> None:
+        """A checkout used the code (tests)."""
+        with self.lock:
+            redeem = self.discount_of_code(code)["codes"][code.strip().upper()]
+            redeem["asyncUsageCount"] += 1
+            redeem["used_by"].append(email)
+
+    return discount_of_code, _add_redeem_code, _run_bulk_creation, code_valid_for, redeem
+
+
+(FakeShopify.discount_of_code, FakeShopify._add_redeem_code, FakeShopify._run_bulk_creation, FakeShopify.code_valid_for, FakeShopify.redeem) = _discount_methods()

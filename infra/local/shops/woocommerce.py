@@ -63,6 +63,7 @@ HOOKS = {
     "coupon.deleted": ["wp_trash_post"],
 }
 _ITEM = re.compile(r"^/webhooks/(\d+)/?$")
+_COUPON = re.compile(r"^/coupons/(\d+)/?$")
 
 
 def _error(status: int, code: str, message: str, **data) -> Reply:
@@ -95,6 +96,8 @@ class FakeWooCommerce(FakeHttpServer):
         self._next_id = 100
         self.orders: dict[int, dict] = {}
         self.customers: dict[int, dict] = {}
+        self.coupons: dict[int, dict] = {}
+        self.coupon_failure: tuple[int, str, str] | None = None  # (status, code, message) every coupon write answers
 
     # -- fault knobs and inspection (tests) ---------------------------------------------------
 
@@ -142,6 +145,8 @@ class FakeWooCommerce(FakeHttpServer):
         if not request.path.startswith(API + "/"):
             return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
         route = request.path[len(API):]
+        if route.rstrip("/") == "/coupons" or _COUPON.match(route):
+            return self._coupons(request, route)
         if route.rstrip("/") in ("/orders", "/customers") and request.method == "GET":
             denied = self._authenticate(request, True)
             return denied or self._list_resources(route.strip("/"), dict(request.query))
@@ -384,3 +389,89 @@ class FakeWooCommerce(FakeHttpServer):
                 "collection": [{"href": f"{self.site_url}{API}/webhooks"}],
             },
         }
+
+
+# -- coupons (Encore's coupons): WC_REST_Coupons_Controller -----------------------------------------
+# POST /coupons (code required, unique: 400 woocommerce_rest_coupon_code_already_exists),
+# GET /coupons?code=..., GET/DELETE /coupons/<id> (DELETE without force=true moves it to the
+# trash, with force=true deletes it; an unknown id is 404 woocommerce_rest_shop_coupon_invalid_id).
+
+COUPON_FIELDS = ("code", "amount", "discount_type", "description", "date_expires", "date_expires_gmt", "individual_use", "usage_limit", "usage_limit_per_user", "email_restrictions")
+
+
+def _coupon_methods():
+    def _coupons(self, request: Request, route: str) -> Reply:
+        item = _COUPON.match(route)
+        allowed = {"GET", "POST"} if not item else {"GET", "DELETE"}
+        if request.method not in allowed:
+            return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+        denied = self._authenticate(request, not item)
+        if denied:
+            return denied
+        try:
+            body = json.loads(request.body) if request.body else {}
+        except ValueError:
+            return _error(400, "rest_invalid_json", "Invalid JSON body passed.")
+        params = {**request.query, **(body if isinstance(body, dict) else {})}
+        if item:
+            coupon = self.coupons.get(int(item.group(1)))
+            if coupon is None or coupon["status"] == "trash" and request.method == "GET":
+                return _error(404, "woocommerce_rest_shop_coupon_invalid_id", "Invalid ID.")
+            if request.method == "GET":
+                return Reply(200, self._present_coupon(coupon))
+            if self.coupon_failure:
+                return _error(*self.coupon_failure)
+            if str(params.get("force", "")).lower() in ("true", "1"):
+                del self.coupons[coupon["id"]]
+            else:
+                coupon["status"] = "trash"
+            return Reply(200, self._present_coupon(coupon))
+        if request.method == "GET":
+            found = [c for c in self.coupons.values() if c["status"] != "trash" and (not params.get("code") or c["code"] == str(params["code"]).lower())]
+            return Reply(200, [self._present_coupon(c) for c in sorted(found, key=lambda c: -c["id"])], {"X-WP-Total": str(len(found)), "X-WP-TotalPages": "1"})
+        if self.coupon_failure:
+            return _error(*self.coupon_failure)
+        code = str(params.get("code") or "").strip()
+        if not code:
+            return _error(400, "rest_missing_callback_param", "Missing parameter(s): code", params=["code"])
+        # wc_format_coupon_code lower-cases; codes are unique among coupons not deleted for good.
+        if any(c["code"] == code.lower() for c in self.coupons.values()):
+            return _error(400, "woocommerce_rest_coupon_code_already_exists", "The coupon code already exists")
+        discount_type = params.get("discount_type", "fixed_cart")
+        if discount_type not in ("percent", "fixed_cart", "fixed_product"):
+            return _error(400, "rest_invalid_param", "Invalid parameter(s): discount_type", params={"discount_type": "discount_type is not one of percent, fixed_cart, and fixed_product."})
+        self._next_id += 1
+        coupon = {"id": self._next_id, "status": "publish", "usage_count": 0, "used_by": [], "date_created": _local_time()}
+        for field in COUPON_FIELDS:
+            if field in params:
+                coupon[field] = params[field]
+        coupon["code"] = code.lower()
+        coupon["discount_type"] = discount_type
+        coupon["email_restrictions"] = [str(address).lower() for address in params.get("email_restrictions") or []]
+        self.coupons[coupon["id"]] = coupon
+        return Reply(201, self._present_coupon(coupon))
+
+    def _present_coupon(self, coupon: dict) -> dict:
+        return {key: value for key, value in coupon.items() if key != "used_by"}
+
+    def code_valid_for(self, code: str, email: str, *, at: datetime | None = None) -> bool:
+        """Would WooCommerce's cart accept ``code`` for ``email`` now (WC_Discounts::is_coupon_valid)."""
+        with self.lock:
+            coupon = next((c for c in self.coupons.values() if c["code"] == code.strip().lower() and c["status"] == "publish"), None)
+            if coupon is None:
+                return False
+            moment = at or datetime.now(timezone.utc)
+            expires = coupon.get("date_expires_gmt") or coupon.get("date_expires")
+            if expires and moment >= datetime.fromisoformat(expires).replace(tzinfo=timezone.utc):
+                return False
+            if coupon.get("usage_limit") and coupon["usage_count"] >= int(coupon["usage_limit"]):
+                return False
+            if coupon.get("usage_limit_per_user") and coupon["used_by"].count(email.lower()) >= int(coupon["usage_limit_per_user"]):
+                return False
+            restrictions = coupon.get("email_restrictions") or []
+            return not restrictions or email.lower() in restrictions
+
+    return _coupons, _present_coupon, code_valid_for
+
+
+(FakeWooCommerce._coupons, FakeWooCommerce._present_coupon, FakeWooCommerce.code_valid_for) = _coupon_methods()

@@ -14,15 +14,17 @@ settles within ``UNCONFIRMED_AFTER`` is shown to the operator as ``unconfirmed``
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from encore.adapters.aws import maybe_applied
+from encore.adapters.shop_http import ShopAdminError
+from encore.coupons import CouponUnavailable, failure_reason as coupon_failure_reason
 
 from encore.adapters.email import EmailSender, OutgoingEmail
 from encore.adapters.push import OutgoingPush, PushSender, PushTokenRejected
@@ -168,32 +170,28 @@ def _products(store_id: str, product_ids: list[str]) -> list[dict]:
     return shown
 
 
-def _new_coupon_code() -> str:
-    return "-".join("".join(secrets.choice(COUPON_ALPHABET) for _ in range(4)) for _ in range(3))
+# Templates that need a code; without one the step sends this template instead (its plain
+# counterpart), so "send without the code" never renders an empty coupon box.
+WITHOUT_COUPON = {"cart_reminder_3": "cart_reminder_2"}
 
 
-def _issue_coupon(request: StepRequest, issued_at) -> Coupon:
-    assert request.coupon is not None
-    while True:  # codes are random: retry on the (astronomically rare) collision
-        code = _new_coupon_code()
-        pk, sk = Coupon.key(request.store_id, code)
-        coupon = Coupon(
-            pk,
-            sk,
-            store_id=request.store_id,
-            code=code,
-            customer_id=request.customer_id,
-            journey=request.journey,
-            percent_off=request.coupon.percent_off,
-            issued_at=issued_at,
-            expires_at=issued_at + timedelta(days=request.coupon.valid_days),
-        )
-        try:
-            coupon.save(condition=Coupon.pk.does_not_exist())
-            return coupon
-        except PutError as error:
-            if not condition_failed(error):
-                raise
+class CouponIssuer(Protocol):
+    """Hands a step a code its shop accepted (``encore.coupons.issue`` bound to the store's
+    shop), or raises CouponUnavailable."""
+
+    def issue(self, request: StepRequest, customer: Customer, now: datetime) -> Coupon: ...
+
+
+def _step_coupon(request: StepRequest, customer: Customer, now: datetime, coupons: CouponIssuer | None) -> tuple[Coupon | None, str | None]:
+    """(the step's coupon, None) or (None, why there is none)."""
+    if coupons is None:
+        return None, "no_coupon_shop"
+    try:
+        return coupons.issue(request, customer, now), None
+    except CouponUnavailable as unavailable:
+        return None, unavailable.reason
+    except ShopAdminError as error:
+        return None, coupon_failure_reason(error)
 
 
 def _issued_coupon(request: StepRequest) -> Coupon | None:
@@ -362,7 +360,8 @@ def _guard(request: StepRequest, store: StoreSettings, customer: Customer, now: 
 
 
 # A step may be (re)claimed while nothing was sent for it yet: first try, or after a deferral.
-_CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred")
+# "awaiting_coupon": the shop gave no code and the scenario retries (on_coupon_failure).
+_CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred") | (Message.status == "awaiting_coupon")
 # A step found in one of these went out, or may have: the journey goes on as if it was sent.
 _PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
 UNCONFIRMED_AFTER = timedelta(hours=24)  # an uncertain send no channel event settled by then
@@ -396,11 +395,12 @@ def deliver_step(
     unsubscribe: UnsubscribeLinks | None = None,
     sms: SmsSender | None = None,
     push: PushSender | None = None,
+    coupons: CouponIssuer | None = None,
 ) -> StepResult:
     pk = customer_key(request.store_id, request.customer_id)
     sk = Message.sort_key(request.journey, request.step)
     existing = get_or_none(Message, pk, sk)
-    if existing is not None and existing.status != "deferred":
+    if existing is not None and existing.status not in ("deferred", "awaiting_coupon"):
         return _handled(existing, request)
     customer = get_or_none(Customer, pk, Customer.sort_key())
     cart = get_or_none(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
@@ -421,6 +421,7 @@ def deliver_step(
     )
     if existing is not None:  # held back before: keep the record of why and until when
         message.deferred_reason, message.deferred_until = existing.deferred_reason, existing.deferred_until
+        message.coupon_failure_reason = existing.coupon_failure_reason  # an earlier try the shop gave no code
     channel, reason = _channel(request, customer, store)
     reason = reason or _ineligible_reason(request, customer, cart, order, store) or (
         "order_missing" if request.template in ORDER_TEMPLATES and order is None else None
@@ -444,7 +445,24 @@ def deliver_step(
         logger.info("step skipped", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": reason})
         return StepResult(sent=False, reason=reason)
 
-    coupon = _issue_coupon(request, now) if request.coupon else _issued_coupon(request)
+    coupon, coupon_failure = _step_coupon(request, customer, now, coupons) if request.coupon else (_issued_coupon(request), None)
+    if coupon_failure is not None:
+        logger.warning("no coupon for the step", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": coupon_failure})
+        if store.on_coupon_failure(scenario_of(request.journey)) == "retry":
+            # The store wants the code in the message: give the claim back (recording why)
+            # and let the state's Retry (ChannelUnavailable, 60 s and longer apart) try again.
+            try:
+                message.update(
+                    actions=[Message.status.set("awaiting_coupon"), Message.reason.set(coupon_failure), Message.coupon_failure_reason.set(coupon_failure)],
+                    condition=Message.status == "claimed",
+                )
+            except UpdateError as refused:
+                if not condition_failed(refused):
+                    raise
+            raise ChannelUnavailable(f"{request.template}: no coupon ({coupon_failure})")
+        message.update(actions=[Message.coupon_failure_reason.set(coupon_failure)])
+    if coupon is None and request.coupon and request.template in WITHOUT_COUPON:
+        request = request.model_copy(update={"template": WITHOUT_COUPON[request.template]})
     context = _context(store, customer, cart, coupon, request, order)
     try:
         if channel == "sms":

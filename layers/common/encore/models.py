@@ -436,6 +436,7 @@ class Message(_Item):
     complained_at = UTCDateTimeAttribute(null=True)
     subject = UnicodeAttribute(null=True)
     coupon_code = UnicodeAttribute(null=True)
+    coupon_failure_reason = UnicodeAttribute(null=True)  # the shop refused or was unreachable (encore.coupons)
     provider_message_id = UnicodeAttribute(null=True)
     claimed_at = UTCDateTimeAttribute()
     sent_at = UTCDateTimeAttribute(null=True)
@@ -457,6 +458,13 @@ class Coupon(_Item):
     expires_at = UTCDateTimeAttribute()
     redeemed_order_id = UnicodeAttribute(null=True)
     redeemed_at = UTCDateTimeAttribute(null=True)
+    # Coupons the shop knows (encore.coupons): None on items from before shops were asked.
+    status = UnicodeAttribute(null=True)  # pending | accepted | failed | expired | deleted
+    platform = UnicodeAttribute(null=True)  # shopify | woocommerce | generic
+    step = UnicodeAttribute(null=True)
+    shop_ref = UnicodeAttribute(null=True)  # Shopify DiscountRedeemCode id, WooCommerce coupon id
+    discount_ref = UnicodeAttribute(null=True)  # Shopify DiscountCodeNode id
+    failure_reason = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(store_id: str, code: str) -> tuple[str, str]:
@@ -539,3 +547,61 @@ class PhoneIdentity(_Item):
     @staticmethod
     def key(phone: str, store_id: str, customer_id: str) -> tuple[str, str]:
         return f"PHONE#{phone}", f"STORE#{store_id}#CUSTOMER#{customer_id}"
+
+
+# ---- coupons the shop accepts (encore.coupons) ---------------------------------------------
+
+
+class StepCoupon(_Item):
+    """The coupon one journey step issued, sk = COUPON#<journey>#<step> in the customer's
+    partition: written with the Coupon before (or as) the shop is asked, so a retried step
+    reuses its code and a message never carries two."""
+
+    code = UnicodeAttribute()
+
+    @staticmethod
+    def sort_key(journey: str, step: str) -> str:
+        return f"COUPON#{journey}#{step}"
+
+
+class ShopDiscount(_Item):
+    """A Shopify code discount holding one offer's redeem codes; pk names store and offer."""
+
+    discount_id = UnicodeAttribute(null=True)  # DiscountCodeNode id, once Shopify created it
+    first_code = UnicodeAttribute()  # the code it was created with (finds it again after a lost answer)
+    pending_creation_id = UnicodeAttribute(null=True)  # a bulk add not yet stocked
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(store_id: str, offer: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#OFFER#{offer}", "DISCOUNT"
+
+
+class PooledCode(_Item):
+    """A code the shop accepted, waiting for a message: pk = STORE#<store>#POOL#<pool>,
+    sk = CODE#<code>. Taken by a conditional delete, so one code goes to one message."""
+
+    code = UnicodeAttribute()
+    shop_ref = UnicodeAttribute(null=True)
+    discount_ref = UnicodeAttribute(null=True)
+    added_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(store_id: str, pool: str, code: str = "") -> tuple[str, str]:
+        return f"STORE#{store_id}#POOL#{pool}", f"CODE#{code}"
+
+
+class IssuedCode(_Item):
+    """A handed-out code the shop still holds, by when Encore deletes it there: pk =
+    STORE#<store>#ISSUED-COUPONS, sk = <due, ISO UTC>#<code>. Cleanup reads the due ones in
+    one Query; no customer id, so a deletion that must be retried survives an erasure."""
+
+    code = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    shop_ref = UnicodeAttribute(null=True)
+    discount_ref = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # why it is due earlier than its expiry (erased)
+
+    @staticmethod
+    def partition(store_id: str) -> str:
+        return f"STORE#{store_id}#ISSUED-COUPONS"

@@ -102,14 +102,21 @@ def erased_since(store_id: str, customer_id: str | None, moment: datetime) -> bo
 
 
 def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows, sink: ExportSink | None = None,
-                   request_id: str = "", now: datetime | None = None) -> PrivacyOutcome:
+                   request_id: str = "", now: datetime | None = None, coupon_shop=None) -> PrivacyOutcome:
+    """``coupon_shop``: a callable giving the shop's coupon client (encore.coupons), so the
+    customer's codes are deleted at the shop too; a shop that cannot be reached never blocks
+    the erasure (the deletion is recorded without the customer's id and retried)."""
     raw = _raw_items(store_id, customer_id)
     cart_ids = [item["cart_id"] for item in raw if item["sk"].startswith("CART#")]
     waiting = [(item["journey_token"], {"outcome": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("CART#") and item.get("journey_token")]
     waiting += [(item["task_token"], {"event": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("WAIT#")]
     pointers: list[tuple[str, str]] = [CartLink.key(store_id, cart_id) for cart_id in cart_ids]
     pointers += [OrderOwner.key(store_id, item["order_id"]) for item in raw if item["sk"].startswith("ORDER#")]
-    pointers += [Coupon.key(store_id, item["coupon_code"]) for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
+    codes = [item["coupon_code"] for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
+    codes += [item["code"] for item in raw if item["sk"].startswith("COUPON#") and item.get("code")]  # StepCoupon
+    if codes and coupon_shop is not None:
+        _forget_codes_at_shop(store_id, codes, now or utcnow(), coupon_shop)
+    pointers += [Coupon.key(store_id, code) for code in codes]
     pointers += [VisitorIdentity.key(store_id, anonymous_id) for item in raw for anonymous_id in item.get("anonymous_ids") or []]
     pointers += [PhoneIdentity.key(item["phone"], store_id, customer_id) for item in raw if item["sk"] == "PROFILE" and item.get("phone")]
     # BatchWriteItem refuses a batch naming one key twice: two carts may share an order.
@@ -126,6 +133,17 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows, sin
     ).save()
     logger.info("customer erased", extra={"items": len(keys), "journeys_stopped": stopped, "exports": exports})
     return PrivacyOutcome(items=len(keys), journeys_stopped=stopped)
+
+
+def _forget_codes_at_shop(store_id: str, codes: list[str], now: datetime, coupon_shop) -> None:
+    from encore.adapters.shop_http import ShopAdminError
+    from encore.coupons import forget_customer_codes
+
+    try:
+        client = coupon_shop()
+    except ShopAdminError:
+        client = None  # no usable admin API now: recorded below, retried by the cleanup
+    forget_customer_codes(store_id, codes, now, client)
 
 
 def erase_shop(store_id: str, *, workflows: Workflows, sink: ExportSink | None = None) -> PrivacyOutcome:
@@ -146,11 +164,11 @@ def erase_shop(store_id: str, *, workflows: Workflows, sink: ExportSink | None =
     return PrivacyOutcome(items=erased, journeys_stopped=stopped)
 
 
-def apply_privacy_request(event: PrivacyRequest, *, workflows: Workflows, sink: ExportSink) -> PrivacyOutcome:
+def apply_privacy_request(event: PrivacyRequest, *, workflows: Workflows, sink: ExportSink, coupon_shop=None) -> PrivacyOutcome:
     if event.type == "shop_redact_requested":
         return erase_shop(event.store_id, workflows=workflows, sink=sink)
     if event.customer is None:
         raise ValueError(f"{event.type} needs a customer")
     if event.type == "customer_data_requested":
         return export_customer(event, sink=sink)
-    return erase_customer(event.store_id, event.customer.customer_id, workflows=workflows, sink=sink, request_id=event.event_id)
+    return erase_customer(event.store_id, event.customer.customer_id, workflows=workflows, sink=sink, request_id=event.event_id, coupon_shop=coupon_shop)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from encore.outbound import check_url
@@ -24,12 +26,29 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What a step carrying a coupon does when the shop refuses the code or cannot be reached
+# (after the admin client's own retries): send the message without a code (the default), or
+# give the step back for its state's Retry (ChannelUnavailable) and send it with a code later.
+OnCouponFailure = Literal["send_without_code", "retry"]
+
+
+class CouponSettings(_Settings):
+    """How codes are stocked (encore.coupons). Shopify: codes are added in bulk ahead of need,
+    ``stock_size`` at a time, when fewer than ``refill_below`` are left. An uploaded pool
+    (other platforms) raises "Coupon pool low" when ``low_stock_alert_at`` are left."""
+
+    stock_size: int = Field(default=20, ge=1, le=250)
+    refill_below: int = Field(default=5, ge=1)
+    low_stock_alert_at: int = Field(default=10, ge=0)
+
+
 class CartAbandonmentSettings(_Settings):
     enabled: bool = True
     # When each reminder goes out, counted from the moment the cart was last updated.
     reminder_offsets_seconds: tuple[int, int, int] = (1 * HOUR, 24 * HOUR, 72 * HOUR)
     coupon_percent_off: int = Field(default=10, ge=1, le=100)
     coupon_valid_days: int = Field(default=7, ge=1)
+    on_coupon_failure: OnCouponFailure = "send_without_code"
     # A cart older than this when it first reaches us is a historical import (a shop's data
     # brought in, not a shopper who just left): no journey. Later than Shopify's 4 hours of
     # retries, so a retried, redriven or replayed checkout still gets what is not stale.
@@ -111,6 +130,7 @@ class WelcomeSeriesSettings(_Settings):
     best_sellers: tuple[str, ...] = ()
     coupon_percent_off: int = Field(default=10, ge=1, le=100)
     coupon_valid_days: int = Field(default=7, ge=1)
+    on_coupon_failure: OnCouponFailure = "send_without_code"
     # Counted from the previous email: welcome → best sellers → coupon-expiry reminder.
     best_sellers_after_days: int = Field(default=2, ge=1)
     expiry_reminder_after_days: int = Field(default=3, ge=1)
@@ -234,6 +254,7 @@ class ReviewRequestSettings(_Settings):
     # coupon of this size, valid for incentive_valid_days.
     incentive_percent_off: int | None = Field(default=None, ge=1, le=100)
     incentive_valid_days: int = Field(default=30, ge=1)
+    on_coupon_failure: OnCouponFailure = "send_without_code"
 
     @model_validator(mode="after")
     def _ratings_apart(self) -> "ReviewRequestSettings":
@@ -400,6 +421,12 @@ class StoreSettings(_Settings):
     review_request: ReviewRequestSettings = ReviewRequestSettings()
     education_series: EducationSeriesSettings = EducationSeriesSettings()
     cart_threshold_nudge: CartThresholdNudgeSettings = CartThresholdNudgeSettings()
+    coupons: CouponSettings = CouponSettings()
+
+    def on_coupon_failure(self, scenario: str | None) -> str:
+        """The scenario's ``on_coupon_failure`` (scenario as in execution names: 'cart-abandonment')."""
+        scenario_settings = getattr(self, (scenario or "").replace("-", "_"), None)
+        return getattr(scenario_settings, "on_coupon_failure", "send_without_code")
 
     @classmethod
     def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":

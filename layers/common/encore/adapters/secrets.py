@@ -112,3 +112,14 @@ class SsmStoreParameters:
 
     def store_for_api_key(self, api_key: str) -> str | None:
         return self._get(api_key_name(self.prefix, api_key), decrypt=False)
+
+    # -- the shop's admin API (coupons, privacy): the shop document and its credentials ----
+
+    def shop(self, store_id: str) -> dict:
+        """``{prefix}/stores/{store}/shop`` (no secrets); {} when the store has none."""
+        raw = self._get(shop_name(self.prefix, store_id), decrypt=False)
+        return json.loads(raw) if raw else {}
+
+    def admin_credentials(self, store_id: str) -> dict | None:
+        raw = self._get(secret_name(self.prefix, store_id, ADMIN_API), decrypt=True)
+        return json.loads(raw) if raw else None
