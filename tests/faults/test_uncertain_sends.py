@@ -115,3 +115,24 @@ def test_a_crash_between_send_and_record_counts_against_the_cap_and_the_journey_
     # The journey whose send crashed went on to its later steps.
     journey = crashed[0]["journey"]
     assert any(record["journey"] == journey and record["step"] != crashed[0]["step"] and record["status"] == "sent" for record in records)
+
+
+@pytest.mark.handler_errors_expected  # the throttled invocation fails, the state's Retry succeeds
+def test_a_failure_between_the_claim_and_the_send_gives_the_claim_back_and_the_step_is_sent_once(harness):
+    """Reminder 3 takes its code from the shop's stock in a transaction after the step is
+    claimed: throttled there, nothing went out, so the retry must send it (it once took the
+    claim left behind for a send and moved on without mailing anything)."""
+    from tests.faults.test_order_retries import _NthCall, _inject
+
+    harness.checkout()
+    harness.run_until(71 * HOUR)
+    assert len(harness.emails("cart-abandonment")) == 2
+    plan = _NthCall("SendMessage", "dynamodb_throttled", 1, lambda operation, _: operation == "TransactWriteItems")
+    injector = _inject(harness, plan)
+    try:
+        harness.run_until(74 * HOUR)
+    finally:
+        injector.uninstall()
+    assert plan.failed, "reminder 3 took no code in a transaction"
+    reminders = harness.emails("cart-abandonment")
+    assert [mail["Subject"] for mail in reminders].count("10% off your cart, just for you") == 1, [mail["Subject"] for mail in reminders]

@@ -445,25 +445,34 @@ def deliver_step(
         logger.info("step skipped", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": reason})
         return StepResult(sent=False, reason=reason)
 
-    coupon, coupon_failure = _step_coupon(request, customer, now, coupons) if request.coupon else (_issued_coupon(request), None)
-    if coupon_failure is not None:
-        logger.warning("no coupon for the step", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": coupon_failure})
-        if store.on_coupon_failure(scenario_of(request.journey)) == "retry":
-            # The store wants the code in the message: give the claim back (recording why)
-            # and let the state's Retry (ChannelUnavailable, 60 s and longer apart) try again.
-            try:
-                message.update(
-                    actions=[Message.status.set("awaiting_coupon"), Message.reason.set(coupon_failure), Message.coupon_failure_reason.set(coupon_failure)],
-                    condition=Message.status == "claimed",
-                )
-            except UpdateError as refused:
-                if not condition_failed(refused):
-                    raise
-            raise ChannelUnavailable(f"{request.template}: no coupon ({coupon_failure})")
-        message.update(actions=[Message.coupon_failure_reason.set(coupon_failure)])
-    if coupon is None and request.coupon and request.template in WITHOUT_COUPON:
-        request = request.model_copy(update={"template": WITHOUT_COUPON[request.template]})
-    context = _context(store, customer, cart, coupon, request, order)
+    try:
+        # Everything between the claim and the send request: a failure here (a throttled
+        # read, the shop's coupon call) sent nothing, so the claim goes back and the state's
+        # Retry tries again. Left in place, the retry would take the step for sent.
+        coupon, coupon_failure = _step_coupon(request, customer, now, coupons) if request.coupon else (_issued_coupon(request), None)
+        if coupon_failure is not None:
+            logger.warning("no coupon for the step", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": coupon_failure})
+            if store.on_coupon_failure(scenario_of(request.journey)) == "retry":
+                # The store wants the code in the message: give the claim back (recording why)
+                # and let the state's Retry (ChannelUnavailable, 60 s and longer apart) try again.
+                try:
+                    message.update(
+                        actions=[Message.status.set("awaiting_coupon"), Message.reason.set(coupon_failure), Message.coupon_failure_reason.set(coupon_failure)],
+                        condition=Message.status == "claimed",
+                    )
+                except UpdateError as refused:
+                    if not condition_failed(refused):
+                        raise
+                raise ChannelUnavailable(f"{request.template}: no coupon ({coupon_failure})")
+            message.update(actions=[Message.coupon_failure_reason.set(coupon_failure)])
+        if coupon is None and request.coupon and request.template in WITHOUT_COUPON:
+            request = request.model_copy(update={"template": WITHOUT_COUPON[request.template]})
+        context = _context(store, customer, cart, coupon, request, order)
+    except ChannelUnavailable:
+        raise  # the coupon's own retry: the step is already marked awaiting_coupon
+    except Exception:
+        _give_back(message)
+        raise
     try:
         if channel == "sms":
             subject, provider_id, details = _send_sms(request, store, customer, context, now, sms)
@@ -491,11 +500,7 @@ def deliver_step(
         # The channel refused (throttling, a 4xx, no connection): nothing went out. Give
         # the claim back so the state's Retry sends it. A crash between an accepted send and
         # the record below leaves the claim: the step is not sent again and counts as sent.
-        try:
-            message.delete(condition=Message.status == "claimed")
-        except DeleteError as refused:
-            if not condition_failed(refused):  # already given back (our own retried delete)
-                raise
+        _give_back(message)
         raise ChannelUnavailable(f"{request.template} by {channel}: {type(error).__name__}") from error
     message.update(
         actions=[
@@ -510,6 +515,15 @@ def deliver_step(
     )
     logger.info("message sent", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "template": request.template, "channel": channel})
     return StepResult(sent=True, reason="sent", coupon_code=coupon.code if coupon and request.coupon else None)
+
+
+def _give_back(message: Message) -> None:
+    """Release this invocation's claim: nothing went out for the step."""
+    try:
+        message.delete(condition=Message.status == "claimed")
+    except DeleteError as refused:
+        if not condition_failed(refused):  # already given back (our own retried delete)
+            raise
 
 
 def _send_email(request, store, customer, context, now, email: EmailSender, unsubscribe) -> tuple[str, str, list]:
