@@ -112,3 +112,15 @@ class SsmStoreParameters:
 
     def store_for_api_key(self, api_key: str) -> str | None:
         return self._get(api_key_name(self.prefix, api_key), decrypt=False)
+
+    # -- the shop's admin API, for functions that write to the shop (consent write-back) ------
+
+    def shop_document(self, store_id: str) -> dict:
+        """``{prefix}/stores/{store}/shop``: the platform and how to reach its admin API."""
+        raw = self._get(shop_name(self.prefix, store_id), decrypt=False)
+        return json.loads(raw) if raw else {}
+
+    def admin_api_credentials(self, store_id: str) -> dict | None:
+        """``{prefix}/secrets/{store}/admin-api`` (SecureString JSON), None when not stored."""
+        raw = self._get(secret_name(self.prefix, store_id, ADMIN_API), decrypt=True)
+        return json.loads(raw) if raw else None
