@@ -48,14 +48,17 @@ SAMPLE_CONTEXT: dict = {
         "recovery_url": "https://shop.example/cart",
     },
     "coupon": {"code": "ABCD-EFGH-JKLM", "percent_off": 10, "expires_on": date(2026, 11, 9)},
-    "order_id": "1001",
+    # Encore's key for the order is the shop's id; what customers see is the shop's name for it.
+    "order_id": "5836251463747",
+    "order_name": "#1001",
     "products": [
         {"product_id": "mug-xl", "title": "Mug XL", "category": "kitchen", "price_cents": 1900, "currency": "USD", "url": "https://shop.example/p/mug-xl", "image_url": "https://cdn.example/mug-xl.jpg"},
         {"product_id": "spoon", "title": "Spoon", "category": "kitchen", "price_cents": 450, "currency": None, "url": None, "image_url": None},
     ],
     "category": "kitchen",
     "order": {
-        "order_id": "1001",
+        "order_id": "5836251463747",
+        "name": "#1001",
         "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": None, "image_url": None}],
         "total_cents": 2500,
         "currency": "USD",

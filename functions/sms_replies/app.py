@@ -3,6 +3,7 @@
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.sms import InboundSms
 from encore.clock import utcnow
 from encore.deliverability import apply_sms_reply
@@ -14,6 +15,6 @@ from encore.runtime import configure
 @tracer.capture_lambda_handler
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict:
-    configure()
-    suppressed = sum(apply_sms_reply(InboundSms.from_sns_message(record.sns.message), now=utcnow()) for record in event.records)
+    publisher = EventBridgePublisher(configure().event_bus_name)
+    suppressed = sum(apply_sms_reply(InboundSms.from_sns_message(record.sns.message), now=utcnow(), publisher=publisher) for record in event.records)
     return {"suppressed": suppressed}

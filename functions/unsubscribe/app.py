@@ -5,6 +5,7 @@ import html
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.secrets import SsmStoreParameters
 from encore.clock import utcnow
 from encore.observability import logger, tracer
@@ -30,7 +31,8 @@ def confirm_page(token: str) -> Response:
 
 @app.post("/unsubscribe/<token>")
 def one_click(token: str) -> Response:
-    unsubscribe(token, parameters=SsmStoreParameters(configure().parameters_prefix), now=utcnow())
+    settings = configure()
+    unsubscribe(token, parameters=SsmStoreParameters(settings.parameters_prefix), now=utcnow(), publisher=EventBridgePublisher(settings.event_bus_name))
     return _page(200, "Unsubscribed", "<h1>You are unsubscribed</h1><p>You will get no more marketing emails from us.</p>")
 
 

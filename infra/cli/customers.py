@@ -180,6 +180,13 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         if profile.sms_suppressed_reason:
             print(f"  sms suppressed: {profile.sms_suppressed_reason} at {_when(profile.sms_suppressed_at)}")
         print(f"  push: {'device token on file' if profile.push_token else 'no device token'}")
+    print(f"orders ({len(record.orders)})")
+    for order in record.orders:
+        # The shop's own name first (what the customer quotes), Encore's id for the logs.
+        moments = ", ".join(f"{label} {_when(moment)}" for label, moment in (
+            ("placed", order.placed_at), ("paid", order.paid_at), ("fulfilled", order.fulfilled_at),
+            ("delivered", order.delivered_at), ("cancelled", order.cancelled_at)) if moment)
+        print(f"  {order.display_name} (id {order.order_id}): {moments or 'no moment recorded yet'}")
     print(f"journeys ({len(names)})")
     for name in names:
         journey = view.describe(name)

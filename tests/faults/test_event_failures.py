@@ -108,7 +108,7 @@ def test_a_fulfilment_delivered_before_its_order_is_kept_and_applied_when_the_or
     assert item["fulfilled_at"] is not None
     assert item["tracking_number"] == "1Z2345"
     subjects = [mail["Subject"] for mail in harness.emails("post-purchase")]
-    assert f"Your order #{order['id']} is on its way" in subjects, subjects
+    assert f"Your order {order['name']} is on its way" in subjects, subjects
     # Kept, not retried: the status function never failed (the fixture checks every handler).
 
 
@@ -125,4 +125,4 @@ def test_a_payment_delivered_before_its_order_is_kept_as_the_orders_paid_moment_
     order = load_event("shopify_orders_create")
     assert harness.item(f"STORE#demo-store#CUSTOMER#{order['customer']['id']}", f"ORDER#{order['id']}")["paid_at"] is not None
     subjects = [mail["Subject"] for mail in harness.emails("unpaid-order", "post-purchase")]
-    assert subjects == [f"Order #{order['id']} confirmed"], subjects
+    assert subjects == [f"Order {order['name']} confirmed"], subjects

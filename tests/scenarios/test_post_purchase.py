@@ -38,9 +38,9 @@ def test_confirmation_shipping_and_delivery_notices_follow_the_order_without_mar
     harness.run_until(40 * DAY)
 
     assert _sent(harness) == [
-        ("Order #820982911946154508 confirmed", START),
-        ("Your order #820982911946154508 is on its way", START + 2 * DAY),
-        ("Your order #820982911946154508 has arrived", START + 4 * DAY),
+        ("Order #1001 confirmed", START),
+        ("Your order #1001 is on its way", START + 2 * DAY),
+        ("Your order #1001 has arrived", START + 4 * DAY),
     ]
     shipping = harness.emails("post-purchase")[1]
     text = next(part for part in shipping.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
@@ -59,8 +59,8 @@ def test_a_shipment_reported_before_the_journey_waits_for_it_is_not_missed(harne
     harness.client.shopify("orders/fulfilled", fulfilled, webhook_id="f-1")
     harness.run_until(HOUR)
     assert [subject for subject, _ in _sent(harness)] == [
-        "Order #820982911946154508 confirmed",
-        "Your order #820982911946154508 is on its way",
+        "Order #1001 confirmed",
+        "Your order #1001 is on its way",
     ]
 
 
@@ -69,7 +69,7 @@ def test_a_cancelled_order_ends_the_journey_without_more_notices(harness):
     harness.run_until(3 * HOUR)
     harness.shopify("orders/cancelled", "shopify_orders_cancelled", webhook_id="c-1", cancelled_at=harness.now().isoformat())
     harness.run_until(70 * DAY)
-    assert [subject for subject, _ in _sent(harness)] == ["Order #820982911946154508 confirmed"]
+    assert [subject for subject, _ in _sent(harness)] == ["Order #1001 confirmed"]
     assert "Journey ended because the order was cancelled" in dict(harness.states_entered(_post_purchase(harness)))
 
 

@@ -32,8 +32,8 @@ REMINDER = "A minute for your Linen shirt?"
 THANK_YOU = "Thank you for your review, Olena!"
 APOLOGY = "We are sorry about your Linen shirt: let us make it right"
 NEUTRAL = "Thank you for your feedback on Linen shirt"
-CONFIRMED = f"Order #{ORDER} confirmed"
-DELIVERED = f"Your order #{ORDER} has arrived"
+CONFIRMED = "Order #1001 confirmed"  # the order as the shop names it (its "name")
+DELIVERED = "Your order #1001 has arrived"
 
 
 # ------------------------------------------------------------------------ helpers
@@ -313,10 +313,10 @@ def test_the_review_request_and_post_purchase_run_side_by_side_for_one_customer(
     assert _sent(harness) == [
         (CONFIRMED, START),
         (DELIVERED, START + 2 * DAY),
-        (f"Order #{second} confirmed", START + 5 * DAY),
+        ("Order #1002 confirmed", START + 5 * DAY),
         (REQUEST, START + 12 * DAY),
         (THANK_YOU, START + 12 * DAY + HOUR),
-        (f"Your order #{second} has arrived", START + 13 * DAY),
+        ("Your order #1002 has arrived", START + 13 * DAY),
         ("How do you like your Stoneware mug?", START + 27 * DAY),  # kitchen: the 14-day default
         ("A minute for your Stoneware mug?", START + 30 * DAY),
     ]

@@ -27,8 +27,8 @@ def test_an_unpaid_order_gets_two_payment_reminders_with_the_payment_link(harnes
     harness.run_until(5 * DAY)
     reminders = [(subject, date) for subject, date in _sent(harness) if "payment" in subject.lower() or "not paid" in subject]
     assert reminders == [
-        ("Your order #820982911946154508 is waiting for payment", START + HOUR),
-        ("Last reminder: order #820982911946154508 is not paid yet", START + 24 * HOUR),
+        ("Your order #1001 is waiting for payment", START + HOUR),
+        ("Last reminder: order #1001 is not paid yet", START + 24 * HOUR),
     ]
     first = harness.emails("unpaid-order", "post-purchase")[1]
     text = next(part for part in first.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
@@ -44,7 +44,7 @@ def test_paying_after_the_first_reminder_ends_the_journey_at_once(harness):
     assert journey["status"] == "SUCCEEDED"
     assert journey["stopDate"].astimezone(timezone.utc) == START + 3 * HOUR
     harness.run_until(5 * DAY)
-    assert [subject for subject, _ in _sent(harness)] == ["Order #820982911946154508 confirmed", "Your order #820982911946154508 is waiting for payment"]
+    assert [subject for subject, _ in _sent(harness)] == ["Order #1001 confirmed", "Your order #1001 is waiting for payment"]
 
 
 def test_a_cancelled_unpaid_order_gets_no_reminder(harness):
@@ -53,7 +53,7 @@ def test_a_cancelled_unpaid_order_gets_no_reminder(harness):
     harness.shopify("orders/cancelled", "shopify_orders_cancelled", webhook_id="c-1", cancelled_at=harness.now().isoformat())
     harness.run_until(5 * DAY)
     assert "Journey ended with the order cancelled" in dict(harness.states_entered(_journey(harness)))
-    assert [subject for subject, _ in _sent(harness)] == ["Order #820982911946154508 confirmed"]
+    assert [subject for subject, _ in _sent(harness)] == ["Order #1001 confirmed"]
 
 
 def test_a_paid_order_starts_no_payment_journey(harness):

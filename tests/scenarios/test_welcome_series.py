@@ -217,7 +217,7 @@ def test_a_sign_up_through_the_api_is_welcomed_and_an_order_in_the_first_wait_en
     assert _sent(harness) == [
         ("Ваш обліковий запис у магазині Encore demo store готовий", START),
         ("Ласкаво просимо до Encore demo store: знижка 10% на наступне замовлення", START),
-        ("Order #820982911946154508 confirmed", START + DAY + 3 * HOUR),
+        ("Order #1001 confirmed", START + DAY + 3 * HOUR),
     ]
     journey = _only_journey(harness)  # the order did not start a second welcome
     assert journey["status"] == "SUCCEEDED"
@@ -254,14 +254,14 @@ def test_an_order_in_the_second_wait_ends_the_journey_before_the_coupon_expiry_r
 def test_a_first_order_starts_the_welcome_and_only_a_later_order_ends_it(harness):
     harness.order()  # Olena, subscribed, first order
     harness.run_until(3 * DAY)
-    harness.order(webhook_id="order-2", id=820982911946154599)
+    harness.order(webhook_id="order-2", id=820982911946154599, name="#1002")
     harness.run_until(10 * DAY)
 
     assert _sent(harness) == [
-        ("Order #820982911946154508 confirmed", START),
+        ("Order #1001 confirmed", START),
         (WELCOME, START),
         (BEST_SELLERS, START + 2 * DAY),
-        ("Order #820982911946154599 confirmed", START + 3 * DAY),
+        ("Order #1002 confirmed", START + 3 * DAY),
     ]
     journey = _only_journey(harness)
     assert journey["name"] == f"welcome-series-{STORE_ID}-{OLENA}-welcome"
@@ -282,7 +282,7 @@ def test_a_customer_is_never_welcomed_twice(harness):
     harness.client.shopify("orders/create", order, webhook_id="order-1")
     harness.run_until(8 * DAY)
     assert sorted(_sent(harness)) == sorted(
-        [(CONFIRMATION, START), ("Order #820982911946154508 confirmed", START), (WELCOME, START), (BEST_SELLERS, START + 2 * DAY), (EXPIRY_REMINDER, START + 5 * DAY)]
+        [(CONFIRMATION, START), ("Order #1001 confirmed", START), (WELCOME, START), (BEST_SELLERS, START + 2 * DAY), (EXPIRY_REMINDER, START + 5 * DAY)]
     )
     assert len([j for j in _journeys(harness) if j["name"].endswith("-welcome")]) == 1
 
@@ -307,7 +307,7 @@ def test_erasing_the_customer_ends_the_welcome_at_once(harness):
     harness.run_until(DAY)
     harness.shopify("customers/redact", "shopify_customers_redact", webhook_id="redact-1")
     harness.run_until(10 * DAY)
-    assert [subject for subject, _ in _sent(harness)] == ["Order #820982911946154508 confirmed", WELCOME]
+    assert [subject for subject, _ in _sent(harness)] == ["Order #1001 confirmed", WELCOME]
     path = _path(harness, _only_journey(harness))
     assert path[-2:] == [("Why did the first wait end?", START + DAY), ("Journey ended because the customer's data was erased", START + DAY)]
     assert len(path) == 7

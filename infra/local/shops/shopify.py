@@ -30,6 +30,13 @@ URLs carrying ``page_info``; a request with ``page_info`` may carry nothing but 
 scope answers 403. Tests seed resources with ``add_order`` / ``add_checkout`` / ``add_customer``
 (the webhook payloads' shape) and ``rest_throttle`` makes the next answers HTTP 429.
 
+Customer marketing consent: ``customerEmailMarketingConsentUpdate`` and
+``customerSmsMarketingConsentUpdate`` act on the customers seeded with ``add_customer`` (their
+``email_marketing_consent`` / ``sms_marketing_consent`` change as Shopify's would, so
+``customers.json`` shows them too); ``marketing_consent(id)`` reads one back. Refusals are
+``userErrors`` (unknown customer, no email / phone, a read-only state), a missing
+``write_customers`` scope a top-level ``ACCESS_DENIED``.
+
 Only plain ``http://`` callbacks on 127.0.0.1 / localhost are accepted besides HTTPS (the
 local stack serves its HTTP API there); real Shopify accepts HTTPS only.
 """
@@ -217,7 +224,66 @@ extend type Mutation {
 }
 """
 
-SCHEMA = build_schema(SDL + DISCOUNT_SDL)
+# Customer marketing consent (2025-10 names and types): the two mutations Encore uses to tell
+# the shop about an opt-out made in Encore (encore.consent_sync). A block of its own, extending
+# the Mutation type, so other parts of the fake can grow without touching it.
+CONSENT_SDL = """
+enum CustomerEmailMarketingState { NOT_SUBSCRIBED PENDING SUBSCRIBED UNSUBSCRIBED REDACTED INVALID }
+enum CustomerSmsMarketingState { NOT_SUBSCRIBED PENDING SUBSCRIBED UNSUBSCRIBED REDACTED }
+enum CustomerMarketingOptInLevel { SINGLE_OPT_IN CONFIRMED_OPT_IN UNKNOWN }
+enum CustomerConsentCollectedFrom { SHOPIFY OTHER }
+
+type CustomerEmailMarketingConsentState {
+  marketingState: CustomerEmailMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  consentUpdatedAt: DateTime
+}
+type CustomerSmsMarketingConsentState {
+  marketingState: CustomerSmsMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel!
+  consentUpdatedAt: DateTime
+  consentCollectedFrom: CustomerConsentCollectedFrom
+}
+type Customer implements Node {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  email: String
+  phone: String
+  emailMarketingConsent: CustomerEmailMarketingConsentState
+  smsMarketingConsent: CustomerSmsMarketingConsentState
+  updatedAt: DateTime!
+}
+
+input CustomerEmailMarketingConsentInput {
+  marketingState: CustomerEmailMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  consentUpdatedAt: DateTime
+  sourceLocationId: ID
+}
+input CustomerEmailMarketingConsentUpdateInput { customerId: ID! emailMarketingConsent: CustomerEmailMarketingConsentInput! }
+input CustomerSmsMarketingConsentInput {
+  marketingState: CustomerSmsMarketingState!
+  marketingOptInLevel: CustomerMarketingOptInLevel
+  consentUpdatedAt: DateTime
+  sourceLocationId: ID
+}
+input CustomerSmsMarketingConsentUpdateInput { customerId: ID! smsMarketingConsent: CustomerSmsMarketingConsentInput! }
+
+enum CustomerEmailMarketingConsentUpdateUserErrorCode { INCLUSION INTERNAL_ERROR INVALID MISSING_ARGUMENT }
+type CustomerEmailMarketingConsentUpdateUserError { code: CustomerEmailMarketingConsentUpdateUserErrorCode field: [String!] message: String! }
+enum CustomerSmsMarketingConsentErrorCode { INCLUSION INTERNAL_ERROR INVALID MISSING_ARGUMENT }
+type CustomerSmsMarketingConsentError { code: CustomerSmsMarketingConsentErrorCode field: [String!] message: String! }
+
+type CustomerEmailMarketingConsentUpdatePayload { customer: Customer userErrors: [CustomerEmailMarketingConsentUpdateUserError!]! }
+type CustomerSmsMarketingConsentUpdatePayload { customer: Customer userErrors: [CustomerSmsMarketingConsentError!]! }
+
+extend type Mutation {
+  customerEmailMarketingConsentUpdate(input: CustomerEmailMarketingConsentUpdateInput!): CustomerEmailMarketingConsentUpdatePayload
+  customerSmsMarketingConsentUpdate(input: CustomerSmsMarketingConsentUpdateInput!): CustomerSmsMarketingConsentUpdatePayload
+}
+"""
+
+SCHEMA = build_schema(SDL + DISCOUNT_SDL + CONSENT_SDL)
 
 
 def _now_iso() -> str:
@@ -345,6 +411,13 @@ class FakeShopify(FakeHttpServer):
         with self.lock:
             self.resources[kind][int(resource["id"])] = json.loads(json.dumps(resource))
             return resource
+
+    def marketing_consent(self, customer_id: int | str) -> dict[str, dict | None]:
+        """A customer's consent as the shop now holds it, in the webhook payload's shape:
+        ``{"email": {"state": "unsubscribed", ...}, "sms": {...}}`` (tests read it)."""
+        with self.lock:
+            customer = self.resources["customers"].get(int(customer_id)) or {}
+            return {"email": customer.get("email_marketing_consent"), "sms": customer.get("sms_marketing_consent")}
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -726,6 +799,15 @@ class _Root:
         return {"job": {"id": f"gid://shopify/Job/{self.shop._next_id}", "done": False}, "userErrors": []}
 
 
+    # -- customer marketing consent (CONSENT_SDL) ----------------------------------------------
+
+    def customerEmailMarketingConsentUpdate(self, info, input: dict):
+        return _consent_update(self.shop, input, "email", "emailMarketingConsent")
+
+    def customerSmsMarketingConsentUpdate(self, info, input: dict):
+        return _consent_update(self.shop, input, "sms", "smsMarketingConsent")
+
+
 DISCOUNT_GID = "gid://shopify/DiscountCodeNode/"
 REDEEM_CODE_GID = "gid://shopify/DiscountRedeemCode/"
 BULK_CREATION_GID = "gid://shopify/DiscountRedeemCodeBulkCreation/"
@@ -809,3 +891,69 @@ def _discount_methods():
 
 
 (FakeShopify.discount_of_code, FakeShopify._add_redeem_code, FakeShopify._run_bulk_creation, FakeShopify.code_valid_for, FakeShopify.redeem) = _discount_methods()
+
+
+CUSTOMER_GID_PREFIX = "gid://shopify/Customer/"
+
+
+def _consent_update(shop: FakeShopify, given: dict, channel: str, input_field: str) -> dict:
+    """What Shopify does with a consent update: ``write_customers`` or ACCESS_DENIED; an
+    unknown customer, or one without the address the channel needs, is refused with
+    ``userErrors``; otherwise the state is recorded unless the shop holds a more recent one
+    (Shopify keeps "the consent record with the most recent date")."""
+    if "write_customers" not in shop.scopes:
+        raise GraphQLError(
+            f"Access denied for customer{'Email' if channel == 'email' else 'Sms'}MarketingConsentUpdate field. Required access: `write_customers` access scope.",
+            extensions={"code": "ACCESS_DENIED", "requiredAccess": "`write_customers` access scope."},
+        )
+    customer_gid = given["customerId"]
+    number = customer_gid.removeprefix(CUSTOMER_GID_PREFIX)
+    with shop.lock:
+        customer = shop.resources["customers"].get(int(number)) if customer_gid.startswith(CUSTOMER_GID_PREFIX) and number.isdigit() else None
+        if customer is None:
+            return {"customer": None, "userErrors": [{"field": ["input", "customerId"], "message": "Customer does not exist", "code": "INVALID"}]}
+        address = "email" if channel == "email" else "phone"
+        if not customer.get(address):
+            return {"customer": None, "userErrors": [{"field": ["input", input_field], "message": f"Customer must have {'an email address' if channel == 'email' else 'a phone number'} to update its marketing consent", "code": "INVALID"}]}
+        consent = given[input_field]
+        state = consent["marketingState"]
+        if state not in ("SUBSCRIBED", "UNSUBSCRIBED", "PENDING"):  # the others are read-only
+            return {"customer": None, "userErrors": [{"field": ["input", input_field, "marketingState"], "message": "Marketing state is not included in the list", "code": "INCLUSION"}]}
+        key = f"{channel}_marketing_consent"
+        stored = dict(customer.get(key) or {})
+        at = consent.get("consentUpdatedAt") or _now_iso()
+        held_at = stored.get("consent_updated_at")
+        if not held_at or _moment(at) >= _moment(held_at):
+            stored.update(state=state.lower(), consent_updated_at=at)
+            if consent.get("marketingOptInLevel"):
+                stored["opt_in_level"] = consent["marketingOptInLevel"].lower()
+            stored.setdefault("opt_in_level", "single_opt_in")
+            customer[key] = stored
+            customer["updated_at"] = _now_iso()
+        return {"customer": _present_customer(customer), "userErrors": []}
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _present_customer(customer: dict) -> dict:
+    def state(consent: dict | None) -> dict | None:
+        if not consent or not consent.get("state"):
+            return None
+        return {
+            "marketingState": consent["state"].upper(),
+            "marketingOptInLevel": (consent.get("opt_in_level") or "unknown").upper(),
+            "consentUpdatedAt": consent.get("consent_updated_at"),
+            "consentCollectedFrom": consent.get("consent_collected_from") or "OTHER",
+        }
+
+    return {
+        "id": f"{CUSTOMER_GID_PREFIX}{customer['id']}",
+        "legacyResourceId": str(customer["id"]),
+        "email": customer.get("email"),
+        "phone": customer.get("phone"),
+        "emailMarketingConsent": state(customer.get("email_marketing_consent")),
+        "smsMarketingConsent": state(customer.get("sms_marketing_consent")),
+        "updatedAt": customer.get("updated_at") or _now_iso(),
+    }

@@ -7,8 +7,8 @@ different platforms and in any order add up instead of overwriting each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -19,6 +19,7 @@ from encore.models import (
     JourneyWait,
     Message,
     Milestone,
+    Order,
     PhoneIdentity,
     ProductView,
     VisitorIdentity,
@@ -241,12 +242,17 @@ class CustomerRecord:
     messages: list[Message]
     waits: list[JourneyWait]
     milestones: list[Milestone]
+    orders: list[Order] = field(default_factory=list)  # oldest first
 
     @property
     def journeys(self) -> list[str]:
         """Execution names of the journeys the table mentions, in order of first mention."""
         names = [m.journey for m in self.messages] + [w.journey for w in self.waits] + [m.journey for m in self.milestones if m.journey]
         return list(dict.fromkeys(names))
+
+
+def _order_moment(order: Order) -> datetime:
+    return order.placed_at or order.paid_at or order.cancelled_at or datetime.max.replace(tzinfo=timezone.utc)
 
 
 def customer_record(store_id: str, customer_id: str) -> CustomerRecord:
@@ -256,4 +262,5 @@ def customer_record(store_id: str, customer_id: str) -> CustomerRecord:
         messages=sorted(Message.query(pk, Message.sk.startswith("MESSAGE#")), key=lambda m: m.claimed_at),
         waits=list(JourneyWait.query(pk, JourneyWait.sk.startswith("WAIT#"))),
         milestones=list(Milestone.query(pk, Milestone.sk.startswith("MILESTONE#"))),
+        orders=sorted(Order.query(pk, Order.sk.startswith("ORDER#")), key=_order_moment),
     )

@@ -20,7 +20,9 @@ from typing import Literal
 from pydantic import BaseModel
 from pynamodb.exceptions import UpdateError
 
+from encore.adapters.bus import EventPublisher
 from encore.adapters.sms import InboundSms
+from encore.consent_sync import announce_withdrawal
 from encore.customers import upsert_customer
 from encore.events import Consent, CustomerRef
 from encore.guards import customer_zone, learned_active_hour
@@ -161,9 +163,10 @@ def apply_email_event(event: SesEvent) -> str:
 SMS_STOP_SOURCE = "sms:stop-keyword"
 
 
-def apply_sms_reply(reply: InboundSms, *, now: datetime) -> int:
+def apply_sms_reply(reply: InboundSms, *, now: datetime, publisher: EventPublisher | None = None) -> int:
     """Returns how many customer profiles the reply suppressed (a number may belong to
-    customers of several stores on this stack: STOP to our number means all of them)."""
+    customers of several stores on this stack: STOP to our number means all of them).
+    Each withdrawal is announced for the customer's shop (``consent_sync``)."""
     if not reply.is_opt_out:
         return 0
     suppressed = 0
@@ -174,6 +177,7 @@ def apply_sms_reply(reply: InboundSms, *, now: datetime) -> int:
         Customer(pk, Customer.sort_key()).update(
             actions=[Customer.sms_suppressed_reason.set("stop_keyword"), Customer.sms_suppressed_at.set(now)]
         )
+        announce_withdrawal(identity.store_id, identity.customer_id, "sms", SMS_STOP_SOURCE, now, publisher=publisher)
         suppressed += 1
     logger.info("sms reply", extra={"opt_out": True, "profiles": suppressed})
     return suppressed

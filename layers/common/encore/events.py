@@ -97,6 +97,9 @@ class OrderPlaced(_Event):
     type: Literal["order_placed"] = "order_placed"
     customer: CustomerRef
     order_id: str = Field(min_length=1)
+    # The order's name as the shop shows it to the customer and the merchant (Shopify's
+    # ``name`` "#1001", WooCommerce "#" + ``number``); ``order_id`` stays the key.
+    order_name: str | None = Field(default=None, max_length=128)
     cart_id: str | None = None
     currency: str = "USD"
     total_cents: int = Field(ge=0)

@@ -32,7 +32,7 @@ from encore.adapters.sms import OutgoingSms, SmsSender
 from encore.channels import ChannelName, CustomerCapabilities, choose_channels, enabled_channels
 from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, customer_zone, scenario_of
 from encore.clock import iso, utcnow
-from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key, get_or_none, save_owned
+from encore.models import Cart, Coupon, Customer, Message, Order, Product, PurchasedProduct, condition_failed, customer_key, get_or_none, order_display_name, save_owned
 from encore.observability import logger
 from encore.rendering import TEMPLATES_DIR, render_email, render_text
 from encore.sms import segments
@@ -246,10 +246,13 @@ def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon
         if coupon
         else None,
         "order_id": request.order_id,
+        # The order as the shop names it ("#1001"), for every template that mentions one.
+        "order_name": order.display_name if order else order_display_name(request.order_id, None) if request.order_id else None,
         "products": _products(request.store_id, request.products),
         "category": request.category,
         "order": {
             "order_id": order.order_id,
+            "name": order.display_name,
             "lines": _lines(order.lines),
             "total_cents": int(order.total_cents or 0),
             "currency": order.currency or store.currency,
@@ -404,7 +407,8 @@ def deliver_step(
         return _handled(existing, request)
     customer = get_or_none(Customer, pk, Customer.sort_key())
     cart = get_or_none(Cart, pk, Cart.sort_key(request.cart_id)) if request.cart_id else None
-    order = get_or_none(Order, pk, Order.sort_key(request.order_id)) if request.order_id and request.template in ORDER_TEMPLATES else None
+    # Marketing templates that mention an order (cross-sell, review request) need its name too.
+    order = get_or_none(Order, pk, Order.sort_key(request.order_id)) if request.order_id else None
     now = utcnow()
     first_attempt_at = existing.first_attempt_at if existing is not None and existing.first_attempt_at else now
     message = Message(

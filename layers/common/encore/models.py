@@ -233,6 +233,7 @@ class Order(_Item):
     store_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
+    order_name = UnicodeAttribute(null=True)  # as the shop shows it ("#1001"); see display_name
     cart_id = UnicodeAttribute(null=True)
     currency = UnicodeAttribute(null=True)
     total_cents = NumberAttribute(null=True)
@@ -255,6 +256,16 @@ class Order(_Item):
     @staticmethod
     def sort_key(order_id: str) -> str:
         return f"ORDER#{order_id}"
+
+    @property
+    def display_name(self) -> str:
+        return order_display_name(self.order_id, self.order_name)
+
+
+def order_display_name(order_id: str, order_name: str | None) -> str:
+    """What a customer or an operator is shown for an order: the shop's own name for it, or
+    "#<id>" for a platform without names (the generic API)."""
+    return order_name or f"#{order_id}"
 
 
 class OrderOwner(_Item):

@@ -88,6 +88,7 @@ def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Jo
         Order.store_id.set(event.store_id),
         Order.customer_id.set(customer_id),
         Order.order_id.set(event.order_id),
+        *([Order.order_name.set(event.order_name)] if event.order_name else []),
         Order.cart_id.set(event.cart_id) if event.cart_id else Order.cart_id.remove(),
         Order.currency.set(event.currency),
         Order.total_cents.set(event.total_cents),

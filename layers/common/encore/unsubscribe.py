@@ -20,7 +20,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
+from encore.consent_sync import announce_withdrawal
 from encore.events import Consent, CustomerRef
 from encore.customers import upsert_customer
 from encore.errors import ClientError
@@ -99,8 +101,10 @@ def read_token(token: str, parameters: StoreParameters) -> tuple[str, str]:
     return store_id, customer_id
 
 
-def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime) -> str:
-    """Withdraw email marketing consent; returns the store id (for the confirmation page)."""
+def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None) -> str:
+    """Withdraw email marketing consent, then announce it for the shop (``consent_sync``);
+    returns the store id (for the confirmation page). A failed announcement raises: the
+    withdrawal is already recorded, and the retry (the button again) announces it."""
     store_id, customer_id = read_token(token, parameters)
     try:
         Customer.get(customer_key(store_id, customer_id), Customer.sort_key())
@@ -108,6 +112,7 @@ def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime) -> st
         raise InvalidUnsubscribeLink("unknown unsubscribe link") from error
     ref = CustomerRef(customer_id=customer_id, email_consent=Consent(granted=False, source=SOURCE, updated_at=now))
     upsert_customer(store_id, ref, now)
+    announce_withdrawal(store_id, customer_id, "email", SOURCE, now, publisher=publisher)
     return store_id
 
 

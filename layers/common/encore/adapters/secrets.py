@@ -113,7 +113,7 @@ class SsmStoreParameters:
     def store_for_api_key(self, api_key: str) -> str | None:
         return self._get(api_key_name(self.prefix, api_key), decrypt=False)
 
-    # -- the shop's admin API (coupons, privacy): the shop document and its credentials ----
+    # -- the shop's admin API (coupons, privacy, consent write-back) --------------------
 
     def shop(self, store_id: str) -> dict:
         """``{prefix}/stores/{store}/shop`` (no secrets); {} when the store has none."""

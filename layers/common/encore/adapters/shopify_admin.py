@@ -279,6 +279,46 @@ class ShopifyAdmin:
         payload = self.mutate(WEBHOOK_SUBSCRIPTION_DELETE, {"id": subscription_id}, "webhookSubscriptionDelete")
         return payload.get("deletedWebhookSubscriptionId") or subscription_id
 
+    # -- customer marketing consent (encore.consent_sync) -------------------------------------
+
+    def update_marketing_consent(self, channel: str, customer_id: str, state: str, updated_at: datetime) -> dict:
+        """Set a customer's email or SMS marketing state (``UNSUBSCRIBED`` for an opt-out made
+        in Encore). Setting the state the shop already holds is harmless; ``consentUpdatedAt``
+        is the moment of the customer's act, so a later consent at the shop is kept."""
+        mutation, payload_field, input_field = CONSENT_MUTATIONS[channel]
+        consent = {"marketingState": state, "consentUpdatedAt": updated_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return self.mutate(mutation, {"input": {"customerId": customer_gid(customer_id), input_field: consent}}, payload_field)
+
+
+def customer_gid(customer_id: str) -> str:
+    """Encore's customer id for a Shopify store is Shopify's numeric id (webhooks' ``id``)."""
+    return f"gid://shopify/Customer/{customer_id}"
+
+
+EMAIL_CONSENT_UPDATE = """
+mutation EncoreEmailMarketingConsentUpdate($input: CustomerEmailMarketingConsentUpdateInput!) {
+  customerEmailMarketingConsentUpdate(input: $input) {
+    customer { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+SMS_CONSENT_UPDATE = """
+mutation EncoreSmsMarketingConsentUpdate($input: CustomerSmsMarketingConsentUpdateInput!) {
+  customerSmsMarketingConsentUpdate(input: $input) {
+    customer { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+# channel -> (mutation, its payload field, the consent field of its input)
+CONSENT_MUTATIONS = {
+    "email": (EMAIL_CONSENT_UPDATE, "customerEmailMarketingConsentUpdate", "emailMarketingConsent"),
+    "sms": (SMS_CONSENT_UPDATE, "customerSmsMarketingConsentUpdate", "smsMarketingConsent"),
+}
+
 
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 

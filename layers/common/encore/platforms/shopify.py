@@ -29,6 +29,7 @@ from encore.events import (
     to_cents,
 )
 from encore.ingest import Parsed, WebhookRequest, validated
+from encore.observability import logger
 
 SHOP_DOMAIN_SUFFIX = ".myshopify.com"
 
@@ -189,6 +190,7 @@ class ShopifyPrivacy(_Payload):
 
 class ShopifyOrder(_Payload):
     id: int
+    name: str | None = None  # "#1001": the store's prefix and number, what the customer sees
     email: str | None = None
     customer: ShopifyCustomer
     customer_locale: str | None = None
@@ -262,6 +264,7 @@ def order_event(payload: dict, *, store_id: str, event_id: str, topic: str) -> O
             email=order.email,
         ),
         order_id=str(order.id),
+        order_name=order.name or None,
         cart_id=order.cart_token,
         currency=order.currency,
         total_cents=to_cents(order.total_price),
@@ -377,6 +380,9 @@ TOPICS = {
     **{topic: privacy_event for topic in _PRIVACY_TOPICS},
 }
 
+# Topics whose payload is the whole order, with its ``test`` flag.
+ORDER_TOPICS = frozenset({"orders/create", *_ORDER_STATUS_TOPICS})
+
 # The mandatory privacy (compliance) topics are subscribed in the app's configuration
 # (shopify.app.toml [webhooks.privacy_compliance]); the Admin API cannot create them.
 PRIVACY_TOPICS = tuple(_PRIVACY_TOPICS)
@@ -414,6 +420,12 @@ class Shopify:
         if normalise is privacy_event and request.header("X-Shopify-Triggered-At"):
             extra["triggered_at"] = validated(lambda: parse_iso(request.header("X-Shopify-Triggered-At")))
         event_id = dedupe_key(topic, request.header("X-Shopify-Event-Id"), webhook_id)
+        if topic in ORDER_TOPICS and payload.get("test") is True:
+            # The admin's "Send test notification" (and an order placed with the Bogus test
+            # gateway): answered 2xx so the admin shows success, and nothing else happens — no
+            # customer, no revenue, no journey, no message.
+            logger.info("shopify test order ignored", extra={"topic": topic, "order_id": str(payload.get("id")), "store": store_id})
+            return Parsed(ignored=[webhook_id])
         event = validated(lambda: normalise(payload, store_id=store_id, event_id=event_id, topic=topic, **extra))
         return Parsed(events=[event])
 

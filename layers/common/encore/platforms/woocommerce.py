@@ -172,6 +172,7 @@ class _WooOrderBase(_Payload):
 class WooOrder(_WooOrderBase):
     """order.created: the whole order."""
 
+    number: str | None = None  # what WooCommerce shows as "#<number>" (plugins renumber it)
     currency: str = Field(min_length=3, max_length=3)
     total: str
     line_items: list[WooLineItem]
@@ -265,6 +266,7 @@ def order_created_events(payload: dict, *, store_id: str, delivery_id: str, topi
         source=f"woocommerce:{topic}",
         customer=customer,
         order_id=str(order.id),
+        order_name=f"#{order.number}" if order.number else None,
         cart_id=None,  # WooCommerce has no cart token (cart_hash changes with the contents)
         currency=order.currency.upper(),
         total_cents=to_cents(order.total),
