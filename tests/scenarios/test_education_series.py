@@ -82,7 +82,7 @@ def _order(harness, order_id: int, *products: int, consent: bool = True, **chang
         customer = copy.deepcopy(load_event("shopify_orders_create")["customer"])
         customer["email_marketing_consent"] = {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": None}
         changes.update(customer=customer, buyer_accepts_marketing=False)
-    return harness.order(webhook_id=f"order-{order_id}", id=order_id, line_items=lines, **changes)
+    return harness.order(webhook_id=f"order-{order_id}", id=order_id, name=f"#{order_id}", line_items=lines, **changes)
 
 
 def _milestone(harness, category: str) -> dict | None:

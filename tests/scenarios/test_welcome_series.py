@@ -103,7 +103,7 @@ def _signed_up(harness, user_id: str = OLENA):
 def _order_by_marta(harness, *, webhook_id: str, order_id: int):
     customer = copy.deepcopy(load_event("shopify_orders_create")["customer"])
     customer.update(id=int(MARTA), email="marta@example.com", first_name="Marta", last_name="Jonaitė")
-    return harness.order(webhook_id=webhook_id, id=order_id, customer=customer, email="marta@example.com", contact_email="marta@example.com")
+    return harness.order(webhook_id=webhook_id, id=order_id, name=f"#{order_id}", customer=customer, email="marta@example.com", contact_email="marta@example.com")
 
 
 def test_registration_is_confirmed_then_welcome_best_sellers_and_the_coupon_expiry_reminder_follow(harness):
