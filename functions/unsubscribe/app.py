@@ -1,6 +1,8 @@
-"""HTTP API: one-click unsubscribe (RFC 8058 POST) and its confirmation page (GET)."""
+"""HTTP API: one-click unsubscribe (RFC 8058 POST) and its confirmation page (GET); the
+preferences page every marketing email links to (GET shows the choices, POST applies them)."""
 
 import html
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -9,7 +11,8 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.clock import utcnow
 from encore.observability import logger, tracer
 from encore.runtime import configure
-from encore.unsubscribe import InvalidUnsubscribeLink, read_token, unsubscribe
+from encore.rendering import render_page
+from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, preferences, read_token, set_preferences, unsubscribe
 
 app = APIGatewayHttpResolver()
 
@@ -32,6 +35,34 @@ def confirm_page(token: str) -> Response:
 def one_click(token: str) -> Response:
     unsubscribe(token, parameters=SsmStoreParameters(configure().parameters_prefix), now=utcnow())
     return _page(200, "Unsubscribed", "<h1>You are unsubscribed</h1><p>You will get no more marketing emails from us.</p>")
+
+
+def _preferences_page(choices: Preferences, *, saved: bool) -> Response:
+    body = render_page(
+        "preferences",
+        {"locale": choices.locale, "email": choices.email, "sms": choices.sms, "has_phone": choices.has_phone, "saved": saved},
+    )
+    return Response(status_code=200, content_type=content_types.TEXT_HTML, body=body, headers={"Cache-Control": "no-store"})
+
+
+@app.get("/preferences/<token>")
+def preferences_page(token: str) -> Response:
+    return _preferences_page(preferences(token, parameters=SsmStoreParameters(configure().parameters_prefix)), saved=False)
+
+
+@app.post("/preferences/<token>")
+def save_preferences(token: str) -> Response:
+    # An HTML form: a ticked box is sent as "on", an unticked one not at all.
+    form = parse_qs(app.current_event.decoded_body or "")
+    choices = set_preferences(
+        token,
+        email=form.get("email") == ["on"],
+        sms=form.get("sms") == ["on"],
+        parameters=SsmStoreParameters(configure().parameters_prefix),
+        now=utcnow(),
+    )
+    logger.info("marketing preferences saved")
+    return _preferences_page(choices, saved=True)
 
 
 @app.exception_handler(InvalidUnsubscribeLink)

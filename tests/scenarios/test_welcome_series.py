@@ -328,8 +328,8 @@ def test_welcome_settings_become_waits_and_the_reminder_must_come_before_the_cou
 
     from encore.stores import StoreSettings
 
-    defaults = StoreSettings(store_id="s").welcome_series
+    defaults = StoreSettings(store_id="s", postal_address="1 Main St").welcome_series
     assert defaults.execution_waits() == {"best_sellers_seconds": 2 * 86400, "expiry_reminder_seconds": 3 * 86400}
     assert (defaults.coupon_percent_off, defaults.coupon_valid_days) == (10, 7)
     with pytest.raises(ValidationError, match="before the coupon expires"):
-        StoreSettings.from_dict("s", {"welcome_series": {"coupon_valid_days": 5}})
+        StoreSettings.from_dict("s", {"postal_address": "1 Main St", "welcome_series": {"coupon_valid_days": 5}})

@@ -364,6 +364,13 @@ def email_templates() -> list[str]:
     return sorted(path.name.removesuffix(".subject.txt") for path in (TEMPLATES_DIR / "email").glob("[!_]*.subject.txt"))
 
 
+def render_page(name: str, context: dict) -> str:
+    """A web page a link in an email opens (``templates/pages/<name>.html``: the preferences
+    page), in the customer's language, with the email catalogues."""
+    locale = resolve_locale(context.get("locale"))
+    return _environment(locale).get_template(f"pages/{name}.html").render({**context, "locale": locale, "direction": text_direction(locale)})
+
+
 def render_text(channel: str, template: str, context: dict) -> str:
     """A text-only channel's message (``templates/<channel>/<template>.txt``: SMS, push) in
     the customer's language, with the same context, environment and catalogues as email."""
