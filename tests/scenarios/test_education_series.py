@@ -7,7 +7,7 @@ import copy
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from tests.conftest import START, STORE_ID, iso, load_event
+from tests.conftest import POSTAL_ADDRESS, START, STORE_ID, iso, load_event
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -65,6 +65,7 @@ def _setup(harness, *, welcome: bool = False, frequency_cap: bool = True) -> Non
     parameters = harness.stack.resolver.parameters
     document = {
         "sender": f"Encore demo store <hello@{parameters['SenderDomain']}>",
+        "postal_address": POSTAL_ADDRESS,
         "education_series": {"tips": TIPS},
         "welcome_series": {"enabled": welcome},
         **({} if frequency_cap else {"delivery": {"max_journeys_per_window": 5}}),

@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 
-from tests.conftest import START, STORE_ID, iso, load_event
+from tests.conftest import POSTAL_ADDRESS, START, STORE_ID, iso, load_event
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -60,7 +60,7 @@ def _store_settings(harness, **sections) -> None:
     from infra.cli.settings import load_settings
 
     parameters = harness.stack.resolver.parameters
-    document = {"sender": f"Encore demo store <hello@{parameters['SenderDomain']}>", **sections}
+    document = {"sender": f"Encore demo store <hello@{parameters['SenderDomain']}>", "postal_address": POSTAL_ADDRESS, **sections}
     load_settings(STORE_ID, document, prefix=parameters["ParametersPrefix"], force=True)
 
 
