@@ -1,6 +1,7 @@
 """HTTP API: one-click unsubscribe (RFC 8058 POST) and its confirmation page (GET); the
 preferences page every marketing email links to (GET shows the choices, POST applies them)."""
 
+import base64
 import html
 from urllib.parse import parse_qs
 
@@ -11,7 +12,6 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.clock import utcnow
 from encore.observability import logger, tracer
 from encore.runtime import configure
-from encore.rendering import render_page
 from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, preferences, read_token, set_preferences, unsubscribe
 
 app = APIGatewayHttpResolver()
@@ -38,11 +38,23 @@ def one_click(token: str) -> Response:
 
 
 def _preferences_page(choices: Preferences, *, saved: bool) -> Response:
+    from encore.rendering import render_page  # Jinja2 and Babel: only for this page, not at cold start
+
     body = render_page(
         "preferences",
         {"locale": choices.locale, "email": choices.email, "sms": choices.sms, "has_phone": choices.has_phone, "saved": saved},
     )
     return Response(status_code=200, content_type=content_types.TEXT_HTML, body=body, headers={"Cache-Control": "no-store"})
+
+
+def _form() -> dict[str, list[str]]:
+    """The posted HTML form: a ticked box is sent as "on", an unticked one not at all. Bytes
+    that are not UTF-8 are replaced, not a server error (the token decides what happens)."""
+    event = app.current_event
+    raw = event.body or ""
+    if event.is_base64_encoded:
+        raw = base64.b64decode(raw).decode("utf-8", errors="replace")
+    return parse_qs(raw)
 
 
 @app.get("/preferences/<token>")
@@ -52,8 +64,7 @@ def preferences_page(token: str) -> Response:
 
 @app.post("/preferences/<token>")
 def save_preferences(token: str) -> Response:
-    # An HTML form: a ticked box is sent as "on", an unticked one not at all.
-    form = parse_qs(app.current_event.decoded_body or "")
+    form = _form()
     choices = set_preferences(
         token,
         email=form.get("email") == ["on"],
