@@ -177,8 +177,12 @@ def test_every_marketing_email_in_every_language_shows_the_unsubscribe_link_of_i
             for line in ADDRESS_LINES:
                 assert line in visible, (where, line)
                 assert line in text, (where, line)
-            # The text part carries the same two links.
-            assert unsubscribe_url in text and preferences_url in text, where
+            # The text part carries the same two links, each on its own labelled line (not
+            # glued to the sentence before it).
+            for url in (unsubscribe_url, preferences_url):
+                (line,) = [line for line in text.splitlines() if url in line]
+                label = line.removesuffix(f": {url}")
+                assert label != line and label.strip() and "." not in label, (where, line)
             # Sent in the customer's language (every template is translated): the footer too.
             assert f'lang="{locale}"' in html, where
             if locale != "en":
