@@ -71,3 +71,11 @@ def test_every_template_has_a_reason_and_transactional_ones_speak_of_the_order_o
         else:
             assert template in TRANSACTIONAL_TEMPLATES and reason in {"order", "account"}, template
     assert reason_for("cart_reminder_2") == "cart" and reason_for("cart_thank_you") == "ordered"
+
+
+def test_the_footer_links_are_never_tagged_even_on_the_storefront_host():
+    from encore.rendering import with_utm
+
+    for path in ("/unsubscribe/abc.def", "/preferences/abc.def"):
+        assert with_utm(f"https://shop.example{path}", "shop.example", "cart-abandonment", "cart_reminder_1") == f"https://shop.example{path}"
+    assert "utm_source=encore" in with_utm("https://shop.example/cart", "shop.example", "cart-abandonment", "cart_reminder_1")
