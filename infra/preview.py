@@ -39,7 +39,7 @@ WINDOW = (800, 1400)
 # tracking, catalogue products (one without image, URL or own currency).
 SAMPLE_CONTEXT: dict = {
     "locale": "en",
-    "store": StoreSettings(store_id="demo-store", name="Shop & Co", storefront_url="https://shop.example"),
+    "store": StoreSettings(store_id="demo-store", name="Shop & Co", storefront_url="https://shop.example", postal_address="12 Market Street\nSpringfield, IL 62701\nUSA"),
     "customer": {"first_name": "Ann", "last_name": "Lee"},
     "cart": {
         "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": "https://shop.example/p/mug", "image_url": None}],
@@ -66,7 +66,17 @@ SAMPLE_CONTEXT: dict = {
         "tracking_number": "1Z2345",
         "payment_url": "https://shop.example/orders/1001/pay",
     },
+    # The footer's links (messaging._footer): marketing email only, see sample_links.
+    "unsubscribe_url": "https://api.example/unsubscribe/c2FtcGxl.YW5u.k1.c2lnbmF0dXJl",
+    "preferences_url": "https://api.example/preferences/c2FtcGxl.YW5u.k1.c2lnbmF0dXJl",
 }
+
+
+def sample_links(template: str) -> dict:
+    """Transactional email has no unsubscribe or preferences link (messaging._footer)."""
+    from encore.messaging import is_marketing
+
+    return {} if is_marketing(template) else {"unsubscribe_url": None, "preferences_url": None}
 
 
 @dataclass
@@ -89,7 +99,7 @@ def render_all(out: Path, templates: list[str], locales: list[str]) -> list[Prev
         for template in templates:
             preview = Preview(locale, template, sent_in=choose_locale(template, locale, SAMPLE_CONTEXT["store"].locale))
             try:
-                rendered = render_email(template, {**SAMPLE_CONTEXT, "locale": locale})
+                rendered = render_email(template, {**SAMPLE_CONTEXT, "locale": locale, **sample_links(template)})
             except Exception as error:  # report every broken template, not only the first
                 preview.error = f"{type(error).__name__}: {error}"
             else:

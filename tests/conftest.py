@@ -15,6 +15,9 @@ import pytest
 EVENTS = Path(__file__).parent / "events"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday morning
 STORE_ID = "demo-store"
+# Marketing needs the store's postal address (StoreSettings.postal_address): every test
+# store's settings carry this one, and every marketing email's footer shows it.
+POSTAL_ADDRESS = "12 Market Street\nSpringfield, IL 62701\nUSA"
 
 
 def only_scenarios(*kept: str) -> dict:
@@ -24,9 +27,8 @@ def only_scenarios(*kept: str) -> dict:
 
     kept = (*kept, "post_purchase")
     return {
-        name: {"enabled": False}
-        for name, field in StoreSettings.model_fields.items()
-        if hasattr(field.default, "enabled") and name not in kept
+        "postal_address": POSTAL_ADDRESS,
+        **{name: {"enabled": False} for name, field in StoreSettings.model_fields.items() if hasattr(field.default, "enabled") and name not in kept},
     }
 
 
@@ -129,7 +131,7 @@ class Harness:
         from encore.models import bind_table
         from infra.cli.settings import load_settings
 
-        load_settings(STORE_ID, settings, force=True)
+        load_settings(STORE_ID, {"postal_address": POSTAL_ADDRESS, **settings}, force=True)
         clear_cache()
         bind_table(self.stack.physical("EncoreTable"))
         if catalogue:

@@ -1,6 +1,9 @@
-"""HTTP API: one-click unsubscribe (RFC 8058 POST) and its confirmation page (GET)."""
+"""HTTP API: one-click unsubscribe (RFC 8058 POST) and its confirmation page (GET); the
+preferences page every marketing email links to (GET shows the choices, POST applies them)."""
 
+import base64
 import html
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -10,7 +13,7 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.clock import utcnow
 from encore.observability import logger, tracer
 from encore.runtime import configure
-from encore.unsubscribe import InvalidUnsubscribeLink, read_token, unsubscribe
+from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, preferences, read_token, set_preferences, unsubscribe
 
 app = APIGatewayHttpResolver()
 
@@ -34,6 +37,45 @@ def one_click(token: str) -> Response:
     settings = configure()
     unsubscribe(token, parameters=SsmStoreParameters(settings.parameters_prefix), now=utcnow(), publisher=EventBridgePublisher(settings.event_bus_name))
     return _page(200, "Unsubscribed", "<h1>You are unsubscribed</h1><p>You will get no more marketing emails from us.</p>")
+
+
+def _preferences_page(choices: Preferences, *, saved: bool) -> Response:
+    from encore.rendering import render_page  # Jinja2 and Babel: only for this page, not at cold start
+
+    body = render_page(
+        "preferences",
+        {"locale": choices.locale, "email": choices.email, "sms": choices.sms, "has_phone": choices.has_phone, "saved": saved},
+    )
+    return Response(status_code=200, content_type=content_types.TEXT_HTML, body=body, headers={"Cache-Control": "no-store"})
+
+
+def _form() -> dict[str, list[str]]:
+    """The posted HTML form: a ticked box is sent as "on", an unticked one not at all. Bytes
+    that are not UTF-8 are replaced, not a server error (the token decides what happens)."""
+    event = app.current_event
+    raw = event.body or ""
+    if event.is_base64_encoded:
+        raw = base64.b64decode(raw).decode("utf-8", errors="replace")
+    return parse_qs(raw)
+
+
+@app.get("/preferences/<token>")
+def preferences_page(token: str) -> Response:
+    return _preferences_page(preferences(token, parameters=SsmStoreParameters(configure().parameters_prefix)), saved=False)
+
+
+@app.post("/preferences/<token>")
+def save_preferences(token: str) -> Response:
+    form = _form()
+    choices = set_preferences(
+        token,
+        email=form.get("email") == ["on"],
+        sms=form.get("sms") == ["on"],
+        parameters=SsmStoreParameters(configure().parameters_prefix),
+        now=utcnow(),
+    )
+    logger.info("marketing preferences saved")
+    return _preferences_page(choices, saved=True)
 
 
 @app.exception_handler(InvalidUnsubscribeLink)

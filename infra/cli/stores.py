@@ -145,9 +145,11 @@ def _add(args: argparse.Namespace, context: Context) -> int:
     shop = shop_document(args.store, args.platform, shop_domain=args.shop_domain, site_url=args.site_url)
     if context.get(settings_name(context.prefix, args.store)) is not None:
         raise OperatorError(f"store {args.store!r} already exists (see `encore store show {args.store}`; `encore secret rotate` changes its secrets)")
-    from encore.stores import StoreSettings
+    from encore.stores import StoreSettings, without_marketing
 
-    settings = read_json_object(args.settings) if args.settings else {}
+    # Without a settings file the store starts with transactional emails only: marketing
+    # needs the store's postal address, which only its settings file can give.
+    settings = read_json_object(args.settings) if args.settings else without_marketing({})
     StoreSettings.from_dict(args.store, settings)  # a bad file stops here, before anything is written
     admin_api = admin_credentials(args.platform, read_json_object(args.admin_credentials_file), args.admin_credentials_file) if args.admin_credentials_file else None
     generated = args.platform == "generic"
@@ -155,6 +157,8 @@ def _add(args: argparse.Namespace, context: Context) -> int:
     store = register_store(context, args.store, shop, webhook_secret=webhook_secret, settings=settings, admin_api=admin_api)
     where = shop.get("shop_domain") or shop.get("site_url") or "generic events API"
     print(f"added store {args.store} ({args.platform}, {where}), settings version {store.settings_version}")
+    if not args.settings:
+        print("marketing scenarios are off until `encore settings load` gives a settings file with the store's postal_address")
     if generated:
         print(f"webhook secret (sign every request with it; shown once): {store.webhook_secret}")
     print(f"generic events API key (shown once, stored only as its SHA-256): {store.api_key}")

@@ -51,6 +51,7 @@ from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_PUSH_APPLICATION = "encore-local-push"  # the End User Messaging Push project id here
+LOCAL_POSTAL_ADDRESS = "Gedimino pr. 1\nLT-01103 Vilnius\nLithuania"  # made up: the local store's footer
 DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 # Lambda retries a failed asynchronous invocation after about 1 minute, then 2 minutes more.
 ASYNC_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))
@@ -478,6 +479,9 @@ class LocalStack:
         settings = dict(settings or {})
         name = settings.setdefault("name", StoreSettings.model_fields["name"].default)
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
+        # Marketing emails show the store's postal address; the local store has a made-up one.
+        # Marketing emails show the store's postal address; the local store has a made-up one.
+        settings.setdefault("postal_address", LOCAL_POSTAL_ADDRESS)
         # The store's shop: a fake Shopify Admin API on 127.0.0.1 (coupons are created there
         # before a message carries them); tests reach it as ``stack.shops[store_id]``.
         from infra.local.shops import FakeShopify

@@ -102,6 +102,8 @@ def test_every_operator_mistake_is_one_line_on_stderr_and_a_non_zero_exit(cli):
         (1, ["settings", "load", STORE_ID, cli.file("broken.json", '{"version": 3,')], {}, ["is not valid JSON"]),
         (1, ["settings", "load", STORE_ID, cli.file("typo.json", {"version": 3, "cart_abandonmnet": {}})], {}, ["invalid StoreSettings", "cart_abandonmnet"]),
         (1, ["settings", "load", STORE_ID, cli.file("old.json", {**settings, "version": 0})], {}, ["version 0 is not newer than the loaded version 0"]),
+        # Marketing on, no postal address: the line names the missing field.
+        (1, ["settings", "load", STORE_ID, cli.file("no-address.json", {key: value for key, value in settings.items() if key != "postal_address"})], {}, ["invalid StoreSettings", "postal_address: ", "postal address is required"]),
         (1, ["catalogue", "import", STORE_ID, cli.file("catalogue.json", [{"product_id": "x"}])], {}, ["invalid", "title"]),
         (1, ["store", "add", "new-shop", "--platform", "shopify"], {}, ["no webhook secret given on stdin"]),
         (1, ["store", "add", "new-shop", "--platform", "shopify", "--shop-domain", "other.myshopify.com"], {}, ["does not match store 'new-shop'"]),
@@ -147,10 +149,11 @@ def test_store_add_show_and_rotate_round_trip_and_settings_versions(cli):
     assert rotated.returncode == 0 and "revoked 1 old key(s)" in rotated.stdout
     one_line_error(cli("secret", "rotate", "corner-shop", "admin-api", stdin='{"consumer_key": "ck"}'), 1, "lacks access_token")
 
-    v3 = cli.file("v3.json", {"version": 3, "name": "Corner shop"})
+    v3 = cli.file("v3.json", {"version": 3, "name": "Corner shop", "postal_address": "1 Corner Street\nSpringfield"})
     assert cli("settings", "load", "corner-shop", v3).stdout.strip() == "loaded settings version 3 for corner-shop"
-    one_line_error(cli("settings", "load", "corner-shop", cli.file("v2.json", {"version": 2})), 1, "version 2 is not newer than the loaded version 3")
-    assert cli("settings", "load", "corner-shop", cli.file("v2.json", {"version": 2}), "--force").returncode == 0
+    v2 = cli.file("v2.json", {"version": 2, "postal_address": "1 Corner Street"})
+    one_line_error(cli("settings", "load", "corner-shop", v2), 1, "version 2 is not newer than the loaded version 3")
+    assert cli("settings", "load", "corner-shop", v2, "--force").returncode == 0
 
     generic = cli("store", "add", "app-shop", "--platform", "generic")
     assert generic.returncode == 0, generic.stderr

@@ -60,7 +60,7 @@ def mutated(draw, document):
 
 @st.composite
 def request(draw):
-    route = draw(st.sampled_from(["shopify", "woocommerce", "generic", "unsubscribe"]))
+    route = draw(st.sampled_from(["shopify", "woocommerce", "generic", "unsubscribe", "preferences"]))
     kind = draw(st.sampled_from(["mutated", "mutated", "random_json", "bytes"]))
     signed = draw(st.booleans())
     if route == "shopify":
@@ -116,8 +116,8 @@ def test_no_request_to_any_route_is_a_server_error_and_a_refused_one_writes_noth
     def one(case):
         route, topic, body, signed, extra, token = case
         before = _table(harness)
-        if route == "unsubscribe":
-            reply = harness.client.post(f"/unsubscribe/{token}", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        if route in ("unsubscribe", "preferences"):
+            reply = harness.client.post(f"/{route}/{token}", body, {"Content-Type": "application/x-www-form-urlencoded"})
         else:
             path, headers = _headers(harness, route, topic, body, signed, extra)
             reply = harness.client.post(path, body, headers)
@@ -130,7 +130,7 @@ def test_no_request_to_any_route_is_a_server_error_and_a_refused_one_writes_noth
     one()
     print("fuzz", EXAMPLES, "cases:", dict(sorted(seen.items())))
     # Both sides were exercised: accepted requests and refusals, on every route.
-    assert {route for route, _ in seen} == {"shopify", "woocommerce", "generic", "unsubscribe"}
+    assert {route for route, _ in seen} == {"shopify", "woocommerce", "generic", "unsubscribe", "preferences"}
     assert any(status < 300 for _, status in seen) and any(status == 401 for _, status in seen)
 
 

@@ -26,7 +26,7 @@ from tests.conftest import STORE_ID
 
 KEYS = UnsubscribeKeys(current="k1", keys={"k1": "property-test-secret"})
 LINKS = UnsubscribeLinks("https://api.example", KEYS)
-STORE = StoreSettings.from_dict(STORE_ID, {"delivery": {"max_journeys_per_window": 1000}})
+STORE = StoreSettings.from_dict(STORE_ID, {"postal_address": "1 Main St", "delivery": {"max_journeys_per_window": 1000}})
 TEMPLATES = ["cart_reminder_1", "cart_reminder_2", "order_confirmation", "shipping_notice"]
 customers = itertools.count()
 

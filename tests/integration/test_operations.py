@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from infra.cli.settings import StaleSettings, load_settings
-from tests.conftest import START, STORE_ID
+from tests.conftest import POSTAL_ADDRESS, START, STORE_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 OLENA = "603851970716743426"
@@ -35,7 +35,7 @@ def test_a_typo_or_a_bad_timing_in_a_settings_file_is_named_and_nothing_is_loade
 
 
 def test_store_timings_from_settings_reach_the_journey(harness):
-    load_settings(STORE_ID, {"version": 2, "cart_abandonment": {"reminder_offsets_seconds": [1800, 7200, 86400]}})
+    load_settings(STORE_ID, {"version": 2, "postal_address": POSTAL_ADDRESS, "cart_abandonment": {"reminder_offsets_seconds": [1800, 7200, 86400]}})
     harness.checkout()
     harness.run_until(timedelta(days=9))
     dates = [mail["Date"] for mail in harness.emails()]

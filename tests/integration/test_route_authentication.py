@@ -86,6 +86,13 @@ def _unsubscribe(harness, mode: str):
     return f"/unsubscribe/{token}", b"List-Unsubscribe=One-Click", {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+def _preferences(harness, mode: str):
+    # The same signed token as the unsubscribe link; a form with no box ticked would switch
+    # every marketing channel off, so a forged one would have something to change.
+    path, _, headers = _unsubscribe(harness, mode)
+    return path.replace("/unsubscribe/", "/preferences/", 1), b"form=preferences", headers
+
+
 UNAUTHORIZED = (401, None)
 INVALID_LINK = (404, "This link is not valid")
 REQUESTS = {
@@ -94,6 +101,8 @@ REQUESTS = {
     ("POST", "/v1/events"): (_generic_events, UNAUTHORIZED),
     ("POST", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
     ("GET", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
+    ("POST", "/preferences/{token}"): (_preferences, INVALID_LINK),
+    ("GET", "/preferences/{token}"): (_preferences, INVALID_LINK),
 }
 
 

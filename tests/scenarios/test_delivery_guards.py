@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
-from tests.conftest import START, STORE_ID, load_event
+from tests.conftest import POSTAL_ADDRESS, START, STORE_ID, load_event
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -189,7 +189,7 @@ def _sms_store(harness, **extra) -> None:
     from infra.cli.settings import load_settings
 
     prefix = harness.stack.resolver.parameters["ParametersPrefix"]
-    load_settings(STORE_ID, {"channels": {"email": True, "sms": True}, "sms_origination": "+18005550100", **extra}, prefix=prefix, force=True)
+    load_settings(STORE_ID, {"postal_address": POSTAL_ADDRESS, "channels": {"email": True, "sms": True}, "sms_origination": "+18005550100", **extra}, prefix=prefix, force=True)
 
 
 def _checkout_with_phone(harness, *, email_consent: bool, locale: str = "en-US") -> None:
@@ -248,7 +248,7 @@ def test_the_frequency_cap_holds_across_three_scenarios_competing_for_one_custom
 
     shirt, trousers = "632910392", "632910501"  # shopify_orders_create.json: linen shirts
     tips = [{"title": f"Linen care, part {n}", "body": "Wash cold, dry flat."} for n in (1, 2, 3)]
-    load_settings(STORE_ID, {"education_series": {"tips": {"shirts": tips}}}, force=True)
+    load_settings(STORE_ID, {"postal_address": POSTAL_ADDRESS, "education_series": {"tips": {"shirts": tips}}}, force=True)
     clear_cache()
     bind_table(harness.stack.physical("EncoreTable"))
     import_catalogue(STORE_ID, [
@@ -292,7 +292,7 @@ def _push_store(harness) -> None:
     prefix = harness.stack.resolver.parameters["ParametersPrefix"]
     load_settings(
         STORE_ID,
-        {"channels": {"email": True, "sms": True, "push": True}, "sms_origination": "+18005550100", "push_application_id": LOCAL_PUSH_APPLICATION},
+        {"postal_address": POSTAL_ADDRESS, "channels": {"email": True, "sms": True, "push": True}, "sms_origination": "+18005550100", "push_application_id": LOCAL_PUSH_APPLICATION},
         prefix=prefix,
         force=True,
     )

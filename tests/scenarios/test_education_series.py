@@ -7,7 +7,7 @@ import copy
 from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from tests.conftest import START, STORE_ID, iso, load_event
+from tests.conftest import POSTAL_ADDRESS, START, STORE_ID, iso, load_event
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -65,6 +65,7 @@ def _setup(harness, *, welcome: bool = False, frequency_cap: bool = True) -> Non
     parameters = harness.stack.resolver.parameters
     document = {
         "sender": f"Encore demo store <hello@{parameters['SenderDomain']}>",
+        "postal_address": POSTAL_ADDRESS,
         "education_series": {"tips": TIPS},
         "welcome_series": {"enabled": welcome},
         **({} if frequency_cap else {"delivery": {"max_journeys_per_window": 5}}),
@@ -261,13 +262,13 @@ def test_education_settings_gaps_late_orders_and_tips_by_category():
 
     from encore.stores import StoreSettings
 
-    settings = StoreSettings.from_dict("s", {"education_series": {"tips": TIPS}}).education_series
+    settings = StoreSettings.from_dict("s", {"postal_address": "1 Main St", "education_series": {"tips": TIPS}}).education_series
     assert settings.execution_waits() == {"before_tip_1_seconds": 2 * 86400, "before_tip_2_seconds": 5 * 86400, "before_tip_3_seconds": 7 * 86400}
     # An order that reached us 3 hours late keeps its tips at 2, 7 and 14 days after it.
     assert settings.execution_waits(elapsed_seconds=3 * 3600)["before_tip_1_seconds"] == 2 * 86400 - 3 * 3600
     assert settings.tip("coffee", 2).title == COFFEE_TIPS[1]
     assert settings.tip("garden", 1) is None and settings.tip(None, 1) is None
     with pytest.raises(ValidationError):
-        StoreSettings.from_dict("s", {"education_series": {"tips": {"coffee": TIPS["coffee"][:2]}}})  # three tips each
+        StoreSettings.from_dict("s", {"postal_address": "1 Main St", "education_series": {"tips": {"coffee": TIPS["coffee"][:2]}}})  # three tips each
     with pytest.raises(ValidationError):
-        StoreSettings.from_dict("s", {"education_series": {"tip_offsets_days": [7, 2, 14]}})
+        StoreSettings.from_dict("s", {"postal_address": "1 Main St", "education_series": {"tip_offsets_days": [7, 2, 14]}})

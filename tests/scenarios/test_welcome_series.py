@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 
-from tests.conftest import START, STORE_ID, iso, load_event
+from tests.conftest import POSTAL_ADDRESS, START, STORE_ID, iso, load_event
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -60,7 +60,7 @@ def _store_settings(harness, **sections) -> None:
     from infra.cli.settings import load_settings
 
     parameters = harness.stack.resolver.parameters
-    document = {"sender": f"Encore demo store <hello@{parameters['SenderDomain']}>", **sections}
+    document = {"sender": f"Encore demo store <hello@{parameters['SenderDomain']}>", "postal_address": POSTAL_ADDRESS, **sections}
     load_settings(STORE_ID, document, prefix=parameters["ParametersPrefix"], force=True)
 
 
@@ -328,8 +328,8 @@ def test_welcome_settings_become_waits_and_the_reminder_must_come_before_the_cou
 
     from encore.stores import StoreSettings
 
-    defaults = StoreSettings(store_id="s").welcome_series
+    defaults = StoreSettings(store_id="s", postal_address="1 Main St").welcome_series
     assert defaults.execution_waits() == {"best_sellers_seconds": 2 * 86400, "expiry_reminder_seconds": 3 * 86400}
     assert (defaults.coupon_percent_off, defaults.coupon_valid_days) == (10, 7)
     with pytest.raises(ValidationError, match="before the coupon expires"):
-        StoreSettings.from_dict("s", {"welcome_series": {"coupon_valid_days": 5}})
+        StoreSettings.from_dict("s", {"postal_address": "1 Main St", "welcome_series": {"coupon_valid_days": 5}})

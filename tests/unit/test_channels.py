@@ -52,6 +52,6 @@ def test_an_unknown_channel_name_is_a_bug_and_says_so():
 
 
 def test_the_store_switches_come_from_its_settings():
-    assert enabled_channels(StoreSettings(store_id="s").channels) == {"email"}
-    store = StoreSettings.from_dict("s", {"channels": {"email": True, "sms": True, "push": True}})
+    assert enabled_channels(StoreSettings(store_id="s", postal_address="1 Main St").channels) == {"email"}
+    store = StoreSettings.from_dict("s", {"postal_address": "1 Main St", "channels": {"email": True, "sms": True, "push": True}})
     assert enabled_channels(store.channels) == ALL_CHANNELS

@@ -20,7 +20,7 @@ from encore.stores import StoreSettings
 UTC = timezone.utc
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 WEEK = timedelta(days=7)
-PRIORITIES = StoreSettings(store_id="s").delivery.priorities
+PRIORITIES = StoreSettings(store_id="s", postal_address="1 Main St").delivery.priorities
 
 
 def cap(journey: str, sent: list[SentMarketing], max_journeys: int = 1):

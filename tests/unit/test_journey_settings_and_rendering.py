@@ -23,7 +23,7 @@ def test_long_or_unsafe_keys_are_shortened_with_a_hash_that_keeps_them_apart():
 
 
 def test_reminder_offsets_become_gaps_between_waits_and_stores_can_tune_them():
-    defaults = StoreSettings(store_id="s").cart_abandonment.execution_waits()
+    defaults = StoreSettings(store_id="s", postal_address="1 Main St").cart_abandonment.execution_waits()
     assert defaults == {
         "first_reminder": 1,
         "before_reminder_1_seconds": 3600,
@@ -31,7 +31,7 @@ def test_reminder_offsets_become_gaps_between_waits_and_stores_can_tune_them():
         "before_reminder_3_seconds": 48 * 3600,
         "after_reminder_3_seconds": 7 * 86400,
     }
-    tuned = StoreSettings.from_dict("s", {"cart_abandonment": {"reminder_offsets_seconds": [1800, 7200, 86400]}})
+    tuned = StoreSettings.from_dict("s", {"postal_address": "1 Main St", "cart_abandonment": {"reminder_offsets_seconds": [1800, 7200, 86400]}})
     assert tuned.cart_abandonment.execution_waits()["before_reminder_2_seconds"] == 5400
 
 

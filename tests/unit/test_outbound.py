@@ -32,7 +32,7 @@ def test_a_private_or_plain_http_destination_is_refused_in_the_settings(url, mon
     with pytest.raises(UnsafeDestination):
         check_url(url)
     with pytest.raises(ValidationError, match="retargeting_webhook_url"):
-        StoreSettings.from_dict("s", {"browse_abandonment": {"retargeting_webhook_url": url}})
+        StoreSettings.from_dict("s", {"postal_address": "1 Main St", "browse_abandonment": {"retargeting_webhook_url": url}})
 
 
 def test_a_public_https_destination_is_accepted(monkeypatch):

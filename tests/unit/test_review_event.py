@@ -90,7 +90,7 @@ def test_the_canonical_event_keeps_the_rating_between_one_and_five():
 
 # ------------------------------------------------------------------------ review-request settings
 def test_the_delay_follows_the_product_type_and_the_longest_wins():
-    settings = StoreSettings(store_id="s").review_request
+    settings = StoreSettings(store_id="s", postal_address="1 Main St").review_request
     assert settings.delay_days(["Apparel"]) == 10
     assert settings.delay_days(["cosmetics", "jewellery", "shoes"]) == 10
     assert settings.delay_days(["apparel", "furniture"]) == 21
@@ -99,12 +99,12 @@ def test_the_delay_follows_the_product_type_and_the_longest_wins():
 
 
 def test_incentives_are_off_until_a_store_turns_them_on():
-    assert StoreSettings(store_id="s").review_request.incentive() is None
-    tuned = StoreSettings.from_dict("s", {"review_request": {"incentive_percent_off": 15, "delay_days_by_product_type": {"bikes": 30}}})
+    assert StoreSettings(store_id="s", postal_address="1 Main St").review_request.incentive() is None
+    tuned = StoreSettings.from_dict("s", {"postal_address": "1 Main St", "review_request": {"incentive_percent_off": 15, "delay_days_by_product_type": {"bikes": 30}}})
     assert tuned.review_request.incentive() == {"percent_off": 15, "valid_days": 30}
     assert tuned.review_request.delay_days(["bikes", "apparel"]) == 30  # a store's own map replaces the default one
 
 
 def test_ratings_must_leave_room_between_negative_and_positive():
     with pytest.raises(ValidationError):
-        StoreSettings.from_dict("s", {"review_request": {"positive_from": 3, "negative_up_to": 3}})
+        StoreSettings.from_dict("s", {"postal_address": "1 Main St", "review_request": {"positive_from": 3, "negative_up_to": 3}})

@@ -114,12 +114,12 @@ def test_an_emoji_is_never_split_across_two_parts():
 
 def _render_inline(source: str, locale: str, store_name: str) -> str:
     """An SMS text written inline, rendered by the environment the SMS templates use."""
-    store = StoreSettings(store_id="s", name=store_name)
+    store = StoreSettings(store_id="s", postal_address="1 Main St", name=store_name)
     return _environment(locale).from_string(source).render(store=store, cart=CART).strip()
 
 
 def test_the_cart_reminder_sms_sample_renders_in_one_gsm7_segment():
-    text = render_text("sms", "cart_reminder_1", {"locale": "en", "store": StoreSettings(store_id="s", name="Shop & Co"), "cart": CART})
+    text = render_text("sms", "cart_reminder_1", {"locale": "en", "store": StoreSettings(store_id="s", postal_address="1 Main St", name="Shop & Co"), "cart": CART})
     assert text == (
         "Shop & Co: your cart is still waiting for you. Pick up where you left off: https://shop.example/cart\n"
         "Reply STOP to opt out"

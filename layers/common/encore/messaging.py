@@ -37,7 +37,7 @@ from encore.observability import logger
 from encore.rendering import TEMPLATES_DIR, render_email, render_text
 from encore.sms import segments
 from encore.stores import StoreSettings
-from encore.unsubscribe import UnsubscribeKeys, list_unsubscribe_headers, make_token
+from encore.unsubscribe import UnsubscribeKeys, list_unsubscribe_headers, make_token, preferences_url, unsubscribe_url
 
 # Transactional messages (order confirmation, shipping) go out without marketing consent.
 # Every other template is marketing: a template nobody classified must never skip consent.
@@ -202,18 +202,39 @@ def _issued_coupon(request: StepRequest) -> Coupon | None:
     return coupon if coupon is not None and coupon.customer_id == request.customer_id else None
 
 
-def _unsubscribe_headers(request: StepRequest, links: UnsubscribeLinks | None) -> tuple[tuple[str, str], ...]:
+def _unsubscribe_token(request: StepRequest, links: UnsubscribeLinks | None) -> str | None:
+    """The signed token of a marketing message's unsubscribe and preferences links. Tokens
+    are deterministic, so the header and the footer's visible link carry the same one."""
     if links is None or links.keys is None or not is_marketing(request.template):
-        return ()
-    token = make_token(links.keys, request.store_id, request.customer_id)
-    return list_unsubscribe_headers(links.api_url, token)
+        return None
+    return make_token(links.keys, request.store_id, request.customer_id)
 
 
-def _no_unsubscribe_link(request: StepRequest, channel: ChannelName | None, links: UnsubscribeLinks | None) -> str | None:
+def _unsubscribe_headers(request: StepRequest, links: UnsubscribeLinks | None) -> tuple[tuple[str, str], ...]:
+    token = _unsubscribe_token(request, links)
+    return () if token is None else list_unsubscribe_headers(links.api_url, token)
+
+
+def _footer(request: StepRequest, links: UnsubscribeLinks | None) -> dict:
+    """The footer's links (templates/email/_footer.*; the why-sentence is the template's,
+    ``encore.footer``): on marketing email the visible unsubscribe link, the header's very
+    URL, and the preferences page; none on transactional email."""
+    token = _unsubscribe_token(request, links)
+    return {
+        "unsubscribe_url": unsubscribe_url(links.api_url, token) if token else None,
+        "preferences_url": preferences_url(links.api_url, token) if token else None,
+    }
+
+
+def _no_unsubscribe_link(request: StepRequest, channel: ChannelName | None, links: UnsubscribeLinks | None, store: StoreSettings | None = None) -> str | None:
     """Marketing email must carry a working one-click unsubscribe link (RFC 8058; Gmail and
-    Yahoo require it of bulk senders): without the store's unsubscribe key it is not sent."""
+    Yahoo require it of bulk senders): without the store's unsubscribe key it is not sent.
+    Nor without the store's postal address (CAN-SPAM), which settings loaded before it was
+    required may lack (``stores.load_store_settings``)."""
     if channel == "email" and is_marketing(request.template) and (links is None or links.keys is None):
         return "no_unsubscribe_key"
+    if channel == "email" and is_marketing(request.template) and store is not None and not store.postal_address:
+        return "no_postal_address"
     return None
 
 
@@ -224,8 +245,11 @@ def _lines(lines) -> list[dict]:
     ]
 
 
-def _context(store: StoreSettings, customer: Customer, cart: Cart | None, coupon: Coupon | None, request: StepRequest, order: Order | None = None) -> dict:
+def _context(
+    store: StoreSettings, customer: Customer, cart: Cart | None, coupon: Coupon | None, request: StepRequest, order: Order | None = None, links: UnsubscribeLinks | None = None
+) -> dict:
     return {
+        **_footer(request, links),
         "locale": customer.locale or store.locale,
         "store": store,
         "utm_campaign": scenario_of(request.journey) or request.template,
@@ -429,7 +453,7 @@ def deliver_step(
     channel, reason = _channel(request, customer, store)
     reason = reason or _ineligible_reason(request, customer, cart, order, store) or (
         "order_missing" if request.template in ORDER_TEMPLATES and order is None else None
-    ) or _no_unsubscribe_link(request, channel, unsubscribe)
+    ) or _no_unsubscribe_link(request, channel, unsubscribe, store)
     message.channel = channel or request.channels[0]
     verdict = _guard(request, store, customer, now, first_attempt_at) if reason is None else None
     if verdict is not None and verdict.deferred:
@@ -471,7 +495,7 @@ def deliver_step(
             message.update(actions=[Message.coupon_failure_reason.set(coupon_failure)])
         if coupon is None and request.coupon and request.template in WITHOUT_COUPON:
             request = request.model_copy(update={"template": WITHOUT_COUPON[request.template]})
-        context = _context(store, customer, cart, coupon, request, order)
+        context = _context(store, customer, cart, coupon, request, order, unsubscribe)
     except ChannelUnavailable:
         raise  # the coupon's own retry: the step is already marked awaiting_coupon
     except Exception:

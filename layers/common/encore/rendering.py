@@ -32,6 +32,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jinja2 import pass_context
 
+from encore.footer import reason_for
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOCALES_DIR = TEMPLATES_DIR / "locales"
 SOURCE_LOCALE = "en"  # the language templates are written in: it needs no catalogue
@@ -229,12 +231,17 @@ def _all_messages(name: str) -> frozenset[str]:
     return messages.union(*(_all_messages(other) for other in referenced))
 
 
+# The layout every email shares: base.html (with the HTML footer) and the text footer that
+# render_email appends to every text part.
+LAYOUT = ("email/base.html", "email/_footer.txt")
+
+
 @cache
 def template_messages(template: str) -> tuple[frozenset[str], frozenset[str]]:
     """(the messages of the template's own three files, every message it needs)."""
     names = [f"email/{template}.{part}" for part in PARTS]
     own = frozenset().union(*(_own_messages(name)[0] for name in names))
-    return own, frozenset().union(*(_all_messages(name) for name in names))
+    return own, frozenset().union(*(_all_messages(name) for name in (*names, *LAYOUT)))
 
 
 def is_translated(template: str, locale: str) -> bool:
@@ -244,7 +251,7 @@ def is_translated(template: str, locale: str) -> bool:
     if locale == SOURCE_LOCALE:
         return True
     _, needed = template_messages(template)
-    return bool(needed - _all_messages("email/base.html")) and needed <= catalogue(locale).translated
+    return bool(needed - frozenset().union(*map(_all_messages, LAYOUT))) and needed <= catalogue(locale).translated
 
 
 def choose_locale(template: str, requested: str | None, store_default: str | None = None) -> str:
@@ -279,7 +286,8 @@ def with_utm(url: str, storefront_host: str, campaign: str, content: str) -> str
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or _host(parts.hostname) != storefront_host:
         return url
-    if "unsubscribe" in parts.path.lower():  # never tracked, even on the store's own host
+    path = parts.path.lower()
+    if "unsubscribe" in path or "/preferences/" in path:  # never tracked, even on the store's own host
         return url
     present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
     wanted = {"utm_source": UTM_SOURCE, "utm_medium": UTM_MEDIUM, "utm_campaign": campaign, "utm_content": content}
@@ -325,6 +333,8 @@ def render_email(template: str, context: dict) -> RenderedEmail:
     locale = choose_locale(template, context.get("locale"), getattr(store, "locale", None))
     direction = text_direction(locale)
     context = {
+        # The footer's sentence on why the customer gets this email (encore.footer).
+        "why": reason_for(template),
         **context,
         "locale": locale,
         # base.html and the partials mirror their layout for right-to-left languages.
@@ -335,7 +345,10 @@ def render_email(template: str, context: dict) -> RenderedEmail:
     environment = _environment(locale)
     subject = environment.get_template(f"email/{template}.subject.txt").render(context).strip()
     markup = environment.get_template(f"email/{template}.html").render(context)
-    text = environment.get_template(f"email/{template}.txt").render(context)
+    # Every text part ends with the footer (why, unsubscribe and preferences, postal address),
+    # as every HTML part does through base.html.
+    body = environment.get_template(f"email/{template}.txt").render(context).rstrip("\n")
+    text = body + "\n" + environment.get_template("email/_footer.txt").render(context)
 
     storefront_url = getattr(store, "storefront_url", None)
     if storefront_url:
@@ -349,6 +362,13 @@ def render_email(template: str, context: dict) -> RenderedEmail:
 def email_templates() -> list[str]:
     """Every email template (partials, named with a leading underscore, are not templates)."""
     return sorted(path.name.removesuffix(".subject.txt") for path in (TEMPLATES_DIR / "email").glob("[!_]*.subject.txt"))
+
+
+def render_page(name: str, context: dict) -> str:
+    """A web page a link in an email opens (``templates/pages/<name>.html``: the preferences
+    page), in the customer's language, with the email catalogues."""
+    locale = resolve_locale(context.get("locale"))
+    return _environment(locale).get_template(f"pages/{name}.html").render({**context, "locale": locale, "direction": text_direction(locale)})
 
 
 def render_text(channel: str, template: str, context: dict) -> str:

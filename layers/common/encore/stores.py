@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from encore.outbound import check_url
 
@@ -428,11 +429,80 @@ class StoreSettings(_Settings):
         scenario_settings = getattr(self, (scenario or "").replace("-", "_"), None)
         return getattr(scenario_settings, "on_coupon_failure", "send_without_code")
 
+    # ---- emails a store can send (issue 11): the footer of every email shows this address.
+    # The store's postal address as it should appear (lines separated by newlines). CAN-SPAM
+    # and the Gmail / Yahoo bulk-sender rules want it in every marketing email, so it is
+    # required while any marketing scenario is on (``_postal_address_for_marketing``).
+    postal_address: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("postal_address")
+    @classmethod
+    def _tidy_address(cls, address: str | None) -> str | None:
+        if address is None:
+            return None
+        lines = [line.strip() for line in address.strip().splitlines() if line.strip()]
+        if not lines:
+            raise ValueError("postal_address must not be blank")
+        return "\n".join(lines)
+
+    def marketing_scenarios_on(self) -> list[str]:
+        """The marketing scenarios this store switched on (settings field names)."""
+        return [name for name in MARKETING_SCENARIOS if getattr(self, name).enabled]
+
+    @model_validator(mode="after")
+    def _postal_address_for_marketing(self) -> "StoreSettings":
+        on = self.marketing_scenarios_on()
+        if self.postal_address is None and on:
+            # Raised with the field's own location, so `encore settings load` names it.
+            problem = PydanticCustomError(
+                "postal_address_required",
+                "the store's postal address is required while a marketing scenario is on ({scenarios}): "
+                "every marketing email shows it; add \"postal_address\" or switch those scenarios off",
+                {"scenarios": ", ".join(on)},
+            )
+            raise ValidationError.from_exception_data(
+                title=type(self).__name__, line_errors=[InitErrorDetails(type=problem, loc=("postal_address",), input=None)]
+            )
+        return self
+
     @classmethod
     def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":
         return cls.model_validate({**raw, "store_id": store_id})
 
 
+# Scenarios whose messages are all transactional (sent without marketing consent); every
+# other scenario with an ``enabled`` switch is marketing.
+TRANSACTIONAL_SCENARIOS = frozenset({"post_purchase", "unpaid_order"})
+MARKETING_SCENARIOS: tuple[str, ...] = tuple(
+    name
+    for name, field in StoreSettings.model_fields.items()
+    if isinstance(field.default, _Settings) and "enabled" in type(field.default).model_fields and name not in TRANSACTIONAL_SCENARIOS
+)
+
+
+def without_marketing(raw: dict) -> dict:
+    """``raw`` settings with every marketing scenario switched off (transactional kept)."""
+    return {**raw, **{name: {**(raw.get(name) or {}), "enabled": False} for name in MARKETING_SCENARIOS}}
+
+
+def _only_the_address_is_missing(error: ValidationError) -> bool:
+    return all(problem["type"] == "postal_address_required" for problem in error.errors())
+
+
 def load_store_settings(parameters, store_id: str) -> StoreSettings:
-    """``parameters`` is a StoreParameters adapter (SSM in AWS and in the local stack)."""
-    return StoreSettings.from_dict(store_id, parameters.store_settings(store_id))
+    """``parameters`` is a StoreParameters adapter (SSM in AWS and in the local stack).
+
+    Settings loaded before postal addresses were required (or no settings at all) lack one:
+    ``encore settings load`` refuses such a file, but here, at run time, refusing would stop
+    order confirmations too. Instead the store sends no marketing until its operator loads
+    settings with an address, and every function says so in its log."""
+    raw = parameters.store_settings(store_id)
+    try:
+        return StoreSettings.from_dict(store_id, raw)
+    except ValidationError as error:
+        if not _only_the_address_is_missing(error):
+            raise
+    from encore.observability import logger
+
+    logger.warning("store settings lack postal_address: marketing scenarios are off", extra={"store_id": store_id})
+    return StoreSettings.from_dict(store_id, without_marketing(raw))

@@ -29,6 +29,8 @@ from encore.errors import ClientError
 from encore.models import Customer, customer_key
 
 SOURCE = "email:one-click-unsubscribe"
+# Choices made on the preferences page (GET/POST /preferences/<token>): dated like any consent.
+PREFERENCES_SOURCE = "email:preferences-page"
 
 
 class InvalidUnsubscribeLink(ClientError):
@@ -116,6 +118,73 @@ def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime, publi
     return store_id
 
 
+def unsubscribe_url(api_url: str, token: str) -> str:
+    """The one-click link: the ``List-Unsubscribe`` header and the footer's visible link."""
+    return f"{api_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def preferences_url(api_url: str, token: str) -> str:
+    """The footer's "manage preferences" page, signed by the same token."""
+    return f"{api_url.rstrip('/')}/preferences/{token}"
+
+
 def list_unsubscribe_headers(api_url: str, token: str) -> tuple[tuple[str, str], ...]:
-    url = f"{api_url.rstrip('/')}/unsubscribe/{token}"
+    url = unsubscribe_url(api_url, token)
     return (("List-Unsubscribe", f"<{url}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+
+
+# ---------------------------------------------------------------- the preferences page
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A customer's marketing choices as the preferences page shows them."""
+
+    store_id: str
+    customer_id: str
+    locale: str | None
+    email: bool
+    has_phone: bool
+    sms: bool
+
+
+def _customer(token: str, parameters: StoreParameters) -> tuple[str, str, Customer]:
+    store_id, customer_id = read_token(token, parameters)
+    try:
+        return store_id, customer_id, Customer.get(customer_key(store_id, customer_id), Customer.sort_key())
+    except Customer.DoesNotExist as error:  # erased since the email was sent
+        raise InvalidUnsubscribeLink("unknown unsubscribe link") from error
+
+
+def _preferences(store_id: str, customer_id: str, customer: Customer) -> Preferences:
+    return Preferences(
+        store_id=store_id,
+        customer_id=customer_id,
+        locale=customer.locale,
+        email=bool(customer.accepts_email_marketing),
+        has_phone=bool(customer.phone),
+        sms=bool(customer.sms_consent and customer.sms_consent.granted),
+    )
+
+
+def preferences(token: str, *, parameters: StoreParameters) -> Preferences:
+    return _preferences(*_customer(token, parameters))
+
+
+def set_preferences(token: str, *, email: bool, sms: bool, parameters: StoreParameters, now: datetime) -> Preferences:
+    """Apply the page's form. Switching a channel off withdraws its marketing consent at once.
+    Email can be switched back on: the link reached the customer's own inbox, so ticking the
+    box is an explicit opt-in, recorded with its source and time like any consent. SMS is
+    never switched on here: a texting opt-in must come from the phone's owner (a keyword
+    reply or the shop's own form), which an email link does not prove."""
+    store_id, customer_id, customer = _customer(token, parameters)
+    current = _preferences(store_id, customer_id, customer)
+    changes = {}
+    if email != current.email:
+        changes["email_consent"] = Consent(granted=email, source=PREFERENCES_SOURCE, updated_at=now)
+    if current.sms and not sms:
+        changes["sms_consent"] = Consent(granted=False, source=PREFERENCES_SOURCE, updated_at=now)
+    if changes:
+        upsert_customer(store_id, CustomerRef(customer_id=current.customer_id, **changes), now)
+        customer.refresh(consistent_read=True)
+    return _preferences(store_id, customer_id, customer)
