@@ -86,6 +86,15 @@ def _unsubscribe(harness, mode: str):
     return f"/unsubscribe/{token}", b"List-Unsubscribe=One-Click", {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+def _browser_events(harness, mode: str):
+    # The browser endpoint's credential is a public per-store key (encore.tracking): a request
+    # without one (unsigned) or with a well-formed key no store owns (forged) names no store.
+    body = json.dumps({"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": "visitor-0123456789ab", "properties": {"product_id": "1"}}).encode()
+    key = "not-a-key" if mode == "unsigned" else "pk_" + "A" * 24
+    headers = {"Content-Type": "text/plain", "Origin": "https://shop.example", "User-Agent": "Mozilla/5.0 Firefox/133.0"}
+    return f"/v1/t/{key}", body, headers
+
+
 UNAUTHORIZED = (401, None)
 INVALID_LINK = (404, "This link is not valid")
 REQUESTS = {
@@ -94,6 +103,8 @@ REQUESTS = {
     ("POST", "/v1/events"): (_generic_events, UNAUTHORIZED),
     ("POST", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
     ("GET", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
+    ("POST", "/v1/t/{public_key}"): (_browser_events, UNAUTHORIZED),
+    ("OPTIONS", "/v1/t/{public_key}"): (_browser_events, UNAUTHORIZED),
 }
 
 
