@@ -226,6 +226,7 @@ class RateLimiter:
         self.hard_limit = hard_limit
         self.max_tracked = max_tracked
         self._counts: dict[tuple[str, str, str], int] = {}
+        self._shared: dict[tuple[str, str, str], int] = {}  # how much of each count DynamoDB has
         self.shared_checks = 0  # DynamoDB writes made (what the cost comment is about)
 
     def allow(self, store_id: str, visitor_id: str, now: datetime) -> bool:
@@ -233,14 +234,20 @@ class RateLimiter:
         key = (store_id, visitor_id, minute)
         if len(self._counts) >= self.max_tracked:  # a new minute (or a flood of visitor ids)
             self._counts = {k: v for k, v in self._counts.items() if k[2] == minute}
+            self._shared = {k: v for k, v in self._shared.items() if k in self._counts}
             if len(self._counts) >= self.max_tracked:
                 self._counts.clear()
+                self._shared.clear()
         self._counts[key] = self._counts.get(key, 0) + 1
         if self._counts[key] <= self.soft_limit:
             return True
+        # Over the threshold: the shared count gets everything this container saw this minute
+        # (the first time) or this request (after), so it is the visitor's whole minute.
         self.shared_checks += 1
         counter = TrackingCounter(*TrackingCounter.key(store_id, visitor_id, minute))
-        counter.update(actions=[TrackingCounter.count.add(1), TrackingCounter.expires_at.set(now + timedelta(minutes=2))])
+        unshared = self._counts[key] - self._shared.get(key, 0)
+        counter.update(actions=[TrackingCounter.count.add(unshared), TrackingCounter.expires_at.set(now + timedelta(minutes=2))])
+        self._shared[key] = self._counts[key]
         return int(counter.count) <= self.hard_limit
 
 
@@ -345,7 +352,7 @@ def preflight(request: BrowserRequest, *, parameters: StoreParameters) -> TrackR
 
 
 def accept(
-    request: BrowserRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter = RATE_LIMITER
+    request: BrowserRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None
 ) -> TrackResponse:
     """One browser request: the answer (status, JSON body, CORS headers). Nothing is written
     unless the whole request is valid."""
@@ -366,6 +373,7 @@ def accept(
             return TrackResponse(202, {"accepted": len(events)}, headers)
         now = utcnow()
         visitors = {event.anonymousId for event, _ in events}
+        limiter = limiter or RATE_LIMITER
         if not all(limiter.allow(store_id, visitor, now) for visitor in sorted(visitors)):
             raise TooManyRequests("too many events from this visitor; try again in a minute")
         return TrackResponse(202, _apply(events, store_id=store_id, publisher=publisher, now=now), headers)
