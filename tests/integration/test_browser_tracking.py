@@ -103,3 +103,23 @@ def test_a_checkout_token_belongs_to_the_first_visitor_that_reports_it_and_the_l
     assert link_checkout_to_visitor(STORE_ID, "tok-00000002", OTHER_VISITOR, now) is None
     assert link_checkout_to_customer(STORE_ID, "tok-00000002", "44", now + timedelta(hours=25)) is None
     assert get_or_none(VisitorIdentity, *VisitorIdentity.key(STORE_ID, OTHER_VISITOR)) is None
+
+
+def test_a_signed_woocommerce_order_carrying_the_visitor_id_links_the_visitor_to_the_buyer(harness):
+    import copy
+
+    from tests.conftest import load_event
+    from tests.integration.test_woocommerce_webhooks import _deliver
+
+    key = _key(harness)
+    assert _post(harness, key, {"batch": [_view("m1"), _view("m2")]})[0] == 202
+    order = copy.deepcopy(load_event("woocommerce_order_created"))
+    # What the store's checkout hook writes from the _encore_vid cookie (docs/storefront.md).
+    order["meta_data"] = [*order.get("meta_data", []), {"id": 9001, "key": "_encore_vid", "value": VISITOR}]
+    assert _deliver(harness, "order.created", order, delivery_id="d-visitor").status == 202
+    harness.clock.settle()
+    assert harness.item(f"STORE#{STORE_ID}#VISITOR#{VISITOR}", "IDENTITY")["customer_id"] == "42"
+    assert harness.item(f"STORE#{STORE_ID}#CUSTOMER#42", "VIEW#632910392")["views"] == 2
+    # A meta value that is not a visitor id is ignored, not an error.
+    order["meta_data"][-1]["value"] = {"not": "an id"}
+    assert _deliver(harness, "order.created", order, delivery_id="d-visitor-2").status == 202
