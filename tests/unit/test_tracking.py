@@ -161,3 +161,22 @@ def test_a_shoppers_browser_is_not_a_bot(user_agent):
     assert not tracking.is_bot(user_agent)
     with pytest.raises(AssertionError, match="past the gate"):
         send(view(), user_agent=user_agent)  # it reaches the rate limiter: the gate let it through
+
+
+# ---------------------------------------------------------------- the document agrees with the code
+def test_the_openapi_examples_are_valid_and_accepted_and_an_order_is_not():
+    from pathlib import Path
+
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    document = yaml.safe_load((Path(__file__).parents[2] / "docs" / "openapi.yaml").read_text())
+    validator = Draft202012Validator({"$ref": "#/components/schemas/BrowserRequest", "components": document["components"]})
+    examples = document["paths"]["/v1/t/{public_key}"]["post"]["requestBody"]["content"]["text/plain"]["examples"]
+    for name, example in examples.items():
+        validator.validate(example["value"])
+        assert tracking.parse_events(example["value"]), name
+    order = {"type": "track", "event": "Order Completed", "messageId": "o1", "anonymousId": VISITOR}
+    assert not validator.is_valid(order)
+    with pytest.raises(tracking.Forbidden):
+        tracking.parse_events(order)
