@@ -22,6 +22,7 @@ from encore.models import (
     PhoneIdentity,
     ProductView,
     CheckoutVisitor,
+    CustomerCheckout,
     VisitorIdentity,
     condition_failed,
     update_returning,
@@ -196,6 +197,8 @@ def link_checkout_to_customer(store_id: str, checkout_token: str, customer_id: s
     )
     if attributes is None:
         return None  # a checkout's customer does not change; the first webhook's stands
+    # Erasing the customer must find this item: the pointer lives in their own partition.
+    CustomerCheckout(customer_key(store_id, customer_id), CustomerCheckout.sort_key(checkout_token), expires_at=now + LINK_KEPT).save()
     visitor_id = _string(attributes, "visitor_id")
     if visitor_id and _live(attributes, now):
         merge_visitor(store_id, visitor_id, customer_id, now)

@@ -345,6 +345,17 @@ class CheckoutVisitor(_Item):
         return f"STORE#{store_id}#CHECKOUT#{checkout_token}", "VISITOR"
 
 
+class CustomerCheckout(_Item):
+    """In the customer's partition: a checkout token a signed webhook gave them, so erasing
+    the customer finds (and deletes) the CheckoutVisitor item naming them. sk = CHECKOUT#<token>."""
+
+    expires_at = TTLAttribute()
+
+    @staticmethod
+    def sort_key(checkout_token: str) -> str:
+        return f"CHECKOUT#{checkout_token}"
+
+
 class TrackingCounter(_Item):
     """Requests of one busy visitor in one minute, across every warm container (written only
     for visitors already over the in-memory threshold: encore.tracking.RateLimiter)."""
