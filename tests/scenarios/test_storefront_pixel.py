@@ -236,3 +236,47 @@ def test_without_consent_the_pixel_sends_and_stores_nothing_until_the_visitor_al
     assert request["headers"]["Content-Type"] == "text/plain"  # a CORS simple request: no preflight
     visitor = changing["cookies"]["_encore_vid"]
     assert re.fullmatch(r"[0-9a-f-]{36}", visitor) and bodies[0]["anonymousId"] == visitor == changing["localStorage"]["_encore_vid"]
+
+
+# ---------------------------------------------------------------- storefront/encore.js
+SCRIPT = ROOT / "storefront" / "encore.js"
+SCRIPT_BROWSER = Path(__file__).with_name("script_browser.js")
+
+
+def run_script(tmp_path: Path, steps: list[dict], *, queued: list | None = None, consent: str = "required") -> dict:
+    scenario = {"script": str(SCRIPT), "endpoint": "https://encore.example/v1/t/pk_0123456789abcdefghij", "consent": consent, "queued": queued or [], "steps": steps}
+    path = tmp_path / f"script-{len(list(tmp_path.iterdir()))}.json"
+    path.write_text(json.dumps(scenario))
+    done = subprocess.run([NODE, str(SCRIPT_BROWSER), str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_storefront_script_waits_for_consent_and_sends_views_with_their_dwell_time_when_the_page_is_left(tmp_path):
+    from encore import tracking
+
+    view = ["track", "Product Viewed", {"product_id": LINEN, "name": "Linen shirt", "price": "49.00"}]
+    # Consent required (the default) and never given: nothing sent, nothing stored.
+    silent = run_script(tmp_path, [{"wait_seconds": 90}, {"page": "hidden"}, {"call": ["track", "Checkout Started", {"checkout_token": "tok-12345678"}]}], queued=[view])
+    assert silent["beacons"] == [] and silent["cookie"] is None and silent["localStorage"] == {}
+
+    # The banner grants consent; the view queued before the script loaded goes out when the
+    # page is left, 75 s later; an order is not a storefront event; withdrawing forgets the id.
+    steps = [
+        {"call": ["consent", True]}, {"wait_seconds": 75}, {"page": "hidden"}, {"page": "pagehide"},
+        {"call": ["track", "Checkout Started", {"checkout_token": "tok-12345678"}]},
+        {"call": ["track", "Order Completed", {"order_id": "1"}]},
+    ]
+    sent = run_script(tmp_path, steps, queued=[view])
+    assert sent["errors"] == ["encore.track: a storefront may send only Product Viewed, Product Added, Cart Viewed, Checkout Started"]
+    bodies = [json.loads(beacon["body"]) for beacon in sent["beacons"]]
+    assert {beacon["type"] for beacon in sent["beacons"]} == {"text/plain"}  # no CORS preflight
+    assert [body["batch"][0]["event"] for body in bodies] == ["Product Viewed", "Checkout Started"]  # the view once
+    assert bodies[0]["batch"][0]["properties"] == {"product_id": LINEN, "name": "Linen shirt", "price": "49.00", "dwell_seconds": 75}
+    visitor = sent["cookie"]
+    assert {body["batch"][0]["anonymousId"] for body in bodies} == {visitor} and sent["localStorage"]["_encore_vid"] == visitor
+    for body in bodies:  # what the endpoint's own parser accepts
+        assert tracking.parse_events(body)
+
+    withdrawn = run_script(tmp_path, [{"call": ["consent", True]}, {"call": ["track", "Product Added", {"product_id": LINEN}]}, {"call": ["consent", False]}, {"call": ["track", "Product Added", {"product_id": LINEN}]}])
+    assert len(withdrawn["beacons"]) == 1 and withdrawn["cookie"] is None and withdrawn["localStorage"] == {}
