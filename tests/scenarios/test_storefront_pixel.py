@@ -9,7 +9,6 @@ starts nothing and sends nothing; without consent the pixel sends nothing at all
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shutil
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import START, STORE_ID, load_event, only_scenarios
+from tests.conftest import STORE_ID, load_event, only_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 PIXEL = ROOT / "storefront" / "shopify-pixel.js"

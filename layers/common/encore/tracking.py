@@ -52,7 +52,6 @@ from encore.customers import link_checkout_to_visitor
 from encore.errors import (
     ClientError,
     InvalidPayload,
-    MalformedPayload,
     PayloadTooLarge,
     UnknownStore,
     UnsupportedMediaType,
