@@ -28,11 +28,9 @@ const ENCORE_VISITOR_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 let encorePrivacy = (init && init.customerPrivacy) || {};
 
-// Custom pixels reach the Customer Privacy API as api.customerPrivacy; app pixels get it as
-// customerPrivacy. Either way the callback's event.customerPrivacy is the new state.
-const encorePrivacyApi =
-  (typeof api !== "undefined" && api && api.customerPrivacy) ||
-  (typeof customerPrivacy !== "undefined" && customerPrivacy && customerPrivacy.subscribe ? customerPrivacy : null);
+// A custom pixel reaches the Customer Privacy API as api.customerPrivacy; the callback's
+// event.customerPrivacy is the visitor's new choice (the banner may change it mid-visit).
+const encorePrivacyApi = typeof api !== "undefined" && api && api.customerPrivacy;
 if (encorePrivacyApi) {
   encorePrivacyApi.subscribe("visitorConsentCollected", (event) => {
     encorePrivacy = (event && event.customerPrivacy) || {};
