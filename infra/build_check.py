@@ -540,7 +540,7 @@ SIDE_EFFECTS: list[tuple[str, Callable]] = [
     ("PrivacyRequestFunction", _export_written),
     ("UnsubscribeFunction", _http_ok(200, _expect_item(lambda e: "PROFILE", lambda e: "unsubscribe"))),
     # A browser's product view on the public key: its dedupe record names the visitor.
-    ("TrackFunction", _http_ok(202, _expect_item(lambda e: json.loads(e["body"])["anonymousId"]))),
+    ("TrackFunction", _http_ok(202, _expect_item(lambda e: json.loads(e["body"])["batch"][0]["anonymousId"]))),
     ("IngestFunction", _http_ok(202, _published)),
 ]
 
