@@ -49,6 +49,8 @@ RUNTIME_BOTO3 = "1.43.100"
 # recorded signed webhook and unsubscribe link stay valid when replayed.
 WEBHOOK_SECRET = "build-check-webhook-secret-0123456789abcdef"
 UNSUBSCRIBE_KEYS = {"current": "build-check", "keys": {"build-check": "build-check-unsubscribe-key-0123456789abcdef"}}
+# The store's public browser tracking key in the check (the recorded browser request names it).
+TRACKING_KEY = "pk_build-check-0123456789abcdef"
 
 
 def pin_store_secrets(prefix: str) -> None:
@@ -62,6 +64,7 @@ def pin_store_secrets(prefix: str) -> None:
                       Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name=secrets.secret_name(prefix, STORE_ID, secrets.UNSUBSCRIBE_KEYS), Value=json.dumps(UNSUBSCRIBE_KEYS),
                       Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name=secrets.tracking_key_name(prefix, TRACKING_KEY), Value=STORE_ID, Type="String", Overwrite=True)
     secrets.clear_cache()
 STORE_ID = "demo-store"
 # The virtual time tests/build/record_events.py recorded the events at (tests.conftest.START):
@@ -536,6 +539,8 @@ SIDE_EFFECTS: list[tuple[str, Callable]] = [
     ("SmsRepliesFunction", _expect_item(lambda e: json.loads(e["Records"][0]["Sns"]["Message"])["originationNumber"], lambda e: "stop")),
     ("PrivacyRequestFunction", _export_written),
     ("UnsubscribeFunction", _http_ok(200, _expect_item(lambda e: "PROFILE", lambda e: "unsubscribe"))),
+    # A browser's product view on the public key: its dedupe record names the visitor.
+    ("TrackFunction", _http_ok(202, _expect_item(lambda e: json.loads(e["body"])["batch"][0]["anonymousId"]))),
     ("IngestFunction", _http_ok(202, _published)),
 ]
 

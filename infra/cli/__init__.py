@@ -8,6 +8,7 @@ the same AWS calls, pointed at another endpoint).
     encore settings load STORE FILE [--force]
     encore catalogue import STORE FILE
     encore secret rotate STORE webhook-secret|unsubscribe-key|api-key|admin-api
+    encore tracking-key create|list STORE · encore tracking-key revoke STORE KEY
     encore webhooks register|check STORE
     encore smoke STORE
     encore customer show STORE CUSTOMER
@@ -51,14 +52,14 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from infra.cli import coupons, customers, reconcile, redrive, replay, settings, smoke, stores, webhooks
+    from infra.cli import coupons, customers, reconcile, redrive, replay, settings, smoke, stores, tracking, webhooks
 
     parser = _Parser(prog="encore", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     _global_options(parser, defaults=True)
     common = _Parser(add_help=False)
     _global_options(common, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (stores, settings, webhooks, smoke, customers, replay, reconcile, redrive, coupons):
+    for module in (stores, settings, webhooks, smoke, customers, replay, reconcile, redrive, coupons, tracking):
         module.register(commands, common)
     return parser
 

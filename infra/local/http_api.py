@@ -42,7 +42,7 @@ class LocalHttpApi:
             def _handle(self) -> None:
                 api.handle(self)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-http-api", daemon=True)

@@ -27,7 +27,7 @@ HAND_WRITTEN = {"RetargetingAudienceFunction"}
 
 def _record() -> dict[str, dict]:
     from encore.unsubscribe import UnsubscribeKeys, make_token
-    from infra.build_check import UNSUBSCRIBE_KEYS, WEBHOOK_SECRET, pin_store_secrets
+    from infra.build_check import TRACKING_KEY, UNSUBSCRIBE_KEYS, WEBHOOK_SECRET, pin_store_secrets
     from infra.local.stack import LocalStack
     from infra.local.store_client import StoreClient, StoreCredentials
 
@@ -53,6 +53,15 @@ def _record() -> dict[str, dict]:
         view.update(timestamp=now)
         assert client.track(view).status == 202
         shopify("checkouts/update", "shopify_checkouts_update", updated_at=now)
+        # A shopper's browser (the storefront pixel) on the store's public tracking key.
+        browser_view = {"type": "track", "event": "Product Viewed", "messageId": "sh-product_viewed-0001", "anonymousId": "3f2b8c1e-9a47-4d2b-8e61-0c5d7a9b4e21",
+                        "properties": {"product_id": "632910392", "name": "Linen shirt", "price": 49.0, "url": "/products/linen-shirt"}}
+        urllib.request.urlopen(urllib.request.Request(
+            f"{api.url}/v1/t/{TRACKING_KEY}", data=json.dumps({"batch": [browser_view]}).encode(), method="POST",
+            headers={"Content-Type": "text/plain", "Origin": "https://shop.example",
+                     "User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"},
+        ))
+        stack.clock.settle()
         shopify("orders/create", "shopify_orders_create", created_at=now)
         stack.clock.advance(timedelta(minutes=5))
         shopify("orders/fulfilled", "shopify_orders_fulfilled")

@@ -93,6 +93,15 @@ def _preferences(harness, mode: str):
     return path.replace("/unsubscribe/", "/preferences/", 1), b"form=preferences", headers
 
 
+def _browser_events(harness, mode: str):
+    # The browser endpoint's credential is a public per-store key (encore.tracking): a request
+    # without one (unsigned) or with a well-formed key no store owns (forged) names no store.
+    body = json.dumps({"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": "visitor-0123456789ab", "properties": {"product_id": "1"}}).encode()
+    key = "not-a-key" if mode == "unsigned" else "pk_" + "A" * 24
+    headers = {"Content-Type": "text/plain", "Origin": "https://shop.example", "User-Agent": "Mozilla/5.0 Firefox/133.0"}
+    return f"/v1/t/{key}", body, headers
+
+
 UNAUTHORIZED = (401, None)
 INVALID_LINK = (404, "This link is not valid")
 REQUESTS = {
@@ -103,6 +112,8 @@ REQUESTS = {
     ("GET", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
     ("POST", "/preferences/{token}"): (_preferences, INVALID_LINK),
     ("GET", "/preferences/{token}"): (_preferences, INVALID_LINK),
+    ("POST", "/v1/t/{public_key}"): (_browser_events, UNAUTHORIZED),
+    ("OPTIONS", "/v1/t/{public_key}"): (_browser_events, UNAUTHORIZED),
 }
 
 

@@ -133,8 +133,9 @@ def test_customers_data_request_exports_everything_stored_about_the_customer(har
     (listing,) = boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]
     export = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=listing["Key"])["Body"].read())
     kinds = {item["sk"].split("#")[0] for item in export["items"]}
-    # Messages: the confirmation and the cart thank-you; the wait: the post-purchase journey's.
-    assert kinds == {"CART", "MESSAGE", "MILESTONE", "ORDER", "PROFILE", "PURCHASE", "WAIT"}
+    # Messages: the confirmation and the cart thank-you; the wait: the post-purchase journey's;
+    # the checkout: the checkout token the signed webhook gave her (storefront visitor linking).
+    assert kinds == {"CART", "CHECKOUT", "MESSAGE", "MILESTONE", "ORDER", "PROFILE", "PURCHASE", "WAIT"}
     assert next(item for item in export["items"] if item["sk"] == "PROFILE")["email"] == "olena@example.com"
 
 

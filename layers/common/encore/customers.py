@@ -22,13 +22,20 @@ from encore.models import (
     Order,
     PhoneIdentity,
     ProductView,
+    CheckoutVisitor,
+    CustomerCheckout,
     VisitorIdentity,
     condition_failed,
+    update_returning,
     set_given,
     customer_key,
     visitor_key,
     get_or_none,
 )
+
+
+# How long an anonymous visitor's product views are kept after their last view (rolling).
+VISITOR_VIEWS_KEPT = timedelta(days=90)
 
 
 def _consent(consent: Consent, fallback_time: datetime) -> ConsentAttribute:
@@ -141,7 +148,68 @@ def merge_visitor(store_id: str, anonymous_id: str, customer_id: str, merged_at:
     return moved
 
 
-def _record_view(pk: str, product_id: str, *, title, category, views: int, dwell_seconds: int, first: datetime, last: datetime) -> None:
+# ---------------------------------------------------------------- visitor ↔ checkout token
+# The checkout webhook follows the browser's checkout_started within seconds (Shopify retries
+# a failed delivery for up to 4 hours): a day covers both, then the link is forgotten.
+LINK_KEPT = timedelta(hours=24)
+
+
+def _string(attributes: dict, name: str) -> str | None:
+    value = attributes.get(name)
+    return value.get("S") if isinstance(value, dict) else None
+
+
+def _live(attributes: dict, now: datetime) -> bool:
+    expires = attributes.get("expires_at", {}).get("N")
+    return expires is None or float(expires) > now.timestamp()  # DynamoDB TTL deletes late
+
+
+def link_checkout_to_visitor(store_id: str, checkout_token: str, visitor_id: str, now: datetime) -> str | None:
+    """The browser saw this checkout token. Returns the customer the visitor was merged into
+    when the signed webhook for the token already came; None otherwise. The first visitor to
+    claim a token keeps it."""
+    key = CheckoutVisitor.key(store_id, checkout_token)
+    attributes = update_returning(
+        CheckoutVisitor,
+        key,
+        actions=[CheckoutVisitor.visitor_id.set(visitor_id), CheckoutVisitor.expires_at.set(CheckoutVisitor.expires_at | (now + LINK_KEPT))],
+        condition=CheckoutVisitor.visitor_id.does_not_exist() | (CheckoutVisitor.visitor_id == visitor_id),
+        return_values="ALL_NEW",
+    )
+    if attributes is None:
+        return None  # another visitor claimed the token first
+    customer_id = _string(attributes, "customer_id")
+    if customer_id and _live(attributes, now):
+        merge_visitor(store_id, visitor_id, customer_id, now)
+        return customer_id
+    return None
+
+
+def link_checkout_to_customer(store_id: str, checkout_token: str, customer_id: str, now: datetime) -> str | None:
+    """The shop's signed checkout webhook names this token's customer. Returns the visitor
+    merged into the customer when the browser already reported the token; None otherwise."""
+    key = CheckoutVisitor.key(store_id, checkout_token)
+    attributes = update_returning(
+        CheckoutVisitor,
+        key,
+        actions=[CheckoutVisitor.customer_id.set(customer_id), CheckoutVisitor.expires_at.set(CheckoutVisitor.expires_at | (now + LINK_KEPT))],
+        condition=CheckoutVisitor.customer_id.does_not_exist() | (CheckoutVisitor.customer_id == customer_id),
+        return_values="ALL_NEW",
+    )
+    if attributes is None:
+        return None  # a checkout's customer does not change; the first webhook's stands
+    # Erasing the customer must find this item: the pointer lives in their own partition.
+    CustomerCheckout(customer_key(store_id, customer_id), CustomerCheckout.sort_key(checkout_token), expires_at=now + LINK_KEPT).save()
+    visitor_id = _string(attributes, "visitor_id")
+    if visitor_id and _live(attributes, now):
+        merge_visitor(store_id, visitor_id, customer_id, now)
+        return visitor_id
+    return None
+
+
+def _record_view(
+    pk: str, product_id: str, *, title, category, views: int, dwell_seconds: int, first: datetime, last: datetime, expires_at: datetime | None = None
+) -> None:
     actions = [
         ProductView.product_id.set(product_id),
         ProductView.views.add(views),
@@ -153,6 +221,8 @@ def _record_view(pk: str, product_id: str, *, title, category, views: int, dwell
         actions.append(ProductView.title.set(title))
     if category:
         actions.append(ProductView.category.set(category))
+    if expires_at is not None:
+        actions.append(ProductView.expires_at.set(expires_at))
     ProductView(pk, ProductView.sort_key(product_id)).update(actions=actions)
 
 
@@ -177,6 +247,9 @@ def apply_product_viewed(event: ProductViewed) -> tuple[str, str | None]:
         dwell_seconds=event.dwell_seconds or 0,
         first=event.occurred_at,
         last=event.occurred_at,
+        # A visitor nobody links to a customer is forgotten: each view keeps it for
+        # VISITOR_VIEWS_KEPT more (DynamoDB TTL); views moved to a customer carry no expiry.
+        expires_at=None if customer_id else event.occurred_at + VISITOR_VIEWS_KEPT,
     )
     return ("customer" if customer_id else "visitor"), customer_id
 

@@ -87,6 +87,9 @@ class CartUpdated(_Event):
     # True when later webhooks of this platform name the cart without its customer
     # (Shopify checkouts → carts/*): the cart token is then linked to the customer.
     link_cart_to_customer: bool = False
+    # Shopify's checkout token (checkouts/*): the storefront pixel reports the same token from
+    # the browser, and the signed webhook's customer is what links that visitor to them.
+    checkout_token: str | None = None
 
     @property
     def total_cents(self) -> int:

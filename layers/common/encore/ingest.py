@@ -170,6 +170,12 @@ def accept(
     return result
 
 
+def publish_once(events: list, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR) -> IngestResult:
+    """Dedupe and publish canonical events another entry point already validated (the
+    browser tracking endpoint, encore.tracking): the same records and states as webhooks."""
+    return _dedupe_and_publish(events, publisher, in_progress_for)
+
+
 def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:
     result = IngestResult()
     fresh: list[tuple[ProcessedEvent, object]] = []

@@ -317,6 +317,9 @@ class ProductView(_Item):
     dwell_seconds = NumberAttribute(default=0)
     first_viewed_at = UTCDateTimeAttribute(null=True)
     last_viewed_at = UTCDateTimeAttribute(null=True)
+    # Only an anonymous visitor's views expire (encore.customers.VISITOR_VIEWS_KEPT after the
+    # last one); a customer's are kept like the rest of the profile.
+    expires_at = TTLAttribute(null=True)
 
     @staticmethod
     def sort_key(product_id: str) -> str:
@@ -336,6 +339,44 @@ class VisitorIdentity(_Item):
     @staticmethod
     def key(store_id: str, anonymous_id: str) -> tuple[str, str]:
         return visitor_key(store_id, anonymous_id), "IDENTITY"
+
+
+class CheckoutVisitor(_Item):
+    """Which browser visitor started a checkout (the storefront pixel reports the checkout
+    token) and which customer the shop's signed checkout webhook names for the same token.
+    Whichever side arrives second finds the other and merges the visitor into the customer
+    (encore.tracking): a browser alone never names a customer. Short-lived (TTL)."""
+
+    visitor_id = UnicodeAttribute(null=True)  # from the browser (first one wins)
+    customer_id = UnicodeAttribute(null=True)  # from the signed webhook
+    expires_at = TTLAttribute()
+
+    @staticmethod
+    def key(store_id: str, checkout_token: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#CHECKOUT#{checkout_token}", "VISITOR"
+
+
+class CustomerCheckout(_Item):
+    """In the customer's partition: a checkout token a signed webhook gave them, so erasing
+    the customer finds (and deletes) the CheckoutVisitor item naming them. sk = CHECKOUT#<token>."""
+
+    expires_at = TTLAttribute()
+
+    @staticmethod
+    def sort_key(checkout_token: str) -> str:
+        return f"CHECKOUT#{checkout_token}"
+
+
+class TrackingCounter(_Item):
+    """Requests of one busy visitor in one minute, across every warm container (written only
+    for visitors already over the in-memory threshold: encore.tracking.RateLimiter)."""
+
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+    @staticmethod
+    def key(store_id: str, visitor_id: str, minute: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#TRACKRATE#{visitor_id}", f"MINUTE#{minute}"
 
 
 class Product(_Item):

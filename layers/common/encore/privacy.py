@@ -19,7 +19,7 @@ from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
 from encore.events import PrivacyRequest
 from encore.models import (
-    CartLink, Coupon, ErasureReceipt, OrderOwner, PhoneIdentity, VisitorIdentity, _Item, customer_key, get_or_none,
+    CartLink, CheckoutVisitor, Coupon, ErasureReceipt, OrderOwner, PhoneIdentity, VisitorIdentity, _Item, customer_key, get_or_none,
 )
 from encore.observability import logger
 
@@ -119,6 +119,7 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows, sin
     pointers += [Coupon.key(store_id, code) for code in codes]
     pointers += [VisitorIdentity.key(store_id, anonymous_id) for item in raw for anonymous_id in item.get("anonymous_ids") or []]
     pointers += [PhoneIdentity.key(item["phone"], store_id, customer_id) for item in raw if item["sk"] == "PROFILE" and item.get("phone")]
+    pointers += [CheckoutVisitor.key(store_id, item["sk"].removeprefix("CHECKOUT#")) for item in raw if item["sk"].startswith("CHECKOUT#")]
     # BatchWriteItem refuses a batch naming one key twice: two carts may share an order.
     keys = list(dict.fromkeys([(item["pk"], item["sk"]) for item in raw] + pointers))
     with _AnyItem.batch_write() as batch:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from encore import waits
 from encore.carts import CartOutcome, apply_cart_updated
-from encore.customers import apply_customer_updated, apply_product_viewed
+from encore.clock import utcnow
+from encore.customers import apply_customer_updated, apply_product_viewed, link_checkout_to_customer
 from encore.events import CartUpdated, CustomerUpdated, OrderPlaced, OrderStatusChanged, ProductViewed
 from encore.journeys import Journeys
 from encore.observability import logger
@@ -44,6 +45,10 @@ def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys
     if event.customer and _from_before_an_erasure(event, event.customer.customer_id):
         return CartOutcome(customer_id=None)
     outcome = apply_cart_updated(event, store=store, journeys=journeys)
+    if event.checkout_token and event.customer and outcome.customer_id:
+        # The signed webhook names the checkout's customer: the browser visitor that reported
+        # this token (storefront pixel) becomes theirs — the only way a browser is linked.
+        link_checkout_to_customer(event.store_id, event.checkout_token, outcome.customer_id, utcnow())
     if outcome.customer_id is None or not event.lines:
         return outcome
     product_ids = [line.product_id for line in event.lines]

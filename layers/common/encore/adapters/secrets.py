@@ -8,6 +8,7 @@ The layout (``prefix`` is the template's ``ParametersPrefix``, ``/encore`` by de
     {prefix}/secrets/{store}/admin-api             SecureString JSON: the shop's admin API credentials
     {prefix}/secrets/{store}/unsubscribe-keys      SecureString JSON: {"current": kid, "keys": {kid: secret}}
     {prefix}/api-keys/{sha256 of the key}          String: the store the generic API key belongs to
+    {prefix}/tracking-keys/{public key}            String: the store a PUBLIC browser tracking key belongs to
     {prefix}/stack                                 String JSON: the deployed stack's resource names
 
 Settings and secrets live under separate paths so IAM can give the secrets only to the
@@ -67,6 +68,17 @@ def api_key_name(prefix: str, api_key: str) -> str:
     return f"{api_keys_path(prefix)}/{api_key_digest(api_key)}"
 
 
+def tracking_keys_path(prefix: str) -> str:
+    return f"{prefix}/tracking-keys"
+
+
+def tracking_key_name(prefix: str, public_key: str) -> str:
+    # Stored as is, not as a digest: the key is public (it ships in the storefront's page
+    # source) and names the store; what it may send is limited by encore.tracking, not by
+    # keeping it secret.
+    return f"{tracking_keys_path(prefix)}/{public_key}"
+
+
 def stack_name(prefix: str) -> str:
     return f"{prefix}/stack"
 
@@ -76,6 +88,8 @@ class StoreParameters(Protocol):
     def unsubscribe_keys(self, store_id: str, *, refresh: bool = False) -> dict | None: ...
     def store_settings(self, store_id: str) -> dict: ...
     def store_for_api_key(self, api_key: str) -> str | None: ...
+    def store_for_tracking_key(self, public_key: str) -> str | None: ...
+    def shop(self, store_id: str) -> dict: ...
 
 
 class SsmStoreParameters:
@@ -112,6 +126,9 @@ class SsmStoreParameters:
 
     def store_for_api_key(self, api_key: str) -> str | None:
         return self._get(api_key_name(self.prefix, api_key), decrypt=False)
+
+    def store_for_tracking_key(self, public_key: str) -> str | None:
+        return self._get(tracking_key_name(self.prefix, public_key), decrypt=False)
 
     # -- the shop's admin API (coupons, privacy, consent write-back) --------------------
 

@@ -248,6 +248,7 @@ def checkout_event(payload: dict, *, store_id: str, event_id: str, topic: str) -
         lines=_lines(checkout.line_items),
         recovery_url=checkout.abandoned_checkout_url,
         link_cart_to_customer=checkout.cart_token is not None,
+        checkout_token=checkout.token,
     )
 
 

@@ -144,11 +144,29 @@ class WooRefund(_Payload):
     total: str  # negative: "-10.00"
 
 
+class WooMeta(_Payload):
+    key: str = ""
+    value: object = None
+
+
+# The order meta key a store's checkout writes the storefront script's visitor id under
+# (docs/storefront.md): the signed order webhook is what links that visitor to the buyer.
+VISITOR_META_KEY = "_encore_vid"
+_VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 class _WooOrderBase(_Payload):
     id: int
     status: str
     customer_id: int = 0  # 0: a guest checkout
     billing: WooAddress = WooAddress()
+    meta_data: list[WooMeta] = []
+
+    def visitor_id(self) -> str | None:
+        for meta in self.meta_data:
+            if meta.key == VISITOR_META_KEY and isinstance(meta.value, str) and _VISITOR_ID.fullmatch(meta.value):
+                return meta.value
+        return None
 
     def customer_ref(self) -> CustomerRef | None:
         """The buyer, or None for a guest who left no email (nobody to write to)."""
@@ -166,6 +184,7 @@ class _WooOrderBase(_Payload):
             first_name=self.billing.first_name,
             last_name=self.billing.last_name,
             country=country_code(self.billing.country),
+            anonymous_id=self.visitor_id(),
         )
 
 
