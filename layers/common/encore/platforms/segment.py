@@ -198,7 +198,12 @@ class SegmentApi:
 
     def store_id(self, request: WebhookRequest, parameters) -> str | None:
         key = write_key(request)
-        return parameters.store_for_api_key(key) if key else None
+        if not key:
+            raise UnknownStore("no write key: send the store's API key as the HTTP Basic user name")
+        store_id = parameters.store_for_api_key(key)
+        if not store_id:
+            raise UnknownStore("the write key is not the API key of any store")
+        return store_id
 
     def verify(self, request: WebhookRequest, secret: str) -> None:
         """Nothing to verify: Segment's clients do not sign, the write key authenticated."""
