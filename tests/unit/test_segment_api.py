@@ -216,3 +216,35 @@ def test_error_bodies_carry_segments_code_and_message():
         "title": "the write key is not the API key of any store", "status": 401, "invalid_fields": [],
         "code": "unauthorized", "message": "the write key is not the API key of any store",
     }
+
+
+# ------------------------------------------------------------------------ the e-commerce spec's own shapes
+SPEC_PRODUCT = {"product_id": "507f1f77bcf86cd799439011", "sku": "G-32", "category": "Games", "name": "Monopoly: 3rd Edition", "brand": "Hasbro",
+                "variant": "200 pieces", "price": 18.99, "quantity": 1, "coupon": "MAYDEALS", "position": 3,
+                "url": "https://www.example.com/product/path", "image_url": "https://www.example.com/product/path.jpg"}
+
+
+def test_the_specs_single_product_added_and_removed_are_acknowledged_not_a_400_that_drops_the_batch():
+    batch = {"batch": [
+        message(type="track", messageId="added", event="Product Added", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT}),
+        message(type="track", messageId="removed", event="Product Removed", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT}),
+        message(type="track", messageId="order", event="Order Completed", properties={"order_id": "50314b8e9bcf000000000000", "total": 27.5, "products": [SPEC_PRODUCT]}),
+    ]}
+    parsed = parse("batch", batch)
+    assert parsed.ignored == ["added", "removed"]
+    assert [event.type for event in parsed.events] == ["order_placed"]
+    # With the whole cart in products they are acted on, as on /v1/events.
+    whole = parse("track", message(event="Product Added", properties={"cart_id": "c-1", "products": [SPEC_PRODUCT]}))
+    assert [(event.type, event.cart_id) for event in whole.events] == [("cart_updated", "c-1")]
+
+
+def test_the_specs_checkout_started_names_its_cart_by_the_order_id():
+    spec = {"order_id": "50314b8e9bcf000000000000", "value": 30, "revenue": 25, "shipping": 3, "tax": 2, "discount": 2.5,
+            "coupon": "hasbros", "currency": "USD", "products": [SPEC_PRODUCT]}
+    event = parse("track", message(event="Checkout Started", properties=spec)).events[0]
+    assert (event.type, event.cart_id, event.total_cents) == ("cart_updated", "50314b8e9bcf000000000000", 1899)
+
+
+def test_the_specs_order_completed_with_revenue_only_takes_it_as_the_total():
+    event = parse("track", message(event="Order Completed", properties={"order_id": "o-1", "revenue": 25.0, "currency": "USD"})).events[0]
+    assert (event.type, event.total_cents, event.cart_id) == ("order_placed", 2500, None)

@@ -41,7 +41,7 @@ import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import (
     AfterValidator,
@@ -546,10 +546,10 @@ def _event_size(event) -> int | None:
         return None
 
 
-def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged_types: frozenset[str] = frozenset()) -> Parsed:
+def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged: Callable[[dict], bool] | None = None) -> Parsed:
     """Canonical events of a list of raw messages (the batch, or one message with ``batched``
     False): the one place every message sent to Encore in Segment's shape is validated.
-    Messages whose ``type`` is in ``acknowledged_types`` are listed as ignored (the Segment
+    Messages ``acknowledged`` says yes to are listed as ignored, unvalidated (the Segment
     routes take ``page``, ``screen``, ``alias`` and ``group`` calls and act on none of them).
     InvalidPayload names every bad field (``batch.1.properties.order_id``); one bad message
     rejects the whole request."""
@@ -564,7 +564,7 @@ def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged_t
     too_large: list[dict] = []
     for index, raw in enumerate(raw_messages):
         prefix = f"batch.{index}." if batched else ""
-        if isinstance(raw, dict) and isinstance(raw.get("type"), str) and raw["type"] in acknowledged_types:
+        if acknowledged is not None and isinstance(raw, dict) and acknowledged(raw):
             if isinstance(raw.get("messageId"), str) and raw["messageId"].strip():
                 parsed.ignored.append(raw["messageId"])
             continue

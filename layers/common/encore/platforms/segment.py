@@ -21,6 +21,11 @@ API (``encore.platforms.generic``, which validates and maps every message, one h
 * **Timestamps.** ``timestamp`` as sent; without it, ``originalTimestamp`` corrected for the
   sender's clock skew (``sentAt`` against the time received), as Segment computes it; without
   either, the time received.
+* **The e-commerce spec's own shapes.** ``Checkout Started`` without ``cart_id`` takes its
+  ``order_id`` as the cart's id (the spec names the order being checked out); ``Order
+  Completed`` without ``total`` takes ``revenue``; a single-product ``Product Added`` /
+  ``Product Removed`` (no ``products``) is acknowledged and not acted on (it names a change,
+  Encore keeps whole carts), rather than a 400 that would make the SDK drop its whole batch.
 * **Answers.** 200 when accepted (RudderStack's SDK takes only 200 as success, Segment's any
   2xx), with the generic body (``accepted`` / ``duplicates`` / ``ignored``); an error body
   adds Segment's ``code`` and ``message`` (what the SDKs log). Segment's SDKs drop a batch on
@@ -47,6 +52,7 @@ MAX_MESSAGE_BYTES = 32 * KB  # Segment's limit per message, and per body of a si
 ACTED_ON = ("track", "identify")
 ACKNOWLEDGED = frozenset({"page", "screen", "alias", "group"})  # Segment calls Encore has no use for
 CALLS = ("batch", *ACTED_ON, *sorted(ACKNOWLEDGED))
+SINGLE_PRODUCT_EVENTS = {"Product Added", "Product Removed"}
 RETRY_AFTER_SECONDS = 5  # another request holds the message for at most the ingest function's run
 
 # Segment's error "code" per status (the SDKs log "[Segment] <code>: <message> (<status>)").
@@ -164,6 +170,33 @@ def _with_timestamp(message: dict, sent_at, received_at: datetime) -> dict:
     return {**message, "timestamp": original}  # validated (and named) as the timestamp it stands for
 
 
+def _acknowledged(message: dict) -> bool:
+    """Calls taken and not acted on: page, screen, alias, group; and the spec's single-product
+    ``Product Added`` / ``Product Removed`` (no ``products``): they name a change, not the
+    cart, and Encore keeps whole carts (it acts on ``Cart Viewed`` and ``Checkout Started``,
+    or on these events when they carry the whole cart in ``products``)."""
+    kind = message.get("type")
+    if isinstance(kind, str) and kind in ACKNOWLEDGED:
+        return True
+    properties = message.get("properties")
+    return kind == "track" and message.get("event") in SINGLE_PRODUCT_EVENTS and isinstance(properties, dict) and "products" not in properties
+
+
+def _spec_shaped(message: dict) -> dict:
+    """The Segment e-commerce spec's own shapes, in the generic API's terms: its ``Checkout
+    Started`` names the order being checked out (``order_id``), not a cart, so that id is the
+    cart's; its ``Order Completed`` may give ``revenue`` without ``total``."""
+    properties = message.get("properties")
+    if message.get("type") != "track" or not isinstance(properties, dict):
+        return message
+    event = message.get("event")
+    if event == "Checkout Started" and properties.get("cart_id") is None and properties.get("order_id") is not None:
+        return {**message, "properties": {**properties, "cart_id": properties["order_id"]}}
+    if event == "Order Completed" and properties.get("total") is None and properties.get("revenue") is not None:
+        return {**message, "properties": {**properties, "total": properties["revenue"]}}
+    return message
+
+
 def _with_context(message: dict, shared: dict) -> dict:
     if not shared:
         return message
@@ -217,11 +250,11 @@ class SegmentApi:
                 raise InvalidPayload(
                     f"a {kind!r} call sent to /v1/{self.call}", [{"field": "type", "problem": f"must be '{self.call}' on /v1/{self.call}, or left out"}]
                 )
-            message = _with_timestamp({**payload, "type": self.call}, None, received_at)
+            message = _spec_shaped(_with_timestamp({**payload, "type": self.call}, None, received_at))
             too_large = _too_large([message], batched=False)
             if too_large:
                 raise PayloadTooLarge(f"a message is larger than {_kb(MAX_MESSAGE_BYTES)}", too_large)
-            return parse_messages([message], store_id=store_id, batched=False, acknowledged_types=ACKNOWLEDGED)
+            return parse_messages([message], store_id=store_id, batched=False, acknowledged=_acknowledged)
 
         raw = payload.get("batch")
         if not isinstance(raw, list) or not raw:
@@ -229,13 +262,13 @@ class SegmentApi:
         # The batch's own context is merged into each message's (the message's fields win).
         shared = payload.get("context") if isinstance(payload.get("context"), dict) else {}
         messages = [
-            _with_timestamp(_with_context(message, shared), payload.get("sentAt"), received_at) if isinstance(message, dict) else message
+            _spec_shaped(_with_timestamp(_with_context(message, shared), payload.get("sentAt"), received_at)) if isinstance(message, dict) else message
             for message in raw
         ]
         too_large = _too_large(messages, batched=True)
         if too_large:
             raise PayloadTooLarge(f"a message is larger than {_kb(MAX_MESSAGE_BYTES)}", too_large)
-        return parse_messages(messages, store_id=store_id, batched=True, acknowledged_types=ACKNOWLEDGED)
+        return parse_messages(messages, store_id=store_id, batched=True, acknowledged=_acknowledged)
 
 
 SEGMENT_CALLS = {call: SegmentApi(call) for call in CALLS}
