@@ -248,3 +248,47 @@ def test_the_specs_checkout_started_names_its_cart_by_the_order_id():
 def test_the_specs_order_completed_with_revenue_only_takes_it_as_the_total():
     event = parse("track", message(event="Order Completed", properties={"order_id": "o-1", "revenue": 25.0, "currency": "USD"})).events[0]
     assert (event.type, event.total_cents, event.cart_id) == ("order_placed", 2500, None)
+
+
+# ------------------------------------------------------------------------ the document agrees with the code
+def _openapi() -> dict:
+    import yaml
+    from pathlib import Path
+
+    return yaml.safe_load((Path(__file__).parents[2] / "docs" / "openapi.yaml").read_text())
+
+
+def _validator(document: dict, schema: dict):
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+@pytest.mark.parametrize("call", ["batch", "track", "identify"])
+def test_every_segment_example_in_the_openapi_document_is_valid_and_taken(call):
+    document = _openapi()
+    body = document["paths"][f"/v1/{call}"]["post"]["requestBody"]["content"]["application/json"]
+    validator = _validator(document, body["schema"])
+    for name, example in body["examples"].items():
+        validator.validate(example["value"])
+        parsed = parse(call, example["value"])
+        assert parsed.events, name
+
+
+def test_the_spec_shaped_product_added_example_is_documented_as_ignored_and_is():
+    example = _openapi()["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]["examples"]["productAdded"]["value"]
+    parsed = parse("batch", example)
+    assert parsed.ignored == ["product-added-spec-1"] and [event.event_id for event in parsed.events] == ["product-added-cart-1"]
+
+
+def test_the_segment_error_and_answer_bodies_match_the_openapi_schemas():
+    document = _openapi()
+    for error in (UnknownStore("no write key"), PayloadTooLarge("too big", [{"field": "batch.1", "problem": "is 40000 bytes"}]), UnsupportedMediaType("br")):
+        _validator(document, {"$ref": "#/components/schemas/SegmentProblem"}).validate(segment.problem(error))
+    documented = set(document["paths"]["/v1/batch"]["post"]["responses"])
+    assert {"200", "400", "401", "413", "415", "503"} <= documented
+    assert all(str(status) in documented for status in (segment.answer(IngestResult(in_progress=["a"]))[0], segment.answer(IngestResult())[0]))
+
+
+def test_the_document_lists_every_segment_route_the_code_serves():
+    assert {path for path in _openapi()["paths"] if path != "/v1/events"} == {f"/v1/{call}" for call in segment.CALLS}
