@@ -189,3 +189,32 @@ def test_a_message_over_32_kb_is_413_naming_it(harness):
 def test_a_body_that_is_not_gzip_despite_its_header_is_400(harness):
     reply = _post(harness, "/v1/batch", b'{"batch": []}', headers={"Content-Encoding": "gzip"})
     assert reply.status == 400 and "gzip" in reply.json["title"]
+
+
+def test_a_message_another_request_is_publishing_is_503_with_retry_after_then_taken_once_free(harness):
+    """Segment's SDKs drop a batch on 409 (the generic API's answer) but retry 503: the message
+    another request holds is answered 503 with Retry-After, and taken once the hold is over."""
+    from encore.models import ProcessedEvent, bind_table
+
+    bind_table(harness.stack.physical("EncoreTable"))
+    pk, sk = ProcessedEvent.key(STORE_ID, "held-1")
+    now = harness.now()
+    ProcessedEvent(pk, sk, received_at=now, event_type="customer_updated", status="in_progress", attempt="another-request",
+                   in_progress_until=now + timedelta(seconds=30)).save()
+    identify = {"messageId": "held-1", "userId": CUSTOMER, "timestamp": now.isoformat(), "traits": {"email": "tomas@example.com"}}
+    import urllib.error
+    import urllib.request
+
+    held = urllib.request.Request(harness.client.api_url + "/v1/identify", data=json.dumps(identify).encode(), method="POST",
+                                  headers={"Content-Type": "application/json", "Authorization": _basic(harness.client.credentials.api_key)})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(held, timeout=60)
+    assert (caught.value.code, caught.value.headers["Retry-After"]) == (503, "5")
+    assert json.loads(caught.value.read())["in_progress"] == ["held-1"]
+    assert harness.profile(CUSTOMER) is None
+
+    harness.run_until(timedelta(minutes=1))  # the other request died: its hold has run out
+    reply = _post(harness, "/v1/identify", identify)
+    harness.clock.settle()
+    assert (reply.status, reply.json["accepted"]) == (200, ["held-1"])
+    assert harness.profile(CUSTOMER)["email"] == "tomas@example.com"
