@@ -11,6 +11,7 @@ from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.secrets import SsmStoreParameters
 from encore.errors import ClientError
 from encore.ingest import WebhookRequest, accept
+from encore.platforms import segment
 from encore.platforms.generic import GENERIC_API
 from encore.platforms.shopify import SHOPIFY
 from encore.platforms.woocommerce import WOOCOMMERCE
@@ -26,19 +27,26 @@ def _raw_body(event: dict) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
-def _ingest(platform) -> Response:
-    settings = configure()
+def _request() -> WebhookRequest:
     event = app.current_event
-    request = WebhookRequest(
+    return WebhookRequest(
         headers={name.lower(): value for name, value in (event.headers or {}).items()},
         body=_raw_body(event.raw_event),
         path_parameters=event.path_parameters or {},
     )
+
+
+def _accept(platform, request: WebhookRequest):
+    settings = configure()
     # A dedupe record this request leaves in progress is free for a retry once it has timed out.
     in_progress_for = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
-    result = accept(
+    return accept(
         platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name), in_progress_for=in_progress_for
     )
+
+
+def _ingest(platform) -> Response:
+    result = _accept(platform, _request())
     return Response(status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.as_body())
 
 
@@ -55,6 +63,23 @@ def woocommerce_webhook(store_id: str) -> Response:
 @app.post("/v1/events")
 def generic_events() -> Response:
     return _ingest(GENERIC_API)
+
+
+def _segment(call: str) -> Response:
+    """Segment's HTTP Tracking API: /v1/batch, /v1/track, /v1/identify, /v1/page, ... (one
+    route each, as in template.yaml)."""
+    platform = segment.SEGMENT_CALLS[call]
+    try:
+        result = _accept(platform, segment.decoded(_request(), call))
+    except ClientError as error:
+        logger.info("segment call rejected", extra={"call": call, "reason": error.reason, "status": error.status})
+        return Response(status_code=error.status, content_type="application/problem+json", body=json.dumps(segment.problem(error)))
+    status, headers = segment.answer(result)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result.as_body(), headers=headers)
+
+
+for _call in segment.CALLS:
+    app.post(f"/v1/{_call}")(lambda call=_call: _segment(call))
 
 
 @app.exception_handler(ClientError)

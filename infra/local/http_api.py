@@ -94,7 +94,10 @@ class LocalHttpApi:
     def _event(request, parts, body: bytes, route_path: str, path_parameters: dict) -> dict:
         headers = {name.lower(): value for name, value in request.headers.items()}
         content_type = headers.get("content-type", "")
-        is_text = not body or any(content_type.startswith(kind) for kind in TEXT_TYPES)
+        # A compressed body is binary whatever its content type (gzip from Segment's SDKs):
+        # it reaches the function base64-encoded.
+        encoded = headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
+        is_text = not body or (not encoded and any(content_type.startswith(kind) for kind in TEXT_TYPES))
         try:
             text = body.decode("utf-8") if is_text else None
         except UnicodeDecodeError:

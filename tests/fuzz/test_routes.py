@@ -7,7 +7,9 @@ a few hundred cases; ``make fuzz`` runs ten thousand (FUZZ_EXAMPLES).
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 import os
 import random
@@ -30,6 +32,7 @@ SHOPIFY_FILES = {"checkouts/update": "shopify_checkouts_update", "orders/create"
 WOO_TOPICS = ["order.created", "order.updated", "customer.updated", "product.updated", "coupon.created", "action.woocommerce_x", ""]
 WOO_FILES = {"order.created": "woocommerce_order_created", "order.updated": "woocommerce_order_updated",
              "customer.updated": "woocommerce_customer_updated", "product.updated": "woocommerce_product_updated"}
+SEGMENT_CALLS = ["batch", "batch", "track", "identify", "page"]
 GENERIC_FILES = ["generic_identify", "generic_product_viewed", "generic_product_added", "generic_checkout_started",
                  "generic_order_completed", "generic_batch", "generic_product_reviewed", "generic_signed_up"]
 
@@ -60,7 +63,7 @@ def mutated(draw, document):
 
 @st.composite
 def request(draw):
-    route = draw(st.sampled_from(["shopify", "woocommerce", "generic", "unsubscribe", "preferences"]))
+    route = draw(st.sampled_from(["shopify", "woocommerce", "generic", "segment", "unsubscribe", "preferences"]))
     kind = draw(st.sampled_from(["mutated", "mutated", "random_json", "bytes"]))
     signed = draw(st.booleans())
     if route == "shopify":
@@ -69,11 +72,18 @@ def request(draw):
     elif route == "woocommerce":
         topic = draw(st.sampled_from(WOO_TOPICS))
         base = load_event(WOO_FILES.get(topic, "woocommerce_order_created"))
+    elif route == "segment":
+        topic = draw(st.sampled_from(SEGMENT_CALLS))  # the call (the route's last part)
+        base = load_event(draw(st.sampled_from(GENERIC_FILES)))
+        if topic == "batch" and "batch" not in base:
+            base = {"batch": [base], "sentAt": "2026-11-02T10:00:00Z"}
     else:
         topic = ""
         base = load_event(draw(st.sampled_from(GENERIC_FILES)))
     if kind == "mutated":
         body = json.dumps(draw(mutated(base))).encode()
+        if route == "segment" and draw(st.booleans()):
+            body = gzip.compress(body)  # Segment's SDKs send gzip (headers below say so)
     elif kind == "random_json":
         body = json.dumps(draw(json_value)).encode()
     else:
@@ -95,6 +105,13 @@ def _headers(harness, route: str, topic: str, body: bytes, signed: bool, extra: 
         headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Delivery-ID": f"fuzz-{random.random()}",
                    "X-WC-Webhook-Signature": sign_base64(secret, body)}
         path = f"/webhooks/woocommerce/{STORE_ID}"
+    elif route == "segment":
+        # "Signed" here: the store's API key as the write key; otherwise a key of no store.
+        key = harness.client.credentials.api_key if signed else "enc_not-a-key-of-this-store"
+        headers = {"Content-Type": "application/json", "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+        if body[:2] == b"\x1f\x8b":
+            headers["Content-Encoding"] = "gzip"
+        path = f"/v1/{topic}"
     else:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {harness.client.credentials.api_key}",
                    "X-Encore-Signature": sign_hex(secret, body)}
@@ -130,7 +147,7 @@ def test_no_request_to_any_route_is_a_server_error_and_a_refused_one_writes_noth
     one()
     print("fuzz", EXAMPLES, "cases:", dict(sorted(seen.items())))
     # Both sides were exercised: accepted requests and refusals, on every route.
-    assert {route for route, _ in seen} == {"shopify", "woocommerce", "generic", "unsubscribe", "preferences"}
+    assert {route for route, _ in seen} == {"shopify", "woocommerce", "generic", "segment", "unsubscribe", "preferences"}
     assert any(status < 300 for _, status in seen) and any(status == 401 for _, status in seen)
 
 

@@ -4,13 +4,15 @@ API authorizer never sees the body the signature covers): the check lives in the
 and this test is what holds it there.
 
 The routes come from template.yaml, so a route added there fails here until it has a request
-below. Expected refusals: 401 for the webhooks and the events API; the unsubscribe link's
-documented "This link is not valid" page (404: a forged link is an unknown link). The one
+below. Expected refusals: 401 for the webhooks, the events API and Segment's routes (no write
+key, or a key that is no store's); the unsubscribe link's documented "This link is not valid"
+page (404: a forged link is an unknown link). The one
 exception is WooCommerce's unsigned creation ping, answered 200 and changing nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -75,6 +77,23 @@ def _generic_events(harness, mode: str):
     return "/v1/events", body, headers
 
 
+def _segment(call: str):
+    """Segment's routes: no write key ("unsigned"), or a write key that is no store's API key
+    ("forged"); Segment's clients cannot sign, so the key is what authenticates."""
+
+    def build(harness, mode: str):
+        message = load_event("generic_product_added") if call in ("track", "batch") else load_event("generic_identify")
+        if call not in ("track", "identify", "batch"):
+            message = {**message, "type": call}
+        body = json.dumps({"batch": [message]} if call == "batch" else message).encode()
+        headers = {"Content-Type": "application/json"}
+        if mode == "forged":
+            headers["Authorization"] = "Basic " + base64.b64encode(b"enc_not-a-key-of-this-store:").decode()
+        return f"/v1/{call}", body, headers
+
+    return build
+
+
 def _unsubscribe(harness, mode: str):
     from encore.adapters.secrets import SsmStoreParameters
 
@@ -108,6 +127,7 @@ REQUESTS = {
     ("POST", "/webhooks/shopify"): (_shopify, UNAUTHORIZED),
     ("POST", "/webhooks/woocommerce/{store_id}"): (_woocommerce, UNAUTHORIZED),
     ("POST", "/v1/events"): (_generic_events, UNAUTHORIZED),
+    **{("POST", f"/v1/{call}"): (_segment(call), UNAUTHORIZED) for call in ("batch", "track", "identify", "page", "screen", "alias", "group")},
     ("POST", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
     ("GET", "/unsubscribe/{token}"): (_unsubscribe, INVALID_LINK),
     ("POST", "/preferences/{token}"): (_preferences, INVALID_LINK),

@@ -41,7 +41,7 @@ import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import (
     AfterValidator,
@@ -532,11 +532,64 @@ def _unencodable(payload) -> str | None:
     return None
 
 
+def reject_unencodable(payload) -> None:
+    """InvalidPayload naming the first string UTF-8 cannot encode (see ``_unencodable``)."""
+    bad_text = _unencodable(payload)
+    if bad_text:
+        raise _invalid([{"field": bad_text, "problem": "contains an unpaired UTF-16 surrogate (not valid Unicode text)"}])
+
+
 def _event_size(event) -> int | None:
     try:
         return len(event.model_dump_json().encode("utf-8"))
     except PydanticSerializationError:
         return None
+
+
+def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged: Callable[[dict], bool] | None = None) -> Parsed:
+    """Canonical events of a list of raw messages (the batch, or one message with ``batched``
+    False): the one place every message sent to Encore in Segment's shape is validated.
+    Messages ``acknowledged`` says yes to are listed as ignored, unvalidated (the Segment
+    routes take ``page``, ``screen``, ``alias`` and ``group`` calls and act on none of them).
+    InvalidPayload names every bad field (``batch.1.properties.order_id``); one bad message
+    rejects the whole request."""
+    if not isinstance(raw_messages, list) or not raw_messages:
+        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
+    if len(raw_messages) > MAX_BATCH:
+        raise InvalidPayload(
+            f"a batch holds at most {MAX_BATCH} messages", [{"field": "batch", "problem": f"holds at most {MAX_BATCH} messages"}]
+        )
+    parsed = Parsed()
+    problems: list[dict] = []
+    too_large: list[dict] = []
+    for index, raw in enumerate(raw_messages):
+        prefix = f"batch.{index}." if batched else ""
+        if acknowledged is not None and isinstance(raw, dict) and acknowledged(raw):
+            if isinstance(raw.get("messageId"), str) and raw["messageId"].strip():
+                parsed.ignored.append(raw["messageId"])
+            continue
+        try:
+            message = parse_message(raw)
+            event = to_canonical(message, store_id=store_id)
+        except InvalidPayload as error:
+            problems += [{**problem, "field": (prefix + problem["field"]).rstrip(".") or "(body)"} for problem in error.problems]
+            continue
+        except ValidationError as error:  # a canonical model stricter than the checks above
+            problems += [{**problem, "field": prefix.rstrip(".") or "(body)"} for problem in _problems(error)]
+            continue
+        if event is None:
+            parsed.ignored.append(message.messageId)
+            continue
+        size = _event_size(event)
+        if size is None or size > MAX_EVENT_BYTES:
+            too_large.append({"field": prefix.rstrip(".") or "(body)", "problem": f"becomes an event larger than {MAX_EVENT_BYTES} bytes"})
+            continue
+        parsed.events.append(event)
+    if problems:
+        raise _invalid(problems)
+    if too_large:
+        raise PayloadTooLarge("a message is too large for one event", too_large)
+    return parsed
 
 
 # ---------------------------------------------------------------------------- platform
@@ -558,44 +611,9 @@ class GenericApi:
         signatures.verify(signatures.sign_hex(secret, request.body), request.header("X-Encore-Signature"))
 
     def parse(self, request: WebhookRequest, payload: dict, store_id: str) -> Parsed:
-        bad_text = _unencodable(payload)
-        if bad_text:
-            raise _invalid([{"field": bad_text, "problem": "contains an unpaired UTF-16 surrogate (not valid Unicode text)"}])
+        reject_unencodable(payload)
         batched = "batch" in payload
-        raw_messages = payload["batch"] if batched else [payload]
-        if not isinstance(raw_messages, list) or not raw_messages:
-            raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
-        if len(raw_messages) > MAX_BATCH:
-            raise InvalidPayload(
-                f"a batch holds at most {MAX_BATCH} messages", [{"field": "batch", "problem": f"holds at most {MAX_BATCH} messages"}]
-            )
-        parsed = Parsed()
-        problems: list[dict] = []
-        too_large: list[dict] = []
-        for index, raw in enumerate(raw_messages):
-            prefix = f"batch.{index}." if batched else ""
-            try:
-                message = parse_message(raw)
-                event = to_canonical(message, store_id=store_id)
-            except InvalidPayload as error:
-                problems += [{**problem, "field": (prefix + problem["field"]).rstrip(".") or "(body)"} for problem in error.problems]
-                continue
-            except ValidationError as error:  # a canonical model stricter than the checks above
-                problems += [{**problem, "field": prefix.rstrip(".") or "(body)"} for problem in _problems(error)]
-                continue
-            if event is None:
-                parsed.ignored.append(message.messageId)
-                continue
-            size = _event_size(event)
-            if size is None or size > MAX_EVENT_BYTES:
-                too_large.append({"field": prefix.rstrip(".") or "(body)", "problem": f"becomes an event larger than {MAX_EVENT_BYTES} bytes"})
-                continue
-            parsed.events.append(event)
-        if problems:
-            raise _invalid(problems)
-        if too_large:
-            raise PayloadTooLarge("a message is too large for one event", too_large)
-        return parsed
+        return parse_messages(payload["batch"] if batched else [payload], store_id=store_id, batched=batched)
 
 
 GENERIC_API = GenericApi()
