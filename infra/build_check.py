@@ -500,6 +500,14 @@ def _audience_posted(event: dict, result: Any, before: Observation, after: Obser
     return "signed POST to the audience webhook" if after.audience_posts > before.audience_posts else None
 
 
+def _shop_told(operation: str) -> Callable:
+    """The store's (fake) Shopify Admin API ran ``operation`` during the invocation."""
+    def expect(event: dict, result: Any, before: Observation, after: Observation) -> str | None:
+        new = after.extra.get("shop_operations", [])[len(before.extra.get("shop_operations", [])):]
+        return f"Shopify Admin API: {operation}" if operation in new else None
+    return expect
+
+
 def _published(event: dict, result: Any, before: Observation, after: Observation) -> str | None:
     delivered = after.bus_deliveries - before.bus_deliveries
     dedupe = changed_items(before, after, "record-customers/create")
@@ -539,6 +547,8 @@ SIDE_EFFECTS: list[tuple[str, Callable]] = [
     ("SmsRepliesFunction", _expect_item(lambda e: json.loads(e["Records"][0]["Sns"]["Message"])["originationNumber"], lambda e: "stop")),
     ("PrivacyRequestFunction", _export_written),
     ("UnsubscribeFunction", _http_ok(200, _expect_item(lambda e: "PROFILE", lambda e: "unsubscribe"))),
+    # The opt-out the unsubscribe published, written back to the store's Shopify.
+    ("ConsentSyncFunction", _shop_told("customerEmailMarketingConsentUpdate")),
     # A browser's product view on the public key: its dedupe record names the visitor.
     ("TrackFunction", _http_ok(202, _expect_item(lambda e: json.loads(e["body"])["batch"][0]["anonymousId"]))),
     ("IngestFunction", _http_ok(202, _published)),
@@ -594,7 +604,8 @@ def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
                     for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
                 }
                 exports = {obj["Key"] for obj in boto3.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])}
-                return Observation(items, executions, len(stack.sent_emails()), exports, len(receiver.received), len(stack.lambdas.invocations))
+                shop_operations = list(stack.shops[STORE_ID].operations) if STORE_ID in stack.shops else []
+                return Observation(items, executions, len(stack.sent_emails()), exports, len(receiver.received), len(stack.lambdas.invocations), {"shop_operations": shop_operations})
 
             base_env = {
                 **{key: value for key, value in LOCAL_ENVIRONMENT.items()},

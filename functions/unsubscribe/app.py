@@ -73,6 +73,7 @@ def save_preferences(token: str) -> Response:
         sms=form.get("sms") == ["on"],
         parameters=SsmStoreParameters(configure().parameters_prefix),
         now=utcnow(),
+        publisher=EventBridgePublisher(configure().event_bus_name),
     )
     logger.info("marketing preferences saved")
     return _preferences_page(choices, saved=True)

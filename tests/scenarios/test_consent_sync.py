@@ -167,3 +167,17 @@ def test_a_customer_the_shop_does_not_know_is_refused_once_and_not_retried(harne
     # Refused with userErrors: final, so one call and no handler error (no retry, nothing parked).
     assert len(_write_backs(harness)) == 1 and _consent_calls(shop) == ["customerEmailMarketingConsentUpdate"]
     assert harness.profile(str(OLENA))["accepts_email_marketing"] is False  # Encore's opt-out stands
+
+
+def test_an_opt_out_on_the_preferences_page_reaches_shopify_too(harness, shop):
+    harness.checkout()
+    harness.run_until(2 * HOUR)
+    (reminder,) = harness.emails()
+    page = reminder["List-Unsubscribe"].strip("<>").replace("/unsubscribe/", "/preferences/", 1)
+    request = urllib.request.Request(page, data=b"form=preferences", method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # no box ticked: email off
+        assert response.status == 200
+    harness.clock.settle()
+
+    assert _consent_calls(shop) == ["customerEmailMarketingConsentUpdate"]
+    assert shop.marketing_consent(OLENA)["email"]["state"] == "unsubscribed"

@@ -171,7 +171,7 @@ def preferences(token: str, *, parameters: StoreParameters) -> Preferences:
     return _preferences(*_customer(token, parameters))
 
 
-def set_preferences(token: str, *, email: bool, sms: bool, parameters: StoreParameters, now: datetime) -> Preferences:
+def set_preferences(token: str, *, email: bool, sms: bool, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None) -> Preferences:
     """Apply the page's form. Switching a channel off withdraws its marketing consent at once.
     Email can be switched back on: the link reached the customer's own inbox, so ticking the
     box is an explicit opt-in, recorded with its source and time like any consent. SMS is
@@ -187,4 +187,8 @@ def set_preferences(token: str, *, email: bool, sms: bool, parameters: StorePara
     if changes:
         upsert_customer(store_id, CustomerRef(customer_id=current.customer_id, **changes), now)
         customer.refresh(consistent_read=True)
+        # An opt-out here is the customer's own, like the one-click link: the shop learns it.
+        for channel, key in (("email", "email_consent"), ("sms", "sms_consent")):
+            if key in changes and not changes[key].granted:
+                announce_withdrawal(store_id, customer_id, channel, PREFERENCES_SOURCE, now, publisher=publisher)
     return _preferences(store_id, customer_id, customer)
