@@ -111,7 +111,7 @@ def test_every_operator_mistake_is_one_line_on_stderr_and_a_non_zero_exit(cli):
         (1, ["store", "show", STORE_ID], {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}, ["no AWS credentials"]),
         (1, ["store", "show", STORE_ID], {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}, ["cannot reach the AWS endpoint http://127.0.0.1:9"]),
         (1, ["replay", "--since", "2026-11-01T00:00:00Z", "--prefix", "/elsewhere"], {}, ["no Encore stack found", "/elsewhere/stack"]),
-        (1, ["webhooks", "check", STORE_ID], {}, []),  # no admin credentials (or no webhooks module)
+        (1, ["webhooks", "check", "no-such-store"], {}, ["no-such-store"]),  # (the local store has a fake shop with credentials)
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda case: cli(*case[1], env=cli.environment(**case[2])), cases))

@@ -128,7 +128,7 @@ def test_a_sandboxed_pixel_without_a_usable_origin_passes_on_the_key_alone_and_g
 
 def test_woocommerce_site_url_is_an_allowed_origin():
     parameters = Parameters(shop={"platform": "woocommerce", "site_url": "https://woo.example"}, settings={"storefront_url": "https://woo.example/shop"})
-    assert tracking.allowed_origins(tracking.StoreSettings.from_dict(STORE, parameters.store_settings(STORE)), parameters.shop(STORE)) == {"https://woo.example"}
+    assert tracking.allowed_origins(tracking.load_store_settings(parameters, STORE), parameters.shop(STORE)) == {"https://woo.example"}
 
 
 def test_preflight_allows_a_json_post_from_the_store_only():

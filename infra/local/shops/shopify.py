@@ -307,6 +307,18 @@ def _uncursor(cursor: str) -> int:
         raise GraphQLError("Invalid cursor for current pagination sort.") from error
 
 
+def _real_monotonic() -> float:
+    """Wall-clock seconds even under the local stack's frozen clock: the client waits for the
+    bucket with a real ``time.sleep``, so the bucket must refill in real time too (frozen, it
+    would never refill within one virtual moment and every wait would end THROTTLED)."""
+    try:
+        import freezegun.api
+
+        return freezegun.api.real_monotonic()
+    except ImportError:  # pragma: no cover - freezegun is a dev dependency, always there locally
+        return time.monotonic()
+
+
 class _Bucket:
     """Shopify's leaky bucket of cost points, refilled continuously at ``restore_rate``/s."""
 
@@ -314,10 +326,10 @@ class _Bucket:
         self.maximum = maximum
         self.restore_rate = restore_rate
         self.available = maximum
-        self._at = time.monotonic()
+        self._at = _real_monotonic()
 
     def refill(self) -> None:
-        now = time.monotonic()
+        now = _real_monotonic()
         self.available = min(self.maximum, self.available + (now - self._at) * self.restore_rate)
         self._at = now
 

@@ -225,12 +225,12 @@ def _refill(store_id: str, offer: Offer, now: datetime, client, settings: Coupon
     discount = _discount(store_id, offer, now, client)
     stocked = 0
     if discount.pending_creation_id:
-        stocked += _adopt(store_id, offer, discount, now, client)
+        stocked += _adopt(store_id, offer, discount, now, client, settings.stock_size)
         if discount.pending_creation_id:
             return stocked  # still running at Shopify: do not pile another one on it
     creation_id = client.add_redeem_codes(discount.discount_id, [new_code() for _ in range(settings.stock_size)])
     discount.update(actions=[ShopDiscount.pending_creation_id.set(creation_id)])
-    return stocked + _adopt(store_id, offer, discount, now, client)
+    return stocked + _adopt(store_id, offer, discount, now, client, settings.stock_size)
 
 
 def _discount(store_id: str, offer: Offer, now: datetime, client) -> ShopDiscount:
@@ -256,10 +256,11 @@ def _discount(store_id: str, offer: Offer, now: datetime, client) -> ShopDiscoun
     return discount
 
 
-def _adopt(store_id: str, offer: Offer, discount: ShopDiscount, now: datetime, client) -> int:
-    """Wait (briefly) for the pending bulk add and stock the codes Shopify created."""
+def _adopt(store_id: str, offer: Offer, discount: ShopDiscount, now: datetime, client, codes: int) -> int:
+    """Wait (briefly) for the pending bulk add of ``codes`` codes and stock those Shopify created.
+    Reading no more codes than were added keeps the query's cost (2 + 3 a code) small."""
     for poll in range(BULK_POLLS):
-        done, created, failed = client.bulk_creation(discount.pending_creation_id)
+        done, created, failed = client.bulk_creation(discount.pending_creation_id, first=codes)
         if done:
             break
         time.sleep(BULK_POLL_INTERVAL)

@@ -464,7 +464,15 @@ def deliver_step(
     if message.status != "deferred":
         message.status = "skipped" if reason else "claimed"
         message.reason = reason
-    if not save_owned(message, condition=_CLAIMABLE, attempt_attribute="claim_attempt"):
+    try:
+        claimed = save_owned(message, condition=_CLAIMABLE, attempt_attribute="claim_attempt")
+    except Exception:
+        # The put may have been applied before the failure (its read-back was throttled, say):
+        # a claim left behind would read as "sent" to the retry, which would then send nothing.
+        if message.status == "claimed":
+            _give_back(message)
+        raise
+    if not claimed:
         return _handled(Message.get(pk, sk, consistent_read=True), request)
     if message.status == "deferred":
         logger.info("step held back", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": message.reason})
@@ -546,9 +554,9 @@ def deliver_step(
 
 
 def _give_back(message: Message) -> None:
-    """Release this invocation's claim: nothing went out for the step."""
+    """Release this invocation's claim (only its own): nothing went out for the step."""
     try:
-        message.delete(condition=Message.status == "claimed")
+        message.delete(condition=(Message.status == "claimed") & (Message.claim_attempt == message.claim_attempt))
     except DeleteError as refused:
         if not condition_failed(refused):  # already given back (our own retried delete)
             raise

@@ -62,7 +62,7 @@ from encore.ingest import json_object, publish_once
 from encore.models import TrackingCounter
 from encore.observability import logger
 from encore.platforms.generic import Amount, Count, Id, Text, Url
-from encore.stores import StoreSettings
+from encore.stores import StoreSettings, load_store_settings
 
 PRODUCT_VIEWED = "Product Viewed"
 PRODUCT_ADDED = "Product Added"
@@ -338,7 +338,7 @@ def preflight(request: BrowserRequest, *, parameters: StoreParameters) -> TrackR
         store_id = _store(request, parameters)
     except UnknownStore as error:
         return TrackResponse(error.status, _problem(error))
-    allowed = allowed_origins(StoreSettings.from_dict(store_id, parameters.store_settings(store_id)), parameters.shop(store_id))
+    allowed = allowed_origins(load_store_settings(parameters, store_id), parameters.shop(store_id))
     origin = request.header("origin")
     headers = cors_headers(origin, allowed)
     if "Access-Control-Allow-Origin" not in headers:
@@ -360,7 +360,7 @@ def accept(
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
         store_id = _store(request, parameters)
-        allowed = allowed_origins(StoreSettings.from_dict(store_id, parameters.store_settings(store_id)), parameters.shop(store_id))
+        allowed = allowed_origins(load_store_settings(parameters, store_id), parameters.shop(store_id))
         origin = request.header("origin")
         headers = cors_headers(origin, allowed)
         _check_origin(origin, allowed)

@@ -128,9 +128,10 @@ class ShopifyDiscounts:
             raise ShopRefused(f"Shopify started no bulk code creation on {self.admin.shop_domain}", code="NO_BULK_CREATION")
         return creation["id"]
 
-    def bulk_creation(self, creation_id: str) -> tuple[bool, dict[str, str], dict[str, str]]:
-        """(done, {code: DiscountRedeemCode id} created, {code: why} failed)."""
-        creation = self.admin.execute(DISCOUNT_REDEEM_CODE_BULK_CREATION, {"id": creation_id, "first": MAX_REDEEM_CODES_PER_CALL}).get("discountRedeemCodeBulkCreation")
+    def bulk_creation(self, creation_id: str, first: int = MAX_REDEEM_CODES_PER_CALL) -> tuple[bool, dict[str, str], dict[str, str]]:
+        """(done, {code: DiscountRedeemCode id} created, {code: why} failed) for the first
+        ``first`` codes of the creation (Shopify prices the query by ``first``)."""
+        creation = self.admin.execute(DISCOUNT_REDEEM_CODE_BULK_CREATION, {"id": creation_id, "first": min(first, MAX_REDEEM_CODES_PER_CALL)}).get("discountRedeemCodeBulkCreation")
         if creation is None:
             raise ShopRefused(f"no bulk code creation {creation_id} on {self.admin.shop_domain}", code="NOT_FOUND")
         created, failed = {}, {}
