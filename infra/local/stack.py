@@ -480,7 +480,6 @@ class LocalStack:
         name = settings.setdefault("name", StoreSettings.model_fields["name"].default)
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
         # Marketing emails show the store's postal address; the local store has a made-up one.
-        # Marketing emails show the store's postal address; the local store has a made-up one.
         settings.setdefault("postal_address", LOCAL_POSTAL_ADDRESS)
         # The store's shop: a fake Shopify Admin API on 127.0.0.1 (coupons are created there
         # before a message carries them); tests reach it as ``stack.shops[store_id]``.
