@@ -134,4 +134,4 @@ bench-faults: $(VENV)/.installed ## exactly once under injected faults: the tabl
 FUZZ_EXAMPLES ?= 10000
 .PHONY: fuzz
 fuzz: $(VENV)/.installed ## fuzz every HTTP route (FUZZ_EXAMPLES cases, 10,000 by default)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -q -s -p no:xdist
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -q -s -p no:xdist --timeout=0

@@ -145,6 +145,14 @@ def test_track_and_identify_take_the_message_without_its_type():
     assert parsed.events[0].customer.email == "ada@example.com"
 
 
+@pytest.mark.parametrize("event", [{"name": "Product Added"}, ["Product Added"], 7, None])
+def test_an_event_name_that_is_not_a_string_is_400_naming_event_not_a_server_error(event):
+    # Found by `make fuzz`: a dict here once reached a set look-up and answered 500.
+    with pytest.raises(InvalidPayload) as caught:
+        parse("track", message(event=event, properties={"product_id": "1"}))
+    assert "event" in [problem["field"] for problem in caught.value.problems]
+
+
 def test_a_message_of_another_type_on_a_single_route_is_400_naming_type():
     with pytest.raises(InvalidPayload) as caught:
         parse("identify", message(type="track", event="Product Viewed"))

@@ -179,7 +179,8 @@ def _acknowledged(message: dict) -> bool:
     if isinstance(kind, str) and kind in ACKNOWLEDGED:
         return True
     properties = message.get("properties")
-    return kind == "track" and message.get("event") in SINGLE_PRODUCT_EVENTS and isinstance(properties, dict) and "products" not in properties
+    event = message.get("event")  # any JSON at all until the message is validated
+    return kind == "track" and isinstance(event, str) and event in SINGLE_PRODUCT_EVENTS and isinstance(properties, dict) and "products" not in properties
 
 
 def _spec_shaped(message: dict) -> dict:
