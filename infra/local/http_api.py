@@ -45,7 +45,8 @@ class LocalHttpApi:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle
 
         self._server = ThreadingHTTPServer((host, port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-http-api", daemon=True)
+        # A short poll: shutdown() waits for the loop to look up, and every test stops a server.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="local-http-api", daemon=True)
 
     @property
     def url(self) -> str:

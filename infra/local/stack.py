@@ -43,6 +43,7 @@ from encore.stores import StoreSettings
 from infra.cli.context import Context
 from infra.cli.replay import replay
 from infra.cli.stores import new_webhook_secret, register_store, shop_document
+from infra.local import asl_parse_cache
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
@@ -126,6 +127,7 @@ class LocalStack:
         self._deliver_events_to_lambda_targets()
         self._skip_executions_still_starting()
         self._replay_only_the_window()
+        asl_parse_cache.install()
         self._create_resources()
 
     def stop(self) -> None:
@@ -143,6 +145,7 @@ class LocalStack:
             if self._original_replay_events:
                 Replay.replay_events = self._original_replay_events
             _remove_ses_get_account()
+            asl_parse_cache.uninstall()
             self.lambdas.uninstall()
             self.clock.uninstall()
             self._mock.stop()

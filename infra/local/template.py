@@ -7,6 +7,8 @@ substitutions all come from here.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +45,14 @@ _CfnLoader.add_multi_constructor("!", _tag_constructor)
 
 
 def load_template(path: Path) -> dict:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    """The template as a fresh dict (callers may change it): parsed once per text, since
+    every local stack a test boots reads the same file."""
+    return copy.deepcopy(_parsed(path.read_text()))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str) -> dict:
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
 class UnresolvableReference(ValueError):
