@@ -51,6 +51,14 @@ unit: $(VENV)/.installed ## the unit tests only
 validate: $(VENV)/.installed $(SAM_VENV)/.installed ## template checks: sam validate --lint and cfn-lint on the translated template
 	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest tests/integration/test_template.py
 
+# Lint: ruff (rules and format, pyproject.toml), mypy over the layer, import contracts (.importlinter).
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff check + ruff format --check, mypy on the layer, import contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
 clean: ## remove the virtual environments, out/ and .aws-sam
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV) $(CHECKOV_VENV) out .aws-sam
 
