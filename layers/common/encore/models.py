@@ -407,10 +407,6 @@ class Product(_Item):
     def key(store_id: str, product_id: str) -> tuple[str, str]:
         return f"STORE#{store_id}#PRODUCT#{product_id}", "PRODUCT"
 
-    @staticmethod
-    def sort_key(order_id: str) -> str:
-        return f"ORDER#{order_id}"
-
 
 class CartLink(_Item):
     """Which customer a platform cart token belongs to (Shopify cart webhooks carry no
