@@ -73,6 +73,7 @@ from encore.events import (
     to_cents,
 )
 from encore.ingest import Parsed, WebhookRequest
+from encore.sms import e164_as_written
 
 PRODUCT_VIEWED = "Product Viewed"
 CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Cart Updated", "Checkout Started"}
@@ -95,8 +96,6 @@ MAX_EVENT_BYTES = 256 * 1024 - 1024
 EARLIEST = datetime(1970, 1, 1)
 LATEST = datetime(2100, 1, 1)
 
-_PHONE_SEPARATORS = re.compile(r"[ ().\-]")
-_E164_ASCII = re.compile(r"\+[1-9][0-9]{6,14}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}")
 
@@ -157,8 +156,8 @@ def _plausible_moment(value: datetime) -> datetime:
 def _phone(value):
     if not isinstance(value, str):
         return value  # pydantic names the wrong type
-    normalised = _PHONE_SEPARATORS.sub("", value)
-    if not _E164_ASCII.fullmatch(normalised):
+    normalised = e164_as_written(value)
+    if normalised is None:
         raise ValueError("must be an E.164 number with its country code, e.g. +380671234567")
     return normalised
 
