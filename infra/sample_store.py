@@ -14,8 +14,9 @@ Two groups of customers share the store:
 Every customer's plan states which messages they must get, when, from which scenario, and
 which were held back by a delivery guard first, and how each of their journeys must end.
 The plan is worked out here from the store's settings file and the rules of each scenario
-(timings, quiet hours, the frequency cap), never from what the stack did: ``infra.demo``
-posts the events and compares.
+(timings), with quiet hours and the frequency cap asked of the production guards
+(``encore.guards``: the demo checks the stack, it does not re-implement its rules), never
+from what the stack did: ``infra.demo`` posts the events and compares.
 
 Payloads are copies of the real-shaped samples in ``tests/events`` with ids, names,
 products, prices and timestamps changed. Every event is posted at its own virtual time.
