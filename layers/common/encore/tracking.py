@@ -61,7 +61,7 @@ from encore.events import ProductViewed, to_cents
 from encore.ingest import json_object, publish_once
 from encore.models import TrackingCounter
 from encore.observability import logger
-from encore.platforms.generic import Id, ProductViewedProperties
+from encore.platforms.generic import Count, Id, ProductViewedProperties
 from encore.stores import StoreSettings, load_store_settings
 
 PRODUCT_VIEWED = "Product Viewed"
@@ -72,6 +72,7 @@ BROWSER_EVENTS = (PRODUCT_VIEWED, PRODUCT_ADDED, CART_VIEWED, CHECKOUT_STARTED)
 
 MAX_BODY_BYTES = 8 * 1024  # a batch of 20 product views is ~5 KB; anything bigger is not a pixel
 MAX_EVENTS = 20
+MAX_DWELL_SECONDS = 3_600  # one page, one visit
 PUBLIC_KEY = re.compile(r"pk_[A-Za-z0-9_-]{16,64}")
 # What the scripts generate (a UUID, or Shopify's clientId); long enough not to be guessed.
 VISITOR_ID = r"^[A-Za-z0-9_-]{16,64}$"
@@ -106,7 +107,12 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-ViewedProperties = ProductViewedProperties  # a view's properties, as the generic API takes them
+class ViewedProperties(ProductViewedProperties):
+    """A view's properties as the generic API takes them, with a tighter dwell cap: the
+    script measures one page in one visit, so an hour is already more than a shopper
+    spends (the signed API's 24 h fits a server that sums a day's views)."""
+
+    dwell_seconds: Count | None = Field(default=None, ge=0, le=MAX_DWELL_SECONDS)
 
 
 class CheckoutProperties(_Payload):
