@@ -8,6 +8,7 @@ import json
 import pytest
 
 from encore import tracking
+from encore.ingest import WebhookRequest
 from encore.platforms.generic import ProductViewedProperties
 
 KEY = "pk_" + "k" * 24
@@ -58,7 +59,7 @@ def send(payload, *, key: str = KEY, origin: str | None = "https://www.shop.exam
     if user_agent is not None:
         headers["user-agent"] = user_agent
     body = raw if raw is not None else json.dumps(payload).encode()
-    request = tracking.BrowserRequest(public_key=key, headers=headers, body=body, method=method)
+    request = WebhookRequest(headers=headers, body=body, path_parameters={"public_key": key}, method=method)
     publisher = Publisher()
     if method == "OPTIONS":
         return tracking.preflight(request, parameters=parameters or Parameters()), publisher

@@ -58,7 +58,7 @@ from encore.errors import (
     problems_from_validation,
 )
 from encore.events import ProductViewed, to_cents
-from encore.ingest import json_object, publish_once
+from encore.ingest import WebhookRequest, json_object, publish_once
 from encore.models import TrackingCounter
 from encore.observability import logger
 from encore.platforms.generic import Count, Id, ProductViewedProperties
@@ -140,21 +140,6 @@ _PROPERTIES: dict[str, type[BaseModel]] = {
     CART_VIEWED: CartProperties,
     CHECKOUT_STARTED: CheckoutProperties,
 }
-
-
-@dataclass(frozen=True)
-class BrowserRequest:
-    public_key: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    method: str = "POST"
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    @property
-    def media_type(self) -> str:
-        return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
 @dataclass
@@ -321,16 +306,17 @@ def _problem(error: ClientError) -> dict:
     return {"title": error.reason, "status": error.status, "invalid_fields": error.problems}
 
 
-def _store(request: BrowserRequest, parameters: StoreParameters) -> str:
-    if not PUBLIC_KEY.fullmatch(request.public_key or ""):
+def _store(request: WebhookRequest, parameters: StoreParameters) -> str:
+    public_key = request.path_parameters.get("public_key") or ""
+    if not PUBLIC_KEY.fullmatch(public_key):
         raise UnknownStore("not a tracking key (pk_...)")
-    store_id = parameters.store_for_tracking_key(request.public_key)
+    store_id = parameters.store_for_tracking_key(public_key)
     if not store_id:
         raise UnknownStore("unknown tracking key")
     return store_id
 
 
-def preflight(request: BrowserRequest, *, parameters: StoreParameters) -> TrackResponse:
+def preflight(request: WebhookRequest, *, parameters: StoreParameters) -> TrackResponse:
     """``OPTIONS``: a JSON POST from an allowed origin may follow; anything else gets no
     CORS headers (the browser then does not send it)."""
     try:
@@ -350,7 +336,7 @@ def preflight(request: BrowserRequest, *, parameters: StoreParameters) -> TrackR
 
 
 def accept(
-    request: BrowserRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None
+    request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None
 ) -> TrackResponse:
     """One browser request: the answer (status, JSON body, CORS headers). Nothing is written
     unless the whole request is valid."""
