@@ -61,7 +61,7 @@ from encore.events import ProductViewed, to_cents
 from encore.ingest import WebhookRequest, json_object, publish_once
 from encore.models import TrackingCounter
 from encore.observability import logger
-from encore.platforms.generic import Count, Id, ProductViewedProperties
+from encore.platforms.generic import Count, Id, ProductViewedProperties, check_batch
 from encore.stores import StoreSettings, load_store_settings
 
 PRODUCT_VIEWED = "Product Viewed"
@@ -247,10 +247,7 @@ def parse_events(payload: dict) -> list[tuple[BrowserEvent, BaseModel]]:
     outside the key's scope (named), 400 for anything malformed (named)."""
     batched = "batch" in payload
     raw_events = payload["batch"] if batched else [payload]
-    if not isinstance(raw_events, list) or not raw_events:
-        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
-    if len(raw_events) > MAX_EVENTS:
-        raise InvalidPayload(f"a batch holds at most {MAX_EVENTS} events", [{"field": "batch", "problem": f"holds at most {MAX_EVENTS} events"}])
+    check_batch(raw_events, most=MAX_EVENTS, noun="events")
     out_of_scope, problems, parsed = [], [], []
     for index, raw in enumerate(raw_events):
         prefix = f"batch.{index}." if batched else ""

@@ -545,6 +545,15 @@ def _event_size(event) -> int | None:
         return None
 
 
+def check_batch(raw_messages, *, most: int, noun: str) -> None:
+    """A ``batch`` is a non-empty list of at most ``most`` items (400 naming ``batch``): the
+    one shape check of every route that takes Segment's batches (this API, the browser's)."""
+    if not isinstance(raw_messages, list) or not raw_messages:
+        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
+    if len(raw_messages) > most:
+        raise InvalidPayload(f"a batch holds at most {most} {noun}", [{"field": "batch", "problem": f"holds at most {most} {noun}"}])
+
+
 def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged: Callable[[dict], bool] | None = None) -> Parsed:
     """Canonical events of a list of raw messages (the batch, or one message with ``batched``
     False): the one place every message sent to Encore in Segment's shape is validated.
@@ -552,12 +561,7 @@ def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged: 
     routes take ``page``, ``screen``, ``alias`` and ``group`` calls and act on none of them).
     InvalidPayload names every bad field (``batch.1.properties.order_id``); one bad message
     rejects the whole request."""
-    if not isinstance(raw_messages, list) or not raw_messages:
-        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
-    if len(raw_messages) > MAX_BATCH:
-        raise InvalidPayload(
-            f"a batch holds at most {MAX_BATCH} messages", [{"field": "batch", "problem": f"holds at most {MAX_BATCH} messages"}]
-        )
+    check_batch(raw_messages, most=MAX_BATCH, noun="messages")
     parsed = Parsed()
     problems: list[dict] = []
     too_large: list[dict] = []
