@@ -64,6 +64,9 @@ def test_a_number_sms_cannot_reach_is_refused_with_a_reason_that_does_not_repeat
         ("067 123 45 67", None),  # no country code: not guessed at
         ("+0 555 0100", None),
         ("+1 23", None),  # too short for any number
+        ("+1 555 555 0100", "+15555550100"),  # a fictional range: possible, so kept
+        ("+999 123 456 789", None),  # no such country code
+        ("+380 50 123 45 67 890", None),  # too long for Ukraine
         ("tel:+380671234567", None),
         (None, None),
     ],

@@ -29,16 +29,27 @@ _E164_ASCII = re.compile(r"\+[1-9][0-9]{6,14}")  # ASCII digits only: a carrier 
 
 
 def e164_as_written(raw: str | None) -> str | None:
-    """``raw`` without its separators when it is written in international form
-    (``"+380 (67) 123-45-67"`` -> ``"+380671234567"``), else None.
+    """``raw`` without its separators when it is written in international form and is a
+    possible number of its country (``"+380 (67) 123-45-67"`` -> ``"+380671234567"``),
+    else None.
 
-    What platforms send is taken as the customer wrote it, with no country assumed and no
-    numbering plan consulted: a number written without its country code is not guessed at
-    (``normalise_phone`` does that, given the country)."""
+    What platforms send is taken as the customer wrote it: no country is assumed for a
+    number written without its code (``normalise_phone`` does that, given the country),
+    and the numbering plan is not asked whether the number is assigned (test and fictional
+    ranges such as +1 555 pass): only a number no carrier could route — an unassigned
+    country code, a wrong length for its country — is refused."""
+    import phonenumbers  # first use only, as in normalise_phone
+
     if not raw:
         return None
     candidate = _PHONE_SEPARATORS.sub("", raw)
-    return candidate if _E164_ASCII.fullmatch(candidate) else None
+    if not _E164_ASCII.fullmatch(candidate):
+        return None
+    try:
+        number = phonenumbers.parse(candidate)
+    except phonenumbers.NumberParseException:
+        return None
+    return candidate if phonenumbers.is_possible_number(number) else None
 
 
 def normalise_phone(raw: str, default_region: str | None = None) -> str:
