@@ -1,6 +1,5 @@
 """HTTP API → canonical events on the bus. Verifies signatures on the raw body; 202 when accepted."""
 
-import base64
 import json
 from datetime import timedelta
 
@@ -21,19 +20,8 @@ from encore.runtime import configure
 app = APIGatewayHttpResolver()
 
 
-def _raw_body(event: dict) -> bytes:
-    """The bytes the platform signed: never decode them before the signature is checked."""
-    body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
-
-
 def _request() -> WebhookRequest:
-    event = app.current_event
-    return WebhookRequest(
-        headers={name.lower(): value for name, value in (event.headers or {}).items()},
-        body=_raw_body(event.raw_event),
-        path_parameters=event.path_parameters or {},
-    )
+    return WebhookRequest.from_http_api(app.current_event.raw_event)
 
 
 def _accept(platform, request: WebhookRequest):

@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from encore.clock import iso, parse_iso
+from encore.sms import mask_phone
 from infra.cli.context import Context, OperatorError
 
 
@@ -29,14 +30,6 @@ def mask_email(address: str | None) -> str:
     local, _, domain = address.partition("@")
     name, dot, tld = domain.rpartition(".")
     return f"{local[:1]}***@{(name or tld)[:1]}***{dot}{tld if name else ''}"
-
-
-def mask_phone(phone: str | None) -> str:
-    """+380501234567 -> +380*******67 (country code and the last two digits)."""
-    if not phone:
-        return "-"
-    keep = 4 if phone.startswith("+") else 1
-    return phone[:keep] + "*" * max(len(phone) - keep - 2, 0) + phone[-2:]
 
 
 # ---------------------------------------------------------------------------- journeys
@@ -170,7 +163,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         print("  no profile (erased, or never identified)")
     else:
         name = " ".join(part[:1] + "." for part in (profile.first_name, profile.last_name) if part) or "-"
-        print(f"  email {mask_email(profile.email)}, phone {mask_phone(profile.phone)}, name {name}, locale {profile.locale or '-'}, time zone {profile.time_zone or '-'}")
+        print(f"  email {mask_email(profile.email)}, phone {mask_phone(profile.phone) if profile.phone else '-'}, name {name}, locale {profile.locale or '-'}, time zone {profile.time_zone or '-'}")
         print(f"  orders {int(profile.orders_count)}, last order {_when(profile.last_order_at)}, updated {_when(profile.updated_at)}")
         print("consent (the latest change per channel, with its source)")
         print(_consent_line("email marketing", profile.email_consent))

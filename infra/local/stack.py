@@ -464,7 +464,7 @@ class LocalStack:
         per process, like in Lambda) answers from a faithful fake that validates requests
         against botocore's model. ``self.push.accepted`` is what reached devices."""
         from encore.adapters.aws import client
-        from encore.adapters.push import FakePushService
+        from infra.local.push import FakePushService
 
         client.cache_clear()  # a new stack is a new account: no client from the last one
         self.push = FakePushService(application_ids=[LOCAL_PUSH_APPLICATION])

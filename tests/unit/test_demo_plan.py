@@ -8,13 +8,15 @@ from datetime import timedelta
 
 import pytest
 
-from encore.journeys import CART_ABANDONMENT, SCENARIOS, WELCOME_SERIES
+from encore.journeys import CART_ABANDONMENT, EDUCATION_SERIES, SCENARIOS, WELCOME_SERIES
 from infra.demo_report import Journey, Observed, render, summarise
 from infra.sample_store import (
     GENERIC,
     QUIET_HOURS,
     SHOPIFY,
     START,
+    Expected,
+    capped_until,
     catalogue_entries,
     deliverable_at,
     plan_store,
@@ -42,6 +44,19 @@ def test_quiet_hours_move_a_message_to_the_next_morning_in_the_customers_zone():
     evening = START.replace(hour=19, minute=30)  # 21:30 in Vilnius
     assert deliverable_at(evening, store_zone()) == START.replace(hour=7) + timedelta(days=1)
     assert deliverable_at(START, store_zone()) == START
+
+
+def test_the_plan_holds_a_journey_by_the_stores_cap_and_priorities():
+    window = timedelta(days=settings().delivery.window_days)
+    welcome = Expected(START, WELCOME_SERIES, "welcome_1")
+    # An education tip (priority 4) waits until the welcome (priority 2) leaves the window.
+    assert capped_until(EDUCATION_SERIES, START + timedelta(days=2), [welcome]) == START + window
+    assert capped_until(EDUCATION_SERIES, START + window, [welcome]) is None
+    # A cart reminder (priority 1) is never held by a less important journey.
+    assert capped_until(CART_ABANDONMENT, START + timedelta(days=2), [welcome]) is None
+    # Only what was sent counts.
+    skipped = Expected(START, WELCOME_SERIES, "welcome_1", "skipped (no_marketing_consent)")
+    assert capped_until(EDUCATION_SERIES, START + timedelta(days=2), [skipped]) is None
 
 
 def test_every_planned_payload_parses_as_its_platform_sends_it(plan):

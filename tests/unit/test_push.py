@@ -11,13 +11,13 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from encore.adapters.push import (
     EndUserMessagingPushSender,
-    FakePushService,
     OutgoingPush,
     PushChannelMisconfigured,
     PushReceipt,
     PushTemporarilyFailed,
     PushTokenRejected,
 )
+from infra.local.push import FakePushService
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 APP = "encore-push"

@@ -135,6 +135,23 @@ def test_credentials_only_over_https():
         ShopifyAdmin(DOMAIN, "", "2025-10")
 
 
+def test_a_stores_shop_document_and_secret_make_its_client():
+    shopify = ShopifyAdmin.for_shop({"shop_domain": DOMAIN}, {"access_token": "shpat_good"}, max_throttle_retries=2)
+    assert (shopify.url, shopify.max_throttle_retries) == (f"https://{DOMAIN}/admin/api/2025-10/graphql.json", 2)
+    pinned = ShopifyAdmin.for_shop({"shop_domain": DOMAIN, "api_version": "2026-01", "admin_base_url": "http://127.0.0.1:9"}, {"access_token": "shpat_good"})
+    assert pinned.url == "http://127.0.0.1:9/admin/api/2026-01/graphql.json"
+    woo = WooCommerceAdmin.for_shop({"site_url": "https://shop.example"}, {"consumer_key": "ck_good", "consumer_secret": "cs_good"})
+    assert woo.base == "https://shop.example/wp-json/wc/v3"
+    with pytest.raises(ShopAuthRefused):
+        ShopifyAdmin.for_shop({"shop_domain": DOMAIN}, None)
+    with pytest.raises(ShopAuthRefused):
+        WooCommerceAdmin.for_shop({"site_url": "https://shop.example"}, {"consumer_key": "ck_good"})
+    with pytest.raises(ShopMisconfigured):
+        ShopifyAdmin.for_shop({}, {"access_token": "shpat_good"})
+    with pytest.raises(ShopMisconfigured):
+        WooCommerceAdmin.for_shop({}, {"consumer_key": "ck_good", "consumer_secret": "cs_good"})
+
+
 def test_woocommerce_refusals_carry_the_rest_error_code():
     with FakeWooCommerce(consumer_key="ck_good", consumer_secret="cs_good") as woo:
         client = woo_client(woo.url)

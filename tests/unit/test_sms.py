@@ -10,7 +10,7 @@ import pytest
 from encore.adapters.sms import InboundSms, OutgoingSms
 from encore.rendering import _environment
 from encore.rendering import render_text
-from encore.sms import InvalidPhoneNumber, SmsSegments, is_stop_keyword, mask_phone, normalise_phone, segments
+from encore.sms import InvalidPhoneNumber, SmsSegments, e164_as_written, is_stop_keyword, mask_phone, normalise_phone, segments
 from encore.stores import StoreSettings
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -53,6 +53,26 @@ def test_a_number_sms_cannot_reach_is_refused_with_a_reason_that_does_not_repeat
         normalise_phone(raw, region)
     assert refused.value.reason.startswith(reason)
     assert "123" not in str(refused.value)  # reasons end up in logs
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("+380 (67) 123-45-67", "+380671234567"),
+        ("+380\u00a067\t123.45.67", "+380671234567"),  # a pasted no-break space, a tab
+        ("+1 555 ٣٣٣ 0100", None),  # digits other than 0-9
+        ("067 123 45 67", None),  # no country code: not guessed at
+        ("+0 555 0100", None),
+        ("+1 23", None),  # too short for any number
+        ("+1 555 555 0100", "+15555550100"),  # a fictional range: possible, so kept
+        ("+999 123 456 789", None),  # no such country code
+        ("+380 50 123 45 67 890", None),  # too long for Ukraine
+        ("tel:+380671234567", None),
+        (None, None),
+    ],
+)
+def test_a_number_platforms_send_is_kept_only_in_international_form(raw, kept):
+    assert e164_as_written(raw) == kept
 
 
 def test_logs_see_only_the_last_two_digits_of_a_number():

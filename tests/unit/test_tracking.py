@@ -8,6 +8,8 @@ import json
 import pytest
 
 from encore import tracking
+from encore.ingest import WebhookRequest
+from encore.platforms.generic import ProductViewedProperties
 
 KEY = "pk_" + "k" * 24
 STORE = "demo-store"
@@ -57,7 +59,7 @@ def send(payload, *, key: str = KEY, origin: str | None = "https://www.shop.exam
     if user_agent is not None:
         headers["user-agent"] = user_agent
     body = raw if raw is not None else json.dumps(payload).encode()
-    request = tracking.BrowserRequest(public_key=key, headers=headers, body=body, method=method)
+    request = WebhookRequest(headers=headers, body=body, path_parameters={"public_key": key}, method=method)
     publisher = Publisher()
     if method == "OPTIONS":
         return tracking.preflight(request, parameters=parameters or Parameters()), publisher
@@ -105,6 +107,15 @@ def test_malformed_events_are_400_naming_each_field():
     assert answer.status == 400 and answer.body["invalid_fields"][0]["field"] == "properties.checkout_token"
     assert send(view(), content_type="application/x-www-form-urlencoded")[0].status == 415
     assert send(None, raw=b"not json")[0].status == 400
+
+
+def test_a_browser_view_longer_than_an_hour_is_400_though_the_signed_api_takes_a_day():
+    properties = {"product_id": "632910392", "dwell_seconds": 3_601}
+    answer, _ = send(view(properties=properties))
+    assert answer.status == 400 and [problem["field"] for problem in answer.body["invalid_fields"]] == ["properties.dwell_seconds"]
+    [(_, within)] = tracking.parse_events(view(properties={**properties, "dwell_seconds": 3_600}))
+    assert within.dwell_seconds == 3_600
+    assert ProductViewedProperties.model_validate({**properties, "dwell_seconds": 86_400}).dwell_seconds == 86_400
 
 
 # ---------------------------------------------------------------- CORS

@@ -11,7 +11,8 @@ import pytest
 from encore.errors import InvalidPayload, SignatureMismatch
 from encore.ingest import WebhookRequest
 from encore.platforms import woocommerce
-from encore.platforms.woocommerce import WOOCOMMERCE, e164
+from encore.platforms.woocommerce import WOOCOMMERCE
+from encore.sms import e164_as_written
 from encore.signatures import sign_base64
 from tests.conftest import load_event
 
@@ -232,7 +233,7 @@ def test_customer_without_billing_country_or_phone_has_none():
     ],
 )
 def test_phone_is_kept_only_when_it_is_e164(typed, kept):
-    assert e164(typed) == kept
+    assert e164_as_written(typed) == kept
 
 
 # --- product.* ----------------------------------------------------------------------------

@@ -115,6 +115,13 @@ def _set_upgrades_of_known_product(store_id: str, product_id: str, upgrade_ids: 
         # Not in the catalogue at all: nothing to upgrade from yet.
 
 
+def sellable(product: Product | None) -> bool:
+    """A product a message may offer: known, not deleted, and not out of stock. A product
+    whose stock the shop never told us (``in_stock`` None) counts as in stock: most shops
+    do not track stock, and their products are always for sale."""
+    return product is not None and not product.deleted and product.in_stock is not False
+
+
 def get_product(store_id: str, product_id: str) -> Product | None:
     try:
         return Product.get(*Product.key(store_id, product_id))

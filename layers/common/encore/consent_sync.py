@@ -90,13 +90,7 @@ def _shopify_client(shop: dict, credentials: dict) -> "ShopifyAdmin":
     # Imported here: the unsubscribe and SMS functions announce withdrawals but never call a shop.
     from encore.adapters.shopify_admin import ShopifyAdmin
 
-    return ShopifyAdmin(
-        shop.get("shop_domain") or "",
-        credentials.get("access_token") or "",
-        shop.get("api_version") or "2025-10",
-        base_url=shop.get("admin_base_url"),
-        max_throttle_retries=THROTTLE_RETRIES,
-    )
+    return ShopifyAdmin.for_shop(shop, credentials, max_throttle_retries=THROTTLE_RETRIES)
 
 
 def write_back(event: ConsentWithdrawn, *, shop: dict, credentials: dict | None, shopify_client: ShopifyClientFactory = _shopify_client) -> str:

@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 
 from encore.adapters.shop_coupons import CodeTaken
 from encore.adapters.shop_http import ShopAdminError, ShopAuthRefused, ShopMisconfigured, ShopRefused, ShopThrottled, ShopUnreachable
 from encore.clock import iso
-from encore.models import Coupon, IssuedCode, PooledCode, ShopDiscount, StepCoupon, _Item, condition_failed, customer_key, get_or_none
+from encore.models import DELETE, Coupon, IssuedCode, PooledCode, ShopDiscount, StepCoupon, condition_failed, customer_key, get_or_none, transact
 from encore.observability import logger
 from encore.stores import CouponSettings
 
@@ -162,34 +162,16 @@ def _issued(coupon: Coupon, due: datetime | None = None, reason: str | None = No
     )
 
 
-def _transact(saves: list[tuple], deletes: list[tuple] = ()) -> bool:
-    """Puts and deletes together or not at all; False when a condition did not hold."""
-    from pynamodb.transactions import TransactWrite
-
-    try:
-        with TransactWrite(connection=_Item._get_connection().connection) as transaction:
-            for item, condition in deletes:
-                transaction.delete(item, condition=condition)
-            for item, condition in saves:
-                transaction.save(item, condition=condition)
-    except TransactWriteError as error:
-        reasons = [reason.code for reason in error.cancellation_reasons if reason is not None]
-        if error.cause_response_code == "TransactionCanceledException" and reasons and set(reasons) <= {"ConditionalCheckFailed", "None"}:
-            return False
-        raise
-    return True
-
-
 def _take(store_id, customer_id, journey, offer: Offer, now, platform: str, pool: str, *, client, settings: CouponSettings, alerts=None) -> Coupon:
     """One code out of the pool into this step, atomically; refill (Shopify) or alert (generic)."""
     for attempt in range(2):
         for stocked in PooledCode.query(PooledCode.key(store_id, pool)[0], PooledCode.sk.startswith("CODE#"), consistent_read=True, limit=5):
             coupon = _coupon(store_id, customer_id, journey, offer, now, stocked.code, platform, "accepted", shop_ref=stocked.shop_ref, discount_ref=stocked.discount_ref)
             anchor = StepCoupon(customer_key(store_id, customer_id), StepCoupon.sort_key(journey, offer.step), code=stocked.code)
-            saves = [(coupon, Coupon.pk.does_not_exist()), (anchor, StepCoupon.pk.does_not_exist())]
+            writes = [(stocked, DELETE, PooledCode.pk.exists()), (coupon, None, Coupon.pk.does_not_exist()), (anchor, None, StepCoupon.pk.does_not_exist())]
             if platform == "shopify":
-                saves.append((_issued(coupon), None))
-            if _transact(saves, deletes=[(stocked, PooledCode.pk.exists())]):
+                writes.append((_issued(coupon), None, None))
+            if transact(writes):
                 _after_take(store_id, pool, offer, now, platform, client, settings, alerts)
                 return coupon
             # Another message took this code first (or this step got one meanwhile).
@@ -283,7 +265,7 @@ def _issue_woocommerce(store_id, customer_id, email, journey, offer: Offer, now,
     for _ in range(MAX_CODE_ATTEMPTS):
         coupon = _coupon(store_id, customer_id, journey, offer, now, new_code(), "woocommerce", "pending")
         anchor = StepCoupon(customer_key(store_id, customer_id), StepCoupon.sort_key(journey, offer.step), code=coupon.code)
-        if not _transact([(coupon, Coupon.pk.does_not_exist()), (anchor, StepCoupon.pk.does_not_exist())]):
+        if not transact([(coupon, None, Coupon.pk.does_not_exist()), (anchor, None, StepCoupon.pk.does_not_exist())]):
             existing = get_or_none(StepCoupon, anchor.pk, anchor.sk, consistent_read=True)
             if existing is not None:  # a concurrent run of this step wrote its own first
                 raise CouponUnavailable("concurrent_step")
@@ -291,7 +273,7 @@ def _issue_woocommerce(store_id, customer_id, email, journey, offer: Offer, now,
         try:
             return _create_woocommerce(coupon, client, email, offer, retried=False)
         except CodeTaken:
-            _transact([], deletes=[(coupon, None), (anchor, None)])  # someone's own code: pick another
+            transact([(coupon, DELETE, None), (anchor, DELETE, None)])  # someone's own code: pick another
     raise CouponUnavailable("shop_refused:woocommerce_rest_coupon_code_already_exists")
 
 

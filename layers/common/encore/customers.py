@@ -168,43 +168,41 @@ def link_checkout_to_visitor(store_id: str, checkout_token: str, visitor_id: str
     """The browser saw this checkout token. Returns the customer the visitor was merged into
     when the signed webhook for the token already came; None otherwise. The first visitor to
     claim a token keeps it."""
-    key = CheckoutVisitor.key(store_id, checkout_token)
-    attributes = update_returning(
-        CheckoutVisitor,
-        key,
-        actions=[CheckoutVisitor.visitor_id.set(visitor_id), CheckoutVisitor.expires_at.set(CheckoutVisitor.expires_at | (now + LINK_KEPT))],
-        condition=CheckoutVisitor.visitor_id.does_not_exist() | (CheckoutVisitor.visitor_id == visitor_id),
-        return_values="ALL_NEW",
-    )
-    if attributes is None:
-        return None  # another visitor claimed the token first
-    customer_id = _string(attributes, "customer_id")
-    if customer_id and _live(attributes, now):
-        merge_visitor(store_id, visitor_id, customer_id, now)
-        return customer_id
-    return None
+    return _link_checkout(store_id, checkout_token, now, visitor_id=visitor_id)
 
 
 def link_checkout_to_customer(store_id: str, checkout_token: str, customer_id: str, now: datetime) -> str | None:
     """The shop's signed checkout webhook names this token's customer. Returns the visitor
-    merged into the customer when the browser already reported the token; None otherwise."""
-    key = CheckoutVisitor.key(store_id, checkout_token)
+    merged into the customer when the browser already reported the token; None otherwise.
+    A checkout's customer does not change: the first webhook's stands."""
+    return _link_checkout(store_id, checkout_token, now, customer_id=customer_id)
+
+
+def _link_checkout(store_id: str, checkout_token: str, now: datetime, *, visitor_id: str | None = None, customer_id: str | None = None) -> str | None:
+    """Record one side of a checkout token's link (exactly one of ``visitor_id`` and
+    ``customer_id``; the first value each side gets stands). When the other side is already
+    there and not expired, the visitor is merged into the customer and the other side's id
+    is returned; None otherwise, and when this side is already someone else's."""
+    side, mine, other = (
+        (CheckoutVisitor.visitor_id, visitor_id, "customer_id") if visitor_id is not None else (CheckoutVisitor.customer_id, customer_id, "visitor_id")
+    )
     attributes = update_returning(
         CheckoutVisitor,
-        key,
-        actions=[CheckoutVisitor.customer_id.set(customer_id), CheckoutVisitor.expires_at.set(CheckoutVisitor.expires_at | (now + LINK_KEPT))],
-        condition=CheckoutVisitor.customer_id.does_not_exist() | (CheckoutVisitor.customer_id == customer_id),
+        CheckoutVisitor.key(store_id, checkout_token),
+        actions=[side.set(mine), CheckoutVisitor.expires_at.set(CheckoutVisitor.expires_at | (now + LINK_KEPT))],
+        condition=side.does_not_exist() | (side == mine),
         return_values="ALL_NEW",
     )
     if attributes is None:
-        return None  # a checkout's customer does not change; the first webhook's stands
-    # Erasing the customer must find this item: the pointer lives in their own partition.
-    CustomerCheckout(customer_key(store_id, customer_id), CustomerCheckout.sort_key(checkout_token), expires_at=now + LINK_KEPT).save()
-    visitor_id = _string(attributes, "visitor_id")
-    if visitor_id and _live(attributes, now):
-        merge_visitor(store_id, visitor_id, customer_id, now)
-        return visitor_id
-    return None
+        return None
+    if customer_id is not None:
+        # Erasing the customer must find this item: the pointer lives in their own partition.
+        CustomerCheckout(customer_key(store_id, customer_id), CustomerCheckout.sort_key(checkout_token), expires_at=now + LINK_KEPT).save()
+    found = _string(attributes, other)
+    if not found or not _live(attributes, now):
+        return None
+    merge_visitor(store_id, visitor_id or found, customer_id or found, now)
+    return found
 
 
 def _record_view(

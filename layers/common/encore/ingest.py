@@ -18,6 +18,7 @@ a platform that never retries (WooCommerce) would lose the event.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -49,9 +50,25 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  # far above any real order payload, far below 
 
 @dataclass(frozen=True)
 class WebhookRequest:
+    """An HTTP request to Encore's API: a platform's webhook, a generic API call, or the
+    browser's storefront events (whose public key is the ``public_key`` path parameter)."""
+
     headers: Mapping[str, str]  # lower-case names, as HTTP API payload 2.0 gives them
     body: bytes
     path_parameters: Mapping[str, str] = field(default_factory=dict)
+    method: str = "POST"
+
+    @classmethod
+    def from_http_api(cls, event: Mapping) -> WebhookRequest:
+        """The request an HTTP API (payload format 2.0) event carries."""
+        body = event.get("body") or ""
+        return cls(
+            headers={name.lower(): value for name, value in (event.get("headers") or {}).items()},
+            # The bytes the sender signed: never decoded before the signature is checked.
+            body=base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8"),
+            path_parameters=event.get("pathParameters") or {},
+            method=(event.get("requestContext") or {}).get("http", {}).get("method", "POST"),
+        )
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

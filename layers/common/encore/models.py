@@ -66,11 +66,16 @@ def update_returning(model, key: tuple[str, str], *, actions: list, condition, r
     return response.get("Attributes", {})
 
 
+# As the ``actions`` of one of ``transact``'s writes: delete the item.
+DELETE = "delete"
+
+
 def transact(writes: list[tuple]) -> bool:
     """Several writes that happen together or not at all (TransactWriteItems): each is
-    ``(model, actions, condition)``, with ``actions`` None for a put. False when a condition
-    did not hold (nothing was written); a marker and the effects it guards go in one of these,
-    so a retry after any failure finds either all of them or none.
+    ``(model, actions, condition)``, with ``actions`` None for a put, ``DELETE`` for a delete,
+    else the update's actions. False when a condition did not hold (nothing was written); a
+    marker and the effects it guards go in one of these, so a retry after any failure finds
+    either all of them or none.
     """
     from pynamodb.exceptions import TransactWriteError
     from pynamodb.transactions import TransactWrite
@@ -80,6 +85,8 @@ def transact(writes: list[tuple]) -> bool:
             for model, actions, condition in writes:
                 if actions is None:
                     transaction.save(model, condition=condition)
+                elif actions is DELETE:
+                    transaction.delete(model, condition=condition)
                 else:
                     transaction.update(model, actions=actions, condition=condition)
     except TransactWriteError as error:
@@ -406,10 +413,6 @@ class Product(_Item):
     @staticmethod
     def key(store_id: str, product_id: str) -> tuple[str, str]:
         return f"STORE#{store_id}#PRODUCT#{product_id}", "PRODUCT"
-
-    @staticmethod
-    def sort_key(order_id: str) -> str:
-        return f"ORDER#{order_id}"
 
 
 class CartLink(_Item):

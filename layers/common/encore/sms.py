@@ -22,6 +22,36 @@ class InvalidPhoneNumber(ValueError):
         self.reason = reason
 
 
+# What people type between the digits of a number: spaces (any whitespace, a pasted
+# no-break space too), hyphens, dots and brackets.
+_PHONE_SEPARATORS = re.compile(r"[\s().\-]")
+_E164_ASCII = re.compile(r"\+[1-9][0-9]{6,14}")  # ASCII digits only: a carrier reads nothing else
+
+
+def e164_as_written(raw: str | None) -> str | None:
+    """``raw`` without its separators when it is written in international form and is a
+    possible number of its country (``"+380 (67) 123-45-67"`` -> ``"+380671234567"``),
+    else None.
+
+    What platforms send is taken as the customer wrote it: no country is assumed for a
+    number written without its code (``normalise_phone`` does that, given the country),
+    and the numbering plan is not asked whether the number is assigned (test and fictional
+    ranges such as +1 555 pass): only a number no carrier could route — an unassigned
+    country code, a wrong length for its country — is refused."""
+    import phonenumbers  # first use only, as in normalise_phone
+
+    if not raw:
+        return None
+    candidate = _PHONE_SEPARATORS.sub("", raw)
+    if not _E164_ASCII.fullmatch(candidate):
+        return None
+    try:
+        number = phonenumbers.parse(candidate)
+    except phonenumbers.NumberParseException:
+        return None
+    return candidate if phonenumbers.is_possible_number(number) else None
+
+
 def normalise_phone(raw: str, default_region: str | None = None) -> str:
     """``raw`` as E.164 (``+380501234567``). ``default_region`` (ISO 3166 alpha-2, e.g. "UA")
     is the country assumed for a number written without its country code; without it only

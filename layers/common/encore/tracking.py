@@ -58,10 +58,10 @@ from encore.errors import (
     problems_from_validation,
 )
 from encore.events import ProductViewed, to_cents
-from encore.ingest import json_object, publish_once
+from encore.ingest import WebhookRequest, json_object, publish_once
 from encore.models import TrackingCounter
 from encore.observability import logger
-from encore.platforms.generic import Id, ProductViewedProperties
+from encore.platforms.generic import Count, Id, ProductViewedProperties, check_batch
 from encore.stores import StoreSettings, load_store_settings
 
 PRODUCT_VIEWED = "Product Viewed"
@@ -72,6 +72,7 @@ BROWSER_EVENTS = (PRODUCT_VIEWED, PRODUCT_ADDED, CART_VIEWED, CHECKOUT_STARTED)
 
 MAX_BODY_BYTES = 8 * 1024  # a batch of 20 product views is ~5 KB; anything bigger is not a pixel
 MAX_EVENTS = 20
+MAX_DWELL_SECONDS = 3_600  # one page, one visit
 PUBLIC_KEY = re.compile(r"pk_[A-Za-z0-9_-]{16,64}")
 # What the scripts generate (a UUID, or Shopify's clientId); long enough not to be guessed.
 VISITOR_ID = r"^[A-Za-z0-9_-]{16,64}$"
@@ -106,7 +107,12 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-ViewedProperties = ProductViewedProperties  # a view's properties, as the generic API takes them
+class ViewedProperties(ProductViewedProperties):
+    """A view's properties as the generic API takes them, with a tighter dwell cap: the
+    script measures one page in one visit, so an hour is already more than a shopper
+    spends (the signed API's 24 h fits a server that sums a day's views)."""
+
+    dwell_seconds: Count | None = Field(default=None, ge=0, le=MAX_DWELL_SECONDS)
 
 
 class CheckoutProperties(_Payload):
@@ -134,21 +140,6 @@ _PROPERTIES: dict[str, type[BaseModel]] = {
     CART_VIEWED: CartProperties,
     CHECKOUT_STARTED: CheckoutProperties,
 }
-
-
-@dataclass(frozen=True)
-class BrowserRequest:
-    public_key: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    method: str = "POST"
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    @property
-    def media_type(self) -> str:
-        return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
 @dataclass
@@ -256,10 +247,7 @@ def parse_events(payload: dict) -> list[tuple[BrowserEvent, BaseModel]]:
     outside the key's scope (named), 400 for anything malformed (named)."""
     batched = "batch" in payload
     raw_events = payload["batch"] if batched else [payload]
-    if not isinstance(raw_events, list) or not raw_events:
-        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
-    if len(raw_events) > MAX_EVENTS:
-        raise InvalidPayload(f"a batch holds at most {MAX_EVENTS} events", [{"field": "batch", "problem": f"holds at most {MAX_EVENTS} events"}])
+    check_batch(raw_events, most=MAX_EVENTS, noun="events")
     out_of_scope, problems, parsed = [], [], []
     for index, raw in enumerate(raw_events):
         prefix = f"batch.{index}." if batched else ""
@@ -315,16 +303,17 @@ def _problem(error: ClientError) -> dict:
     return {"title": error.reason, "status": error.status, "invalid_fields": error.problems}
 
 
-def _store(request: BrowserRequest, parameters: StoreParameters) -> str:
-    if not PUBLIC_KEY.fullmatch(request.public_key or ""):
+def _store(request: WebhookRequest, parameters: StoreParameters) -> str:
+    public_key = request.path_parameters.get("public_key") or ""
+    if not PUBLIC_KEY.fullmatch(public_key):
         raise UnknownStore("not a tracking key (pk_...)")
-    store_id = parameters.store_for_tracking_key(request.public_key)
+    store_id = parameters.store_for_tracking_key(public_key)
     if not store_id:
         raise UnknownStore("unknown tracking key")
     return store_id
 
 
-def preflight(request: BrowserRequest, *, parameters: StoreParameters) -> TrackResponse:
+def preflight(request: WebhookRequest, *, parameters: StoreParameters) -> TrackResponse:
     """``OPTIONS``: a JSON POST from an allowed origin may follow; anything else gets no
     CORS headers (the browser then does not send it)."""
     try:
@@ -344,7 +333,7 @@ def preflight(request: BrowserRequest, *, parameters: StoreParameters) -> TrackR
 
 
 def accept(
-    request: BrowserRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None
+    request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None
 ) -> TrackResponse:
     """One browser request: the answer (status, JSON body, CORS headers). Nothing is written
     unless the whole request is valid."""

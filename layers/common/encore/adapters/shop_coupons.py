@@ -194,13 +194,10 @@ def shop_coupons(shop: dict, credentials: dict | None, **shopify_options):
     platform without an admin API Encore writes to (generic: an uploaded pool).
     ``shopify_options`` go to ShopifyAdmin (a message should not wait out 5 throttle waits)."""
     platform = shop.get("platform")
-    credentials = credentials or {}
     if platform == "shopify":
-        admin = ShopifyAdmin(shop["shop_domain"], credentials.get("access_token", ""), shop.get("api_version") or "2025-10", base_url=shop.get("admin_base_url"), **shopify_options)
-        return ShopifyDiscounts(admin)
+        return ShopifyDiscounts(ShopifyAdmin.for_shop(shop, credentials, **shopify_options))
     if platform == "woocommerce":
-        admin = WooCommerceAdmin(shop["site_url"], credentials.get("consumer_key", ""), credentials.get("consumer_secret", ""), base_url=shop.get("admin_base_url"))
-        return WooCommerceCoupons(admin)
+        return WooCommerceCoupons(WooCommerceAdmin.for_shop(shop, credentials))
     return None
 
 

@@ -94,7 +94,25 @@ def topic_name(enum_value: str, known: tuple[str, ...] = ()) -> str:
     return f"{resource}/{event}" if resource else enum_value.lower()
 
 
+# The Admin API version for a shop document that names none (documents written before
+# `encore store add` recorded one); a newer document names its own.
+DEFAULT_API_VERSION = "2025-10"
+
+
 class ShopifyAdmin:
+    @classmethod
+    def for_shop(cls, shop: dict, credentials: dict | None, **options) -> ShopifyAdmin:
+        """The client for a store's shop document and admin-api secret (the one construction
+        the layer uses). A missing token is ShopAuthRefused, a missing domain ShopMisconfigured
+        (its address is not an https URL); ``options`` as for the constructor."""
+        return cls(
+            shop.get("shop_domain") or "",
+            (credentials or {}).get("access_token") or "",
+            shop.get("api_version") or DEFAULT_API_VERSION,
+            base_url=shop.get("admin_base_url"),
+            **options,
+        )
+
     def __init__(
         self,
         shop_domain: str,

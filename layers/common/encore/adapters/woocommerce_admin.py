@@ -35,6 +35,18 @@ MAX_PAGES = 100
 
 
 class WooCommerceAdmin:
+    @classmethod
+    def for_shop(cls, shop: dict, credentials: dict | None) -> WooCommerceAdmin:
+        """The client for a store's shop document and admin-api secret. Missing keys are
+        ShopAuthRefused, a missing site URL ShopMisconfigured (it is not an https URL)."""
+        credentials = credentials or {}
+        return cls(
+            shop.get("site_url") or "",
+            credentials.get("consumer_key") or "",
+            credentials.get("consumer_secret") or "",
+            base_url=shop.get("admin_base_url"),
+        )
+
     def __init__(self, site_url: str, consumer_key: str, consumer_secret: str, *, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT):
         if not consumer_key or not consumer_secret:
             raise ShopAuthRefused(f"no REST API keys for {site_url}: store admin-api as {{\"consumer_key\": \"ck_...\", \"consumer_secret\": \"cs_...\"}}")

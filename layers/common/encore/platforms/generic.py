@@ -73,6 +73,7 @@ from encore.events import (
     to_cents,
 )
 from encore.ingest import Parsed, WebhookRequest
+from encore.sms import e164_as_written
 
 PRODUCT_VIEWED = "Product Viewed"
 CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Cart Updated", "Checkout Started"}
@@ -95,8 +96,6 @@ MAX_EVENT_BYTES = 256 * 1024 - 1024
 EARLIEST = datetime(1970, 1, 1)
 LATEST = datetime(2100, 1, 1)
 
-_PHONE_SEPARATORS = re.compile(r"[ ().\-]")
-_E164_ASCII = re.compile(r"\+[1-9][0-9]{6,14}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}")
 
@@ -157,8 +156,8 @@ def _plausible_moment(value: datetime) -> datetime:
 def _phone(value):
     if not isinstance(value, str):
         return value  # pydantic names the wrong type
-    normalised = _PHONE_SEPARATORS.sub("", value)
-    if not _E164_ASCII.fullmatch(normalised):
+    normalised = e164_as_written(value)
+    if normalised is None:
         raise ValueError("must be an E.164 number with its country code, e.g. +380671234567")
     return normalised
 
@@ -546,6 +545,15 @@ def _event_size(event) -> int | None:
         return None
 
 
+def check_batch(raw_messages, *, most: int, noun: str) -> None:
+    """A ``batch`` is a non-empty list of at most ``most`` items (400 naming ``batch``): the
+    one shape check of every route that takes Segment's batches (this API, the browser's)."""
+    if not isinstance(raw_messages, list) or not raw_messages:
+        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
+    if len(raw_messages) > most:
+        raise InvalidPayload(f"a batch holds at most {most} {noun}", [{"field": "batch", "problem": f"holds at most {most} {noun}"}])
+
+
 def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged: Callable[[dict], bool] | None = None) -> Parsed:
     """Canonical events of a list of raw messages (the batch, or one message with ``batched``
     False): the one place every message sent to Encore in Segment's shape is validated.
@@ -553,12 +561,7 @@ def parse_messages(raw_messages, *, store_id: str, batched: bool, acknowledged: 
     routes take ``page``, ``screen``, ``alias`` and ``group`` calls and act on none of them).
     InvalidPayload names every bad field (``batch.1.properties.order_id``); one bad message
     rejects the whole request."""
-    if not isinstance(raw_messages, list) or not raw_messages:
-        raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
-    if len(raw_messages) > MAX_BATCH:
-        raise InvalidPayload(
-            f"a batch holds at most {MAX_BATCH} messages", [{"field": "batch", "problem": f"holds at most {MAX_BATCH} messages"}]
-        )
+    check_batch(raw_messages, most=MAX_BATCH, noun="messages")
     parsed = Parsed()
     problems: list[dict] = []
     too_large: list[dict] = []

@@ -38,7 +38,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from encore import signatures
 from encore.errors import InvalidPayload
 from encore.events import (
-    E164_PATTERN,
     EMAIL_PATTERN,
     CustomerRef,
     CustomerUpdated,
@@ -49,13 +48,13 @@ from encore.events import (
     to_cents,
 )
 from encore.ingest import IngestResult, Parsed, WebhookRequest, validated
+from encore.sms import e164_as_written
 
 DELIVERY_ID_HEADER = "X-WC-Webhook-Delivery-ID"
 TOPIC_HEADER = "X-WC-Webhook-Topic"
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
 
 _PING = re.compile(rb"^webhook_id=\d+$")
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 
 
 # --- Field types -------------------------------------------------------------------------
@@ -78,18 +77,6 @@ Text = Annotated[str | None, BeforeValidator(_blank_as_none)]
 Email = Annotated[Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)] | None, BeforeValidator(_blank_as_none)]
 # WordPress may store titles HTML-escaped ("Salt &amp; Pepper"); messages want the text.
 Title = Annotated[str, AfterValidator(html.unescape)]
-
-
-def e164(phone: str | None) -> str | None:
-    """'+380 67 123 45 67' -> '+380671234567'; anything that is not E.164 -> None.
-
-    Billing phones are free text typed at checkout ("(555) 555-5555", "067..."): a bad one
-    only means no SMS, never a rejected webhook (which WooCommerce would not resend).
-    """
-    if not phone:
-        return None
-    candidate = _PHONE_SEPARATORS.sub("", phone)
-    return candidate if re.fullmatch(E164_PATTERN, candidate) else None
 
 
 def country_code(country: str | None) -> str | None:
@@ -180,7 +167,7 @@ class _WooOrderBase(_Payload):
         return CustomerRef(
             customer_id=customer_id,
             email=self.billing.email,
-            phone=e164(self.billing.phone),
+            phone=e164_as_written(self.billing.phone),
             first_name=self.billing.first_name,
             last_name=self.billing.last_name,
             country=country_code(self.billing.country),
@@ -225,7 +212,7 @@ class WooCustomer(_Payload):
         return CustomerRef(
             customer_id=str(self.id),
             email=self.email or self.billing.email,
-            phone=e164(self.billing.phone),
+            phone=e164_as_written(self.billing.phone),
             first_name=self.first_name or self.billing.first_name,
             last_name=self.last_name or self.billing.last_name,
             country=country_code(self.billing.country),
