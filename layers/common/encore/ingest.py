@@ -30,7 +30,9 @@ from pydantic import ValidationError
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
 from encore.clock import utcnow
+from encore import signals
 from encore.errors import (
+    ClientError,
     InvalidPayload,
     MalformedPayload,
     PayloadTooLarge,
@@ -165,6 +167,24 @@ def validated(build: Callable, prefix: str = ""):
 def accept(
     platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR
 ) -> IngestResult:
+    """Verify, parse, dedupe and publish one request; counted per platform (encore.signals)."""
+    try:
+        result = _accept(platform, request, parameters=parameters, publisher=publisher, in_progress_for=in_progress_for)
+    except ClientError as error:
+        signals.count("EventsRejected", platform.name, reason=error.reason, status=error.status)
+        raise
+    count_taken(platform.name, result)
+    return result
+
+
+def count_taken(source: str, result: IngestResult) -> None:
+    signals.count("EventsAccepted", source, len(result.accepted))
+    signals.count("EventsDuplicate", source, len(result.duplicates))
+
+
+def _accept(
+    platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta
+) -> IngestResult:
     handshake = platform.handshake(request)
     if handshake is not None:
         return handshake
@@ -190,7 +210,9 @@ def accept(
 def publish_once(events: list, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR) -> IngestResult:
     """Dedupe and publish canonical events another entry point already validated (the
     browser tracking endpoint, encore.tracking): the same records and states as webhooks."""
-    return _dedupe_and_publish(events, publisher, in_progress_for)
+    result = _dedupe_and_publish(events, publisher, in_progress_for)
+    count_taken("browser", result)
+    return result
 
 
 def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:

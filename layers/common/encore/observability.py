@@ -2,9 +2,12 @@
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger(service="encore")
-tracer = Tracer(service="encore")
-metrics = Metrics(namespace="Encore", service="encore")
+SERVICE = "encore"
+NAMESPACE = "Encore"  # the CloudWatch namespace of every metric (encore.signals lists them)
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
 def mask_email(email: str | None) -> str:

@@ -1,0 +1,61 @@
+"""The metrics Encore emits, and their budget.
+
+CloudWatch bills every metric series (a name with one combination of dimension values) by the
+month, so the set is closed here: a few names, each with one dimension whose values are a
+known, short list. What varies without bound — the reason a message was skipped, an event id,
+a journey — goes in the EMF record's properties: searchable in CloudWatch Logs Insights, never
+a series. ``series_budget()`` is the most series these names can ever produce; a unit test
+holds it under ``MAX_SERIES``.
+
+Each count is one Embedded Metric Format line in the function's log (Powertools'
+``single_metric``): no PutMetricData call, no extra request.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from encore.channels import CHANNELS
+from encore.journeys import SCENARIOS
+from encore.observability import NAMESPACE, SERVICE
+
+MAX_SERIES = 50
+
+# A value outside a dimension's list is counted under this one, so a new platform or channel
+# costs no new series until it is listed here on purpose.
+OTHER = "other"
+PLATFORMS = ("shopify", "woocommerce", "api", "segment", "browser")
+# "none": skipped before a channel was chosen (not eligible, no channel the customer can receive).
+MESSAGE_CHANNELS = (*CHANNELS, "none")
+
+SERIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # Ingest: every event a store sent, by how it was taken.
+    "EventsAccepted": ("platform", PLATFORMS),
+    "EventsDuplicate": ("platform", PLATFORMS),
+    "EventsRejected": ("platform", PLATFORMS),  # a request refused with a 4xx (reason in properties)
+    # Journeys: started per scenario (Step Functions' own metrics count how they end).
+    "JourneysStarted": ("scenario", SCENARIOS),
+    # Delivery: what each step did, by channel (scenario, step and reason in properties).
+    "MessagesSent": ("channel", MESSAGE_CHANNELS),
+    "MessagesSkipped": ("channel", MESSAGE_CHANNELS),
+    "MessagesHeld": ("channel", MESSAGE_CHANNELS),  # quiet hours, send window, frequency cap
+}
+
+
+def series_budget() -> int:
+    """The most series the names above can produce: every listed value, plus "other"."""
+    return sum(len(values) + 1 for _, values in SERIES.values())
+
+
+def count(name: str, value_of_dimension: str | None, amount: int = 1, **properties: object) -> None:
+    """Add ``amount`` to the series ``name`` × its dimension's value; ``properties`` ride along
+    in the record (never as dimensions)."""
+    if amount <= 0:
+        return
+    dimension, values = SERIES[name]
+    value = value_of_dimension if value_of_dimension in values else OTHER
+    with single_metric(name=name, unit=MetricUnit.Count, value=amount, namespace=NAMESPACE, default_dimensions={"service": SERVICE}) as metric:
+        metric.add_dimension(name=dimension, value=value)
+        for key, detail in properties.items():
+            if detail is not None:
+                metric.add_metadata(key=key, value=detail)

@@ -1,0 +1,29 @@
+"""Ingest counts what it took, per platform, in the function's own log (EMF): accepted,
+duplicate and rejected requests on the local stack."""
+
+import json
+
+from tests.conftest import load_event
+
+
+def metric_records(captured: str, name: str) -> list[dict]:
+    records = [json.loads(line) for line in captured.splitlines() if line.startswith('{"_aws"')]
+    return [record for record in records if name in record]
+
+
+def test_ingest_counts_accepted_duplicate_and_rejected_shopify_events(harness, capsys):
+    payload = load_event("shopify_checkouts_update")
+    client = harness.client
+
+    assert client.shopify("checkouts/update", payload, webhook_id="w-1").status == 202
+    assert client.shopify("checkouts/update", payload, webhook_id="w-1").status == 202
+    assert client.shopify("checkouts/update", payload, webhook_id="w-2", signature="bm90IHRoZSBzaWduYXR1cmU=").status == 401
+    harness.clock.settle()
+
+    out = capsys.readouterr().out
+    (accepted,) = metric_records(out, "EventsAccepted")
+    (duplicate,) = metric_records(out, "EventsDuplicate")
+    (rejected,) = metric_records(out, "EventsRejected")
+    assert (accepted["platform"], accepted["EventsAccepted"]) == ("shopify", [1.0])
+    assert (duplicate["platform"], duplicate["EventsDuplicate"]) == ("shopify", [1.0])
+    assert rejected["platform"] == "shopify" and rejected["status"] == 401 and rejected["reason"]
