@@ -101,6 +101,7 @@ class LocalStack:
         # What SES GetAccount answers here (moto has no GetAccount): a test may put the
         # local account in the sandbox to see what `encore smoke` says then.
         self.ses_production_access = True
+        self._clients: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "LocalStack":
@@ -112,6 +113,7 @@ class LocalStack:
 
     def start(self) -> None:
         self._saved_environment = os.environ.copy()
+        self._clients.clear()
         os.environ.update(LOCAL_ENVIRONMENT)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self._mock.start()
@@ -153,6 +155,14 @@ class LocalStack:
             os.environ.update(self._saved_environment)
 
     # ------------------------------------------------------------------ resources
+    def _client(self, service: str):
+        """One boto3 client per service for this stack (creating one costs milliseconds, and a
+        boot makes about seventy calls); dropped with the stack, whose mock they belong to."""
+        client = self._clients.get(service)
+        if client is None:
+            client = self._clients[service] = boto3.client(service)
+        return client
+
     def _layer_dirs(self) -> list[Path]:
         return [
             self.root / spec["Properties"]["ContentUri"]
@@ -167,31 +177,31 @@ class LocalStack:
         for logical, spec in self._of_type("AWS::DynamoDB::Table"):
             self._create_table(logical, spec["Properties"])
         for logical, _ in self._of_type("AWS::S3::Bucket"):
-            boto3.client("s3").create_bucket(Bucket=self.resolver.physical_name(logical))
+            self._client("s3").create_bucket(Bucket=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SES::ConfigurationSet"):
             # moto keeps the set (SendEmail may name it) but publishes no events: tests put
             # SES-shaped events on the default bus themselves.
-            boto3.client("sesv2").create_configuration_set(ConfigurationSetName=self.resolver.physical_name(logical))
+            self._client("sesv2").create_configuration_set(ConfigurationSetName=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SNS::Topic"):
-            boto3.client("sns").create_topic(Name=self.resolver.physical_name(logical))
+            self._client("sns").create_topic(Name=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::SQS::Queue"):
-            boto3.client("sqs").create_queue(QueueName=self.resolver.physical_name(logical))
+            self._client("sqs").create_queue(QueueName=self.resolver.physical_name(logical))
         for logical, _ in self._of_type("AWS::Events::EventBus"):
-            boto3.client("events").create_event_bus(Name=self.resolver.physical_name(logical))
+            self._client("events").create_event_bus(Name=self.resolver.physical_name(logical))
         for logical, spec in self._of_type("AWS::Events::Rule"):
             # The template's own rules (operator alerts): a function's EventBridgeRule events
             # are created with the function instead.
             props = self.resolver.resolve(spec["Properties"])
             rule_name, bus = self.resolver.physical_name(logical), props.get("EventBusName", "default")
-            events = boto3.client("events")
+            events = self._client("events")
             events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]), State=props.get("State", "ENABLED"))
             events.put_targets(Rule=rule_name, EventBusName=bus, Targets=props["Targets"])
         for logical, spec in self._of_type("AWS::Events::Archive"):
             props = self.resolver.resolve(spec["Properties"])
-            boto3.client("events").create_archive(
+            self._client("events").create_archive(
                 ArchiveName=f"{self.resolver.stack_name}-{logical}", EventSourceArn=props["SourceArn"], RetentionDays=int(props.get("RetentionDays", 0))
             )
-        role_arn = boto3.client("iam").create_role(
+        role_arn = self._client("iam").create_role(
             RoleName="encore-local-execution-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
         )["Role"]["Arn"]
         for logical, spec in self._of_type("AWS::Serverless::Function"):
@@ -200,7 +210,7 @@ class LocalStack:
             self._create_state_machine(logical, spec["Properties"], role_arn)
         for logical, spec in self._of_type("AWS::SSM::Parameter"):
             props = self.resolver.resolve(spec["Properties"])
-            boto3.client("ssm").put_parameter(Name=props["Name"], Value=props["Value"], Type=props["Type"], Overwrite=True)
+            self._client("ssm").put_parameter(Name=props["Name"], Value=props["Value"], Type=props["Type"], Overwrite=True)
         self._verify_sender_domain()
 
     def _verify_sender_domain(self) -> None:
@@ -209,7 +219,7 @@ class LocalStack:
         from moto.sesv2.models import sesv2_backends
 
         domain = self.resolver.parameters["SenderDomain"]
-        sesv2 = boto3.client("sesv2")
+        sesv2 = self._client("sesv2")
         if domain not in [i["IdentityName"] for i in sesv2.list_email_identities()["EmailIdentities"]]:
             sesv2.create_email_identity(EmailIdentity=domain)
         identity = sesv2_backends[ACCOUNT_ID][REGION].get_email_identity(domain)
@@ -270,7 +280,7 @@ class LocalStack:
         props = self.resolver.resolve(props)
         request = {key: props[key] for key in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes") if key in props}
         name = self.resolver.physical_name(logical)
-        dynamodb = boto3.client("dynamodb")
+        dynamodb = self._client("dynamodb")
         dynamodb.create_table(TableName=name, **request)
         if "TimeToLiveSpecification" in props:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
@@ -286,7 +296,7 @@ class LocalStack:
         props = self._function_properties(raw_props)
         name = self.resolver.physical_name(logical)
         environment = {key: str(value) for key, value in self.resolver.resolve(props["Environment"]["Variables"]).items()}
-        boto3.client("lambda").create_function(
+        self._client("lambda").create_function(
             FunctionName=name,
             Runtime=props["Runtime"],
             Role=role_arn,
@@ -303,7 +313,7 @@ class LocalStack:
             config = self.resolver.resolve(props["EventInvokeConfig"])
             self.invoke_configs[name] = config
             destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-            boto3.client("lambda").put_function_event_invoke_config(
+            self._client("lambda").put_function_event_invoke_config(
                 FunctionName=name,
                 MaximumRetryAttempts=int(config.get("MaximumRetryAttempts", 2)),
                 **({"DestinationConfig": {"OnFailure": {"Destination": destination}}} if destination else {}),
@@ -316,12 +326,12 @@ class LocalStack:
                 self._create_rule(f"{name}-{event_name}", name, event_props)
             elif event["Type"] == "SNS":
                 # moto's SNS invokes lambda subscribers through the (in-process) Lambda backend.
-                boto3.client("sns").subscribe(
+                self._client("sns").subscribe(
                     TopicArn=event_props["Topic"], Protocol="lambda", Endpoint=self.resolver.arn("lambda", f"function:{name}")
                 )
 
     def _create_rule(self, rule_name: str, function_name: str, props: dict) -> None:
-        events = boto3.client("events")
+        events = self._client("events")
         bus = props.get("EventBusName", "default")
         events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=json.dumps(props["Pattern"]), State="ENABLED")
         target = {"Id": function_name, "Arn": self.resolver.arn("lambda", f"function:{function_name}")}
@@ -336,7 +346,7 @@ class LocalStack:
             text = text.replace("${" + key + "}", str(value))
         definition = json.loads(text)
         check_definition(definition)
-        boto3.client("stepfunctions").create_state_machine(
+        self._client("stepfunctions").create_state_machine(
             name=props["Name"], definition=json.dumps(definition), roleArn=role_arn, type=props.get("Type", "STANDARD")
         )
 
@@ -438,7 +448,7 @@ class LocalStack:
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
             "responsePayload": json.loads(response),
         }
-        sqs = boto3.client("sqs")
+        sqs = self._client("sqs")
         queue_url = sqs.get_queue_url(QueueName=parse_arn(destination).resource_id)["QueueUrl"]
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record, default=str))
 
@@ -505,7 +515,7 @@ class LocalStack:
         server.start()
         self._servers.append(server)
         # The CLI (`encore smoke`, webhook registration) finds the HTTP API in {prefix}/stack.
-        ssm = boto3.client("ssm")
+        ssm = self._client("ssm")
         name = stack_name(self.resolver.parameters["ParametersPrefix"])
         document = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
         ssm.put_parameter(Name=name, Value=json.dumps({**document, "api_url": server.url}), Type="String", Overwrite=True)
@@ -520,7 +530,7 @@ class LocalStack:
     def stack_parameter(self) -> dict:
         """The ``{prefix}/stack`` document the template writes (what the CLI reads)."""
         name = stack_name(self.resolver.parameters["ParametersPrefix"])
-        return json.loads(boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+        return json.loads(self._client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
     def replay(self, since: datetime, until: datetime) -> str:
         """Replay the archive onto the bus through the same call operators use in AWS."""
@@ -543,7 +553,7 @@ class LocalStack:
         ]
 
     def executions(self, state_machine_logical_id: str) -> list[dict]:
-        sfn = boto3.client("stepfunctions")
+        sfn = self._client("stepfunctions")
         arn = self.resolver.ref(state_machine_logical_id)
         found = []
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
@@ -551,7 +561,7 @@ class LocalStack:
         return found
 
     def history(self, execution_arn: str) -> list[dict]:
-        sfn = boto3.client("stepfunctions")
+        sfn = self._client("stepfunctions")
         events = []
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])
