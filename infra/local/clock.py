@@ -48,6 +48,12 @@ What is patched in moto 5.2.5 (``moto.stepfunctions.parser``), and why
 * ``asl.eval.callback.callback.Event``: ``.waitForTaskToken`` results, heartbeats and
   activity starts.
 * ``asl.component.common.retry.retrier_decl.time``: Retry backoff ``time.sleep``.
+* ``asl.component.common.retry.jitter_strategy_decl.random``: ``"JitterStrategy": "FULL"``
+  (every Retry of ours has it) draws the backoff from ``random.uniform(0, interval)`` of the
+  process-wide generator, so two runs of one scenario would wait differently.  Each engine
+  thread draws instead from a generator seeded with the clock's ``jitter_seed`` and the
+  thread's lineage (``_SeededJitter``): the same run draws the same delays, whatever other
+  threads draw in between, and the delays are still spread as AWS spreads them.
 * ``asl.component.state.exec.state_task.service.state_task_service_callback.threading`` and
   ``.time``: the waitForTaskToken helper thread of ``.sync`` tasks and the 0.5 s ``.sync``
   polling sleep.
@@ -97,6 +103,7 @@ import heapq
 import importlib
 import itertools
 import os
+import random
 import sys
 import threading
 import time
@@ -416,6 +423,35 @@ class _TimeShim:
         return getattr(time, name)
 
 
+class _SeededJitter:
+    """Stands in for the ``random`` module inside moto's jitter strategy.
+
+    A thread's draws come from its own generator, seeded with the clock's seed and the
+    thread's lineage (fixed by the driver, see ``_Scheduler.thread_starting_locked``), so
+    they do not depend on how the OS interleaves threads.  A thread the clock does not
+    count shares one generator, seeded with the clock's seed alone.
+    """
+
+    def __init__(self, seed: int):
+        self._seed = seed
+        self._shared = random.Random(f"{seed}/shared")
+        self._lock = threading.Lock()
+
+    def uniform(self, low: float, high: float) -> float:
+        current = threading.current_thread()
+        if isinstance(current, VirtualThread):
+            generator = current.__dict__.get("_vc_jitter")
+            if generator is None:
+                generator = random.Random(f"{self._seed}/{current._vc_lineage}")
+                current._vc_jitter = generator
+            return generator.uniform(low, high)
+        with self._lock:
+            return self._shared.uniform(low, high)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(random, name)
+
+
 class _DiscardingList(list):
     """Replacement for moto's ever-growing ``TMP_THREADS``."""
 
@@ -433,6 +469,7 @@ _PATCHES: dict[str, tuple[str, ...]] = {
     "asl.eval.environment": ("threading",),
     "asl.eval.callback.callback": ("Event",),
     "asl.component.common.retry.retrier_decl": ("time",),
+    "asl.component.common.retry.jitter_strategy_decl": ("random",),
     "asl.component.state.exec.state_task.service.state_task_service_callback": (
         "threading",
         "time",
@@ -463,8 +500,11 @@ class VirtualClock:
 
     _installed: ClassVar[VirtualClock | None] = None
 
-    def __init__(self, start: _dt.datetime):
+    def __init__(self, start: _dt.datetime, jitter_seed: int = 0):
         self._sched = _Scheduler(_as_utc(start))
+        # Retry jitter (JitterStrategy FULL) is drawn from generators seeded with this: one
+        # seed, one run; change it to see the journeys under other retry delays.
+        self._jitter_seed = jitter_seed
         self._undo: list[Callable[[], None]] = []
         self._freeze_factory: Any = None
         self._used = False
@@ -531,6 +571,7 @@ class VirtualClock:
             "Event": shim.Event,
             "time": _TimeShim(self._sched),
             "TMP_THREADS": _DiscardingList(),
+            "random": _SeededJitter(self._jitter_seed),
         }
         for module_name, attributes in _PATCHES.items():
             module = importlib.import_module(_PARSER + module_name)

@@ -73,7 +73,7 @@ def test_a_cart_just_below_free_delivery_gets_the_nudge_15_minutes_later_and_car
     (journey,) = _journeys(harness)
     assert journey["name"] == JOURNEY and journey["status"] == "SUCCEEDED"
     assert _states(harness, journey) == [
-        "Wait 15 minutes for the cart to change or an order",
+        "Wait for the cart to change or an order until the cart has rested",
         "Send the free-delivery nudge",
         "Was the nudge held back?",
         "Journey ended after the nudge",
@@ -92,10 +92,10 @@ def test_a_change_that_stays_just_below_waits_again_and_the_nudge_shows_the_new_
     assert _nudges(harness) == [("Olena, add $5.00 more for free delivery", START + 25 * MINUTE)]
     (journey,) = _journeys(harness)
     assert _states(harness, journey) == [
-        "Wait 15 minutes for the cart to change or an order",
+        "Wait for the cart to change or an order until the cart has rested",
         "What happened to the cart?",
         "Is the cart still just below the threshold?",
-        "Wait 15 minutes for the cart to change or an order",
+        "Wait for the cart to change or an order until the cart has rested",
         "Send the free-delivery nudge",
         "Was the nudge held back?",
         "Journey ended after the nudge",
@@ -128,7 +128,7 @@ def test_no_nudge_after_an_order(harness):
     (journey,) = _journeys(harness)
     assert journey["stopDate"].astimezone(timezone.utc) == START + 10 * MINUTE
     assert _states(harness, journey) == [
-        "Wait 15 minutes for the cart to change or an order",
+        "Wait for the cart to change or an order until the cart has rested",
         "What happened to the cart?",
         "Journey ended because the customer ordered",
     ]

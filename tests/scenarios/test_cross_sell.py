@@ -73,16 +73,16 @@ def _output(harness) -> dict:
 
 
 OFFERED = [
-    "Wait a day after the order (a complementary purchase may come first)",
+    "Wait until the complementary products offer is due (a complementary purchase may come first)",
     "Send the complementary products offer",
     "Was the complementary products offer held back?",
     "Did the complementary products offer go out?",
-    "Wait 2 days for a complementary purchase",
+    "Wait for a complementary purchase until the complementary products reminder is due",
 ]
 REMINDED = [
     "Send the complementary products reminder",
     "Was the complementary products reminder held back?",
-    "Wait 3 more days for a complementary purchase",
+    "Wait for a complementary purchase until the offer lapses",
 ]
 def _review_asked(products_in_the_order: int) -> list[str]:
     """The states from a complementary purchase to the end: one check per product of the
@@ -91,7 +91,7 @@ def _review_asked(products_in_the_order: int) -> list[str]:
         "Did the customer buy a complementary product?",
         "Which complementary products were bought?",
         *["Is it a complementary product?"] * products_in_the_order,
-        "Wait 3.5 days after the complementary purchase",
+        "Wait until the complementary products have been tried",
         "Send the review request for the complementary products",
         "Was the review request for the complementary products held back?",
         "Journey ended with a review requested for the complementary purchase",

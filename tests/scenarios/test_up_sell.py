@@ -76,11 +76,11 @@ def test_a_viewed_product_with_an_upgrade_gets_the_offer_after_15_minutes_and_on
     (journey,) = _journeys(harness)
     assert journey["name"] == JOURNEY and journey["status"] == "SUCCEEDED"
     assert _states(harness, journey) == [
-        "Wait 15 minutes for an order of the product or its upgrade",
+        "Wait for an order of the product or its upgrade until the upgrade offer is due",
         "Send the upgrade offer",
         "Was the upgrade offer held back?",
         "Was the upgrade offer sent?",
-        "Wait 2 days for an order of the upgrade",
+        "Wait for an order of the upgrade until the upgrade reminder is due",
         "Send the upgrade reminder",
         "Was the upgrade reminder held back?",
         "Journey ended after the reminder",
@@ -97,7 +97,7 @@ def test_buying_the_upgrade_after_the_offer_gets_a_thank_you_at_once_and_no_remi
     assert _emails(harness) == [(OFFER, START + 15 * MINUTE), (THANK_YOU, START + 3 * HOUR)]
     (journey,) = _journeys(harness)
     assert _states(harness, journey)[-7:] == [
-        "Wait 2 days for an order of the upgrade",
+        "Wait for an order of the upgrade until the upgrade reminder is due",
         "Did the order end the wait for the upgrade?",
         "Note whether the order holds the upgrade",
         "Did the customer buy the upgrade?",
@@ -134,7 +134,7 @@ def test_an_order_of_the_product_before_the_offer_ends_the_journey_without_one(h
     assert _emails(harness) == []
     (journey,) = _journeys(harness)
     assert _states(harness, journey) == [
-        "Wait 15 minutes for an order of the product or its upgrade",
+        "Wait for an order of the product or its upgrade until the upgrade offer is due",
         "Did the customer order before the offer?",
         "Journey ended because the customer decided before the offer",
     ]

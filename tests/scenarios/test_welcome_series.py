@@ -140,10 +140,10 @@ def test_registration_is_confirmed_then_welcome_best_sellers_and_the_coupon_expi
         ("Send the welcome email", START),
         ("Was the welcome email held back?", START),
         ("Did the welcome email go out?", START),
-        ("Wait 2 days for an order", START),
+        ("Wait for an order until the best sellers email is due", START),
         ("Send the best sellers email", START + 2 * DAY),
         ("Was the best sellers email held back?", START + 2 * DAY),
-        ("Wait 3 more days for an order", START + 2 * DAY),
+        ("Wait for an order until the coupon expiry reminder is due", START + 2 * DAY),
         ("Send the coupon expiry reminder", START + 5 * DAY),
         ("Was the coupon expiry reminder held back?", START + 5 * DAY),
         ("Journey ended after the coupon expiry reminder", START + 5 * DAY),
@@ -223,7 +223,7 @@ def test_a_sign_up_through_the_api_is_welcomed_and_an_order_in_the_first_wait_en
     assert journey["status"] == "SUCCEEDED"
     path = _path(harness, journey)
     assert path[-3:] == [
-        ("Wait 2 days for an order", START),
+        ("Wait for an order until the best sellers email is due", START),
         ("Why did the first wait end?", START + DAY + 3 * HOUR),
         ("Journey ended because the customer ordered", START + DAY + 3 * HOUR),
     ]
@@ -244,7 +244,7 @@ def test_an_order_in_the_second_wait_ends_the_journey_before_the_coupon_expiry_r
     ]
     path = _path(harness, _only_journey(harness))
     assert path[-3:] == [
-        ("Wait 3 more days for an order", START + 2 * DAY),
+        ("Wait for an order until the coupon expiry reminder is due", START + 2 * DAY),
         ("Why did the second wait end?", START + 4 * DAY),
         ("Journey ended because the customer ordered", START + 4 * DAY),
     ]

@@ -10,9 +10,9 @@ STATEMACHINES = Path(__file__).resolve().parents[2] / "statemachines"
 
 def test_a_next_that_names_a_missing_state_is_caught():
     definition = {
-        "StartAt": "Wait 1 hour",
+        "StartAt": "Wait until the reminder is due",
         "States": {
-            "Wait 1 hour": {"Type": "Wait", "Seconds": 3600, "Next": "Send reminder"},
+            "Wait until the reminder is due": {"Type": "Wait", "Seconds": 3600, "Next": "Send reminder"},
             "Send the reminder": {"Type": "Succeed"},
         },
     }
