@@ -175,6 +175,20 @@ def test_scenarios_are_numbered_and_named_once():
     assert set(registry.BY_NAME) == {scenario.name for scenario in registry.SCENARIOS}
 
 
+def test_every_scenario_names_how_old_a_trigger_may_be_with_its_own_setting():
+    """One rule (spec.too_old_to_start), each scenario's limit from its settings; only the
+    review request computes its own (the delay its products need)."""
+    from datetime import timedelta
+
+    computed_by_the_start_rule = {"review-request"}
+    for scenario in registry.SCENARIOS:
+        if scenario.name in computed_by_the_start_rule:
+            assert scenario.start_window is None, scenario.name
+            continue
+        assert scenario.start_window is not None, f"{scenario.name}: no start_window"
+        assert scenario.start_window(scenario.settings_model()) > timedelta(0), scenario.name
+
+
 # ---------------------------------------------------------------- the check catches each kind
 VICTIM = "cart-abandonment"  # the scenario whose artefacts are removed, one at a time
 

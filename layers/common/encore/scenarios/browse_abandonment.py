@@ -27,7 +27,7 @@ from encore.events import ProductViewed
 from encore.models import ProductView, customer_key
 from encore.outbound import check_url
 from encore.scenarios.shopping import available_products, claim_journey, products_in_open_carts
-from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -93,7 +93,7 @@ def shows_intent(view: ProductView, settings: BrowseAbandonmentSettings) -> bool
 def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.browse_abandonment
     now = utcnow()
-    if not settings.enabled or too_old_to_start(event.occurred_at, timedelta(seconds=settings.visit_idle_seconds), now):
+    if not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, now):
         return False  # switched off, or a late or replayed view of a visit long over
     pk = customer_key(event.store_id, customer_id)
     try:
@@ -157,6 +157,7 @@ SCENARIO = Scenario(
     start_rules={"product_viewed": on_product_viewed},
     started_by="triggers",
     journey_key="visit_day",
+    start_window=lambda settings: timedelta(seconds=settings.visit_idle_seconds),  # the visit is over
     templates=(
         MessageTemplate("browse_reminder_1", marketing=True, content="commercial", exit_rules=("ordered_since",)),
         MessageTemplate("browse_reminder_2", marketing=True, content="commercial", exit_rules=("ordered_since",)),

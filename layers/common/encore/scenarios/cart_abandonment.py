@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from encore.clock import iso, utcnow
 from encore.events import CartUpdated
 from encore.observability import logger
-from encore.scenarios.spec import DAY, HOUR, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, HOUR, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -81,7 +81,7 @@ def journey_waits(event: CartUpdated, store: StoreSettings) -> dict | None:
     settings = store.cart_abandonment
     now = utcnow()
     waits = None
-    if not too_old_to_start(event.occurred_at, timedelta(hours=settings.max_cart_age_hours), now):
+    if not SCENARIO.too_old(event.occurred_at, settings, now):
         waits = settings.execution_waits(
             int((now - event.occurred_at).total_seconds()),
             stale_after_seconds=store.delivery.stale_after(NAME) * HOUR,
@@ -122,6 +122,7 @@ SCENARIO = Scenario(
     start_rules={"cart_updated": start},
     started_by="carts",
     journey_key="cart",
+    start_window=lambda settings: timedelta(hours=settings.max_cart_age_hours),
     templates=(
         MessageTemplate("cart_reminder_1", marketing=True, content="commercial", exit_rules=("cart_closed",)),
         MessageTemplate("cart_reminder_2", marketing=True, content="commercial", exit_rules=("cart_closed",)),

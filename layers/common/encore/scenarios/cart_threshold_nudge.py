@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 from encore.clock import utcnow
 from encore.events import CartUpdated
 from encore.models import Cart, customer_key
-from encore.scenarios.spec import MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -58,7 +58,7 @@ def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, 
         return False
     if (event.currency or store.currency) != store.currency:
         return False  # the threshold is in the store's currency
-    if too_old_to_start(event.occurred_at, timedelta(seconds=settings.settle_seconds), utcnow()):
+    if SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False  # a late or replayed event: the moment for a nudge has passed
     try:
         cart = Cart.get(customer_key(event.store_id, customer_id), Cart.sort_key(event.cart_id))
@@ -88,6 +88,7 @@ SCENARIO = Scenario(
     start_rules={"cart_updated": on_cart_updated},
     started_by="triggers",
     journey_key="cart",
+    start_window=lambda settings: timedelta(seconds=settings.settle_seconds),  # the nudge's moment
     templates=(
         MessageTemplate(
             "cart_threshold_nudge", marketing=True, content="commercial", exit_rules=("cart_closed", "cart_reached_threshold", "ordered_since")

@@ -12,7 +12,7 @@ from pydantic import Field
 from encore.clock import utcnow
 from encore.events import OrderPlaced
 from encore.models import Product, PurchasedProduct, customer_key
-from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -85,7 +85,7 @@ def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, 
     """Start the order's cross-sell journey; False when switched off, for a historical
     import, or when nothing in the catalogue complements the order."""
     settings = store.cross_sell
-    if not settings.enabled or too_old_to_start(event.occurred_at, timedelta(hours=settings.max_order_age_hours), utcnow()):
+    if not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False
     complements = complements_to_offer(event, settings.max_products)
     if not complements:
@@ -108,6 +108,7 @@ SCENARIO = Scenario(
     start_rules={"order_placed": on_order_placed},
     started_by="triggers",
     journey_key="order",
+    start_window=lambda settings: timedelta(hours=settings.max_order_age_hours),
     templates=(
         MessageTemplate("cross_sell_offer", marketing=True, content="commercial", exit_rules=("bought",)),
         MessageTemplate("cross_sell_reminder", marketing=True, content="commercial", exit_rules=("bought",)),

@@ -24,7 +24,7 @@ from pynamodb.exceptions import PutError
 from encore.clock import utcnow
 from encore.events import OrderPlaced
 from encore.models import Milestone, Product, condition_failed, customer_key
-from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -87,7 +87,7 @@ def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, 
     for category in _categories(event):
         if not _first_purchase(event, category):
             continue
-        too_old = too_old_to_start(event.occurred_at, timedelta(hours=settings.max_order_age_hours), now)
+        too_old = SCENARIO.too_old(event.occurred_at, settings, now)
         if not settings.enabled or too_old or not settings.tips.get(category):
             continue
         payload = {"category": category, "order_id": event.order_id, "waits": settings.execution_waits(int(elapsed.total_seconds()))}
@@ -128,6 +128,7 @@ SCENARIO = Scenario(
     start_rules={"order_placed": on_order_placed},
     started_by="triggers",
     journey_key="category",
+    start_window=lambda settings: timedelta(hours=settings.max_order_age_hours),
     templates=(
         MessageTemplate("education_tip_1", marketing=True, content="educational"),
         MessageTemplate("education_tip_2", marketing=True, content="educational"),

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from encore.clock import utcnow
 from encore.events import OrderPlaced
-from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -34,7 +34,7 @@ class PostPurchaseSettings(ScenarioSettings):
 
 def start(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.post_purchase
-    if not settings.enabled or too_old_to_start(event.occurred_at, timedelta(hours=settings.max_order_age_hours), utcnow()):
+    if not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False  # switched off, or a historical import: no confirmation for old orders
     return journeys.start(NAME, event.store_id, customer_id, event.order_id, {"order_id": event.order_id, "waits": settings.execution_waits()})
 
@@ -48,6 +48,7 @@ SCENARIO = Scenario(
     start_rules={"order_placed": start},
     started_by="orders",
     journey_key="order",
+    start_window=lambda settings: timedelta(hours=settings.max_order_age_hours),
     templates=(
         MessageTemplate("order_confirmation", marketing=False, content="informational"),
         MessageTemplate("shipping_notice", marketing=False, content="informational"),

@@ -82,6 +82,10 @@ class Scenario:
     # A held-back message later than this after its first attempt is skipped (None: the
     # store's default).
     stale_after_hours: int | None = None
+    # How old a trigger may be and still start a journey, from the scenario's own setting
+    # (settings files keep their names); ``too_old`` applies the one rule. None: the start
+    # rule computes the limit itself (review request: the delay its products need).
+    start_window: Callable[[Any], timedelta] | None = None
     events: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +103,11 @@ class Scenario:
     @property
     def asl_file(self) -> str:
         return f"{self.name.replace('-', '_')}.asl.json"
+
+    def too_old(self, occurred_at: datetime, settings: ScenarioSettings, now: datetime) -> bool:
+        if self.start_window is None:
+            raise TypeError(f"{self.name} declares no start window: its start rule computes the limit")
+        return too_old_to_start(occurred_at, self.start_window(settings), now)
 
     def template(self, name: str) -> MessageTemplate | None:
         return next((template for template in self.templates if template.name == name), None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from encore.clock import utcnow
 from encore.events import OrderPlaced
-from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -32,9 +32,7 @@ class UnpaidOrderSettings(ScenarioSettings):
 
 def start(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.unpaid_order
-    # Too old once the first reminder's moment has passed (the waits count from the start).
-    max_age = timedelta(seconds=settings.reminder_offsets_seconds[0])
-    if event.paid or not settings.enabled or too_old_to_start(event.occurred_at, max_age, utcnow()):
+    if event.paid or not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False
     return journeys.start(NAME, event.store_id, customer_id, event.order_id, {"order_id": event.order_id, "waits": settings.execution_waits()})
 
@@ -48,6 +46,7 @@ SCENARIO = Scenario(
     start_rules={"order_placed": start},
     started_by="orders",
     journey_key="order",
+    start_window=lambda settings: timedelta(seconds=settings.reminder_offsets_seconds[0]),  # the first reminder's moment
     templates=(
         MessageTemplate("payment_reminder_1", marketing=False, content="informational", exit_rules=("order_settled",)),
         MessageTemplate("payment_reminder_2", marketing=False, content="informational", exit_rules=("order_settled",)),

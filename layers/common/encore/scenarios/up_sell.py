@@ -20,7 +20,7 @@ from encore.clock import utcnow
 from encore.events import CartUpdated, ProductViewed
 from encore.models import Product, customer_key
 from encore.scenarios.shopping import available_products, bought_any, claim_journey, products_in_open_carts
-from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -65,7 +65,7 @@ def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, 
 def _timely(occurred_at, store: StoreSettings) -> bool:
     """Switched on, and the event is not older than the offer's delay (a late or replayed
     event starts nothing)."""
-    return store.up_sell.enabled and not too_old_to_start(occurred_at, timedelta(seconds=store.up_sell.offer_after_seconds), utcnow())
+    return store.up_sell.enabled and not SCENARIO.too_old(occurred_at, store.up_sell, utcnow())
 
 
 def _next_tier(upgrades: list[Product]) -> Product:
@@ -116,6 +116,7 @@ SCENARIO = Scenario(
     start_rules={"product_viewed": on_product_viewed, "cart_updated": on_cart_updated},
     started_by="triggers",
     journey_key="product",
+    start_window=lambda settings: timedelta(seconds=settings.offer_after_seconds),  # the offer's moment
     templates=(
         MessageTemplate("up_sell_offer", marketing=True, content="commercial", exit_rules=("bought",)),
         MessageTemplate("up_sell_thank_you", marketing=True, content="informational"),

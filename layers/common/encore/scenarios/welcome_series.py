@@ -31,7 +31,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from encore.clock import iso, utcnow
 from encore.events import CustomerUpdated, OrderPlaced
 from encore.models import Customer, Milestone, condition_failed, customer_key
-from encore.scenarios.spec import DAY, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings, too_old_to_start
+from encore.scenarios.spec import DAY, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -82,10 +82,9 @@ class WelcomeSeriesSettings(ScenarioSettings):
 def on_customer_updated(event: CustomerUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.welcome_series
     now = utcnow()
-    max_age = timedelta(hours=settings.max_trigger_age_hours)
     consent = event.customer.email_consent
-    registration = event.registered and not too_old_to_start(event.occurred_at, max_age, now)
-    subscription = consent is not None and consent.granted and not too_old_to_start(consent.updated_at or event.occurred_at, max_age, now)
+    registration = event.registered and not SCENARIO.too_old(event.occurred_at, settings, now)
+    subscription = consent is not None and consent.granted and not SCENARIO.too_old(consent.updated_at or event.occurred_at, settings, now)
     if not (registration or subscription):
         return False
     pk = customer_key(event.store_id, customer_id)
@@ -99,7 +98,7 @@ def on_customer_updated(event: CustomerUpdated, customer_id: str, store: StoreSe
 
 def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.welcome_series
-    if too_old_to_start(event.occurred_at, timedelta(hours=settings.max_trigger_age_hours), utcnow()):
+    if SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False
     customer = _profile(customer_key(event.store_id, customer_id))
     if customer is None or int(customer.orders_count or 0) != 1:
@@ -187,6 +186,7 @@ SCENARIO = Scenario(
     start_rules={"customer_updated": on_customer_updated, "order_placed": on_order_placed},
     started_by="triggers",
     journey_key="customer",
+    start_window=lambda settings: timedelta(hours=settings.max_trigger_age_hours),
     templates=(
         # 7's registration confirmation: transactional, sent even when the series is off.
         MessageTemplate("registration_confirmation", marketing=False, content="informational"),
