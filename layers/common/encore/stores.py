@@ -124,7 +124,8 @@ class StoreSettings(_Settings):
 
     def on_coupon_failure(self, scenario: str | None) -> str:
         """The scenario's ``on_coupon_failure`` (scenario as in execution names: 'cart-abandonment')."""
-        scenario_settings = getattr(self, (scenario or "").replace("-", "_"), None)
+        declared = registry.BY_NAME.get(scenario or "")
+        scenario_settings = getattr(self, declared.settings_field) if declared else None
         return getattr(scenario_settings, "on_coupon_failure", "send_without_code")
 
     # ---- emails a store can send (issue 11): the footer of every email shows this address.
