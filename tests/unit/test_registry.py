@@ -298,3 +298,37 @@ def test_a_template_two_scenarios_share_is_transactional_only_if_both_say_so(mon
     sharing = replace(registry.scenario("up-sell"), templates=(MessageTemplate("order_confirmation", marketing=True, content="commercial"),))
     monkeypatch.setattr(registry, "SCENARIOS", (victim, sharing))
     assert "order_confirmation" not in registry.transactional_templates()
+
+
+def test_the_triggers_give_every_scenario_reacting_to_the_event_its_chance_in_registry_order(monkeypatch):
+    from types import SimpleNamespace
+
+    calls: list[str] = []
+
+    def rule(name: str, started: bool):
+        def start(event, customer_id, store, journeys) -> bool:
+            calls.append(f"{name}:{customer_id}")
+            return started
+
+        return start
+
+    def scenario(name: str, started_by: str, started: bool, event: str = "order_placed") -> Scenario:
+        return replace(registry.scenario("cross-sell"), name=name, started_by=started_by, start_rules={event: rule(name, started)})
+
+    monkeypatch.setattr(
+        registry,
+        "SCENARIOS",
+        (
+            scenario("first", "triggers", True),
+            scenario("with-the-order", "orders", True),
+            scenario("other-event", "triggers", True, event="cart_updated"),
+            scenario("second", "triggers", False),
+        ),
+    )
+    event = SimpleNamespace(type="order_placed")
+    assert registry.start_journeys("triggers", event, "c1", None, None) is True
+    assert calls == ["first:c1", "second:c1"]  # one starting does not stop the next
+    calls.clear()
+    assert registry.start_journeys("orders", event, "c1", None, None) is True
+    assert calls == ["with-the-order:c1"]
+    assert registry.start_journeys("triggers", SimpleNamespace(type="product_viewed"), "c1", None, None) is False

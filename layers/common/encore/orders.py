@@ -98,8 +98,7 @@ def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Jo
         _mark_coupons_redeemed(event)
         # The journeys started with the order itself (post-purchase, unpaid order): before
         # the statuses that arrived ahead of the order are applied, so they find them.
-        for scenario in registry.started_by("orders", event.type):
-            scenario.start_rules[event.type](event, customer_id, store, journeys)
+        registry.start_journeys("orders", event, customer_id, store, journeys)
     released = close_carts_for_order(event, workflows=journeys.workflows)
     return OrderOutcome(counted=counted, journeys_released=released, first_time=first_time, effects_pending=pending)
 

@@ -26,16 +26,11 @@ def _from_before_an_erasure(event, customer_id: str | None) -> bool:
 
 
 def _start_journeys(event, customer_id: str, *, store: StoreSettings, journeys: Journeys) -> bool:
-    """Give every scenario the triggers start on this event its chance (the registry's, in
-    its order); True if any journey started."""
-    started = False
-    for scenario in registry.started_by("triggers", event.type):
-        started |= scenario.start_rules[event.type](event, customer_id, store, journeys)
-    return started
+    return registry.start_journeys("triggers", event, customer_id, store, journeys)
 
 
 def customer_updated(event: CustomerUpdated, *, store: StoreSettings, journeys: Journeys) -> bool:
-    """Returns whether a welcome journey started."""
+    """Returns whether a journey (the welcome) started."""
     if _from_before_an_erasure(event, event.customer.customer_id):
         return False
     apply_customer_updated(event)

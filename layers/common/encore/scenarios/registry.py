@@ -55,6 +55,15 @@ def started_by(module: str, event_type: str) -> list[Scenario]:
     return [scenario for scenario in SCENARIOS if scenario.started_by == module and event_type in scenario.start_rules]
 
 
+def start_journeys(module: str, event, customer_id: str, store, journeys) -> bool:
+    """Give every scenario ``module`` starts on this event its chance, in registry order;
+    True if any journey started (every rule runs: one starting does not stop the next)."""
+    started = False
+    for scenario in started_by(module, event.type):
+        started |= scenario.start_rules[event.type](event, customer_id, store, journeys)
+    return started
+
+
 def templates() -> list[tuple[Scenario, MessageTemplate]]:
     return [(scenario, template) for scenario in SCENARIOS for template in scenario.templates]
 
