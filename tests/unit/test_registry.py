@@ -169,6 +169,13 @@ def test_the_registry_agrees_with_the_state_machines_asl_templates_settings_and_
     assert disagreements(real) == []
 
 
+def test_an_exit_rule_nobody_implements_is_refused_where_it_is_declared():
+    from encore.scenarios.spec import MessageTemplate
+
+    with pytest.raises(ValueError, match=r"cart-abandonment: unknown exit rules \['cart_forgotten'\]"):
+        replace(registry.scenario("cart-abandonment"), templates=(MessageTemplate("cart_reminder_1", marketing=True, content="commercial", exit_rules=("cart_forgotten",)),))
+
+
 def test_scenarios_are_numbered_and_named_once():
     numbers = [scenario.number for scenario in registry.SCENARIOS]
     assert len(set(numbers)) == len(numbers)

@@ -109,9 +109,6 @@ class Scenario:
             raise TypeError(f"{self.name} declares no start window: its start rule computes the limit")
         return too_old_to_start(occurred_at, self.start_window(settings), now)
 
-    def template(self, name: str) -> MessageTemplate | None:
-        return next((template for template in self.templates if template.name == name), None)
-
 
 def too_old_to_start(occurred_at: datetime, max_age: timedelta, now: datetime) -> bool:
     """The one rule for "too old to start": an event at least ``max_age`` old when it reaches
