@@ -15,7 +15,7 @@ export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help demo test unit integration scenarios validate bench diagrams clean
+.PHONY: help demo test unit integration scenarios validate bench diagrams settings-schema clean
 
 # Every target with a "## what it does" comment on its line is listed: a new target documents itself.
 help: ## list the targets
@@ -68,6 +68,9 @@ bench: $(VENV)/.installed ## what one journey costs in AWS requests; handler imp
 
 diagrams: $(VENV)/.installed ## redraw docs/statemachines.md from the ASL files
 	$(PY) -m infra.diagrams
+
+settings-schema: $(VENV)/.installed ## regenerate docs/store-settings.schema.json from the store settings model
+	$(PY) -m infra.settings_schema
 
 # Every email template in every language into out/preview (HTML, text, index.html) with a
 # screenshot of each in headless Chromium: Debian's package, installed here when missing.

@@ -17,34 +17,13 @@ from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
-from encore.journeys import (
-    BROWSE_ABANDONMENT,
-    CART_ABANDONMENT,
-    CART_THRESHOLD_NUDGE,
-    CROSS_SELL,
-    EDUCATION_SERIES,
-    POST_PURCHASE,
-    REVIEW_REQUEST,
-    UNPAID_ORDER,
-    UP_SELL,
-    WELCOME_SERIES,
-)
+from encore.journeys import REVIEW_REQUEST
+from encore.scenarios import registry
 from infra.local.store_client import Reply
 from infra.sample_store import DAY, GENERIC, SENT, SHOPIFY, STORE_ID, Expected, ExpectedJourney, Plan, PlannedCustomer, PlannedEvent
 
-# The scenarios by their number in SCENARIOS.md.
-SCENARIOS = {
-    WELCOME_SERIES: (1, "Welcome series"),
-    BROWSE_ABANDONMENT: (2, "Browse abandonment"),
-    CART_ABANDONMENT: (3, "Cart abandonment"),
-    UNPAID_ORDER: (4, "Unpaid order"),
-    UP_SELL: (5, "Up-sell"),
-    CROSS_SELL: (6, "Cross-sell"),
-    POST_PURCHASE: (7, "Post-purchase, transactional"),
-    REVIEW_REQUEST: (8, "Review request"),
-    EDUCATION_SERIES: (9, "Education series"),
-    CART_THRESHOLD_NUDGE: (17, "Cart threshold nudge"),
-}
+# The scenarios' numbers (as SCENARIOS.md numbers them) and titles, from their declarations.
+SCENARIOS = {scenario.name: (scenario.number, scenario.title) for scenario in registry.SCENARIOS}
 
 
 # ----------------------------------------------------------------------------- what was seen

@@ -54,3 +54,36 @@ def test_templates_cover_the_cart_journey():
     assert {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3", "cart_thank_you"} <= set(email_templates())
     assert "$25.00" in render_email("cart_reminder_1", SAMPLE).text
     assert "ABCD-EFGH-JKLM" in render_email("cart_reminder_3", SAMPLE).html
+
+
+def test_the_committed_store_settings_schema_matches_the_model():
+    from infra.settings_schema import main
+
+    assert main(["--check"]) == 0, "run: make settings-schema"
+
+
+def test_the_schema_accepts_the_demo_store_and_names_a_typo():
+    import json
+
+    import jsonschema
+
+    from infra.settings_schema import OUTPUT, ROOT
+
+    schema = json.loads(OUTPUT.read_text())
+    demo = json.loads((ROOT / "infra" / "stores" / "demo-store.json").read_text())
+    jsonschema.validate(demo, schema)  # a real settings file, as editors will check it
+    typo = {**demo, "cart_abandonment": {**demo.get("cart_abandonment", {}), "reminder_ofsets_seconds": [60, 120, 180]}}
+    with pytest.raises(jsonschema.ValidationError, match="reminder_ofsets_seconds"):
+        jsonschema.validate(typo, schema)
+
+
+def test_one_rule_for_too_old_to_start():
+    from datetime import timedelta
+
+    from encore.scenarios.spec import too_old_to_start
+
+    now = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    limit = timedelta(hours=24)
+    assert not too_old_to_start(now - limit + timedelta(seconds=1), limit, now)
+    assert too_old_to_start(now - limit, limit, now)  # at the limit the moment has passed
+    assert too_old_to_start(now - limit - timedelta(days=30), limit, now)

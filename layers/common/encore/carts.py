@@ -19,6 +19,7 @@ from encore.events import CartUpdated, OrderPlaced
 from encore.journeys import CART_ABANDONMENT, Journeys
 from encore.models import Cart, CartLineAttribute, CartLink, Customer, condition_failed, customer_key, get_or_none, update_returning
 from encore.observability import logger
+from encore.scenarios import cart_abandonment
 from encore.stores import StoreSettings
 
 OUTCOME_ORDERED = "ordered"
@@ -98,28 +99,11 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         return CartOutcome(customer_id=customer_id)
     if _move_journey_timer(pk, event, store, journeys.workflows):
         return CartOutcome(customer_id=customer_id, journey=journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id))
-    waits = store.cart_abandonment.execution_waits(
-        int((utcnow() - event.occurred_at).total_seconds()),
-        stale_after_seconds=store.delivery.stale_after(CART_ABANDONMENT) * 3600,
-    )
+    waits = cart_abandonment.journey_waits(event, store)
     if waits is None:
-        logger.info("cart event too old to start a journey", extra={"occurred_at": iso(event.occurred_at)})
         return CartOutcome(customer_id=customer_id)
     name = journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
-    started = journeys.start(
-        CART_ABANDONMENT,
-        event.store_id,
-        customer_id,
-        event.cart_id,
-        {
-            "cart_id": event.cart_id,
-            "waits": waits,
-            "coupon": {
-                "percent_off": store.cart_abandonment.coupon_percent_off,
-                "valid_days": store.cart_abandonment.coupon_valid_days,
-            },
-        },
-    )
+    started = cart_abandonment.start_journey(event, customer_id, store, journeys, waits)
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
 
 

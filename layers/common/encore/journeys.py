@@ -8,34 +8,37 @@ import re
 
 from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
+from encore.scenarios import (
+    browse_abandonment,
+    cart_abandonment,
+    cart_threshold_nudge,
+    cross_sell,
+    education_series,
+    post_purchase,
+    registry,
+    review_request,
+    unpaid_order,
+    up_sell,
+    welcome_series,
+)
 
 MAX_NAME = 80  # Step Functions' limit for execution names
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
-# Scenario names: the suffix of each state machine's name in template.yaml.
-CART_ABANDONMENT = "cart-abandonment"
-POST_PURCHASE = "post-purchase"
-UNPAID_ORDER = "unpaid-order"
-WELCOME_SERIES = "welcome-series"
-BROWSE_ABANDONMENT = "browse-abandonment"
-UP_SELL = "up-sell"
-CROSS_SELL = "cross-sell"
-REVIEW_REQUEST = "review-request"
-EDUCATION_SERIES = "education-series"
-CART_THRESHOLD_NUDGE = "cart-threshold-nudge"
+# Scenario names: the suffix of each state machine's name in template.yaml, declared by each
+# scenario's module and listed once in encore.scenarios.registry.
+CART_ABANDONMENT = cart_abandonment.NAME
+POST_PURCHASE = post_purchase.NAME
+UNPAID_ORDER = unpaid_order.NAME
+WELCOME_SERIES = welcome_series.NAME
+BROWSE_ABANDONMENT = browse_abandonment.NAME
+UP_SELL = up_sell.NAME
+CROSS_SELL = cross_sell.NAME
+REVIEW_REQUEST = review_request.NAME
+EDUCATION_SERIES = education_series.NAME
+CART_THRESHOLD_NUDGE = cart_threshold_nudge.NAME
 
-SCENARIOS = (
-    CART_ABANDONMENT,
-    POST_PURCHASE,
-    UNPAID_ORDER,
-    WELCOME_SERIES,
-    BROWSE_ABANDONMENT,
-    UP_SELL,
-    CROSS_SELL,
-    REVIEW_REQUEST,
-    EDUCATION_SERIES,
-    CART_THRESHOLD_NUDGE,
-)
+SCENARIOS: tuple[str, ...] = tuple(scenario.name for scenario in registry.SCENARIOS)
 
 
 def execution_name(scenario: str, store_id: str, customer_id: str, business_key: str) -> str:

@@ -39,26 +39,18 @@ from encore.sms import segments
 from encore.stores import StoreSettings
 from encore.unsubscribe import UnsubscribeKeys, list_unsubscribe_headers, make_token, preferences_url, unsubscribe_url
 
-# Transactional messages (order confirmation, shipping) go out without marketing consent.
-# Every other template is marketing: a template nobody classified must never skip consent.
-# A payment reminder is about an order the customer placed and has not paid: a service
-# message the customer needs to complete their own purchase, so it is transactional too.
-TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset(
-    {
-        "registration_confirmation",
-        "order_confirmation",
-        "shipping_notice",
-        "delivery_notice",
-        "payment_reminder_1",
-        "payment_reminder_2",
-    }
-)
-CART_REMINDERS = {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
-UNPAID_REMINDERS = {"payment_reminder_1", "payment_reminder_2"}
+# Each scenario classifies its own messages (encore.scenarios.registry). Transactional ones
+# (order confirmation, shipping, payment reminders) go out without marketing consent; every
+# other template is marketing: a template nobody classified must never skip consent.
+from encore.scenarios import cart_abandonment, registry  # noqa: E402 (kept with the definitions it serves)
+
+TRANSACTIONAL_TEMPLATES: frozenset[str] = registry.transactional_templates()
+CART_REMINDERS = registry.templates_exiting_on("cart_closed", scenario_name=cart_abandonment.NAME)
+UNPAID_REMINDERS = registry.templates_exiting_on("order_settled")
 
 
 # Templates about one order: the step names it and the message shows it.
-ORDER_TEMPLATES = TRANSACTIONAL_TEMPLATES - {"registration_confirmation"}
+ORDER_TEMPLATES = registry.order_templates()
 
 
 def is_marketing(template: str) -> bool:

@@ -26,8 +26,9 @@ from encore.carts import close_carts_for_order
 from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
-from encore.journeys import POST_PURCHASE, UNPAID_ORDER, Journeys
+from encore.journeys import Journeys
 from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PendingOrderStatus, PurchasedProduct, condition_failed, customer_key, get_or_none, transact
+from encore.scenarios import registry
 from encore.stores import StoreSettings
 
 _MOMENTS = {
@@ -59,23 +60,6 @@ def _totals(store_id: str, customer_id: str, total_cents: int, refunded_cents: i
             Customer.last_order_key.set(f"STORE#{store_id}#LASTORDER#{placed_at:%Y-%m-%d}"),
         ]
     return Customer(customer_key(store_id, customer_id), Customer.sort_key()), actions, None
-
-
-def _start_post_purchase(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
-    settings = store.post_purchase
-    if not settings.enabled or utcnow() - event.occurred_at > timedelta(hours=settings.max_order_age_hours):
-        return False  # switched off, or a historical import: no confirmation for old orders
-    return journeys.start(
-        POST_PURCHASE, event.store_id, event.customer.customer_id, event.order_id, {"order_id": event.order_id, "waits": settings.execution_waits()}
-    )
-
-
-def _start_unpaid_order(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
-    if event.paid or not store.unpaid_order.enabled or utcnow() - event.occurred_at > timedelta(seconds=store.unpaid_order.reminder_offsets_seconds[0]):
-        return False
-    return journeys.start(
-        UNPAID_ORDER, event.store_id, event.customer.customer_id, event.order_id, {"order_id": event.order_id, "waits": store.unpaid_order.execution_waits()}
-    )
 
 
 def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys) -> OrderOutcome:
@@ -112,8 +96,9 @@ def apply_order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Jo
     pending = first_time or not _effects_done(order)
     if pending:
         _mark_coupons_redeemed(event)
-        _start_post_purchase(event, store, journeys)
-        _start_unpaid_order(event, store, journeys)
+        # The journeys started with the order itself (post-purchase, unpaid order): before
+        # the statuses that arrived ahead of the order are applied, so they find them.
+        registry.start_journeys("orders", event, customer_id, store, journeys)
     released = close_carts_for_order(event, workflows=journeys.workflows)
     return OrderOutcome(counted=counted, journeys_released=released, first_time=first_time, effects_pending=pending)
 

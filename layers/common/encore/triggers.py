@@ -12,15 +12,7 @@ from encore.journeys import Journeys
 from encore.observability import logger
 from encore.orders import OrderOutcome, StatusOutcome, apply_order_placed, apply_order_status, finish_order_effects, take_kept_statuses
 from encore.privacy import erased_since
-from encore.scenarios import (
-    browse_abandonment,
-    cart_threshold_nudge,
-    cross_sell,
-    education_series,
-    review_request,
-    up_sell,
-    welcome_series,
-)
+from encore.scenarios import registry
 from encore.stores import StoreSettings
 
 
@@ -33,12 +25,16 @@ def _from_before_an_erasure(event, customer_id: str | None) -> bool:
     return False
 
 
+def _start_journeys(event, customer_id: str, *, store: StoreSettings, journeys: Journeys) -> bool:
+    return registry.start_journeys("triggers", event, customer_id, store, journeys)
+
+
 def customer_updated(event: CustomerUpdated, *, store: StoreSettings, journeys: Journeys) -> bool:
-    """Returns whether a welcome journey started."""
+    """Returns whether a journey (the welcome) started."""
     if _from_before_an_erasure(event, event.customer.customer_id):
         return False
     apply_customer_updated(event)
-    return welcome_series.on_customer_updated(event, store, journeys)
+    return _start_journeys(event, event.customer.customer_id, store=store, journeys=journeys)
 
 
 def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> CartOutcome:
@@ -54,8 +50,7 @@ def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys
     product_ids = [line.product_id for line in event.lines]
     details = {"cart_id": event.cart_id, "product_ids": product_ids, "total_cents": event.total_cents}
     waits.release(event.store_id, outcome.customer_id, "cart_updated", None, details, workflows=journeys.workflows, product_ids=product_ids)
-    up_sell.on_cart_updated(event, outcome.customer_id, store, journeys)
-    cart_threshold_nudge.on_cart_updated(event, outcome.customer_id, store, journeys)
+    _start_journeys(event, outcome.customer_id, store=store, journeys=journeys)
     return outcome
 
 
@@ -72,17 +67,15 @@ def order_placed(event: OrderPlaced, *, store: StoreSettings, journeys: Journeys
     product_ids = sorted({line.product_id for line in event.lines})
     details = {"order_id": event.order_id, "product_ids": product_ids}
     waits.release(event.store_id, event.customer.customer_id, "order_placed", None, details, workflows=journeys.workflows, product_ids=product_ids)
-    welcome_series.on_order_placed(event, store, journeys)
-    cross_sell.on_order_placed(event, store, journeys)
-    education_series.on_order_placed(event, store, journeys)
+    _start_journeys(event, event.customer.customer_id, store=store, journeys=journeys)
     finish_order_effects(event)
     return outcome
 
 
 def order_status(event: OrderStatusChanged, *, store: StoreSettings, journeys: Journeys) -> StatusOutcome:
     outcome = apply_order_status(event, workflows=journeys.workflows)
-    if event.type == "order_delivered" and outcome.applied and outcome.customer_id:
-        review_request.on_order_delivered(event, outcome.customer_id, store, journeys)
+    if outcome.applied and outcome.customer_id:
+        _start_journeys(event, outcome.customer_id, store=store, journeys=journeys)
     return outcome
 
 
@@ -97,6 +90,5 @@ def product_viewed(event: ProductViewed, *, store: StoreSettings, journeys: Jour
         event.store_id, customer_id, "product_viewed", None, {"product_ids": [event.product_id]},
         workflows=journeys.workflows,
     )
-    browse_abandonment.on_product_viewed(event, customer_id, store, journeys)
-    up_sell.on_product_viewed(event, customer_id, store, journeys)
+    _start_journeys(event, customer_id, store=store, journeys=journeys)
     return recorded_on

@@ -16,16 +16,67 @@ product that showed intent first) and similar products from the catalogue.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import Field, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from encore.clock import utcnow
 from encore.events import ProductViewed
-from encore.journeys import BROWSE_ABANDONMENT, Journeys
 from encore.models import ProductView, customer_key
+from encore.outbound import check_url
 from encore.scenarios.shopping import available_products, claim_journey, products_in_open_carts
-from encore.stores import BrowseAbandonmentSettings, StoreSettings
+from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings
+
+if TYPE_CHECKING:
+    from encore.journeys import Journeys
+    from encore.stores import StoreSettings
+
+NAME = "browse-abandonment"
+
+
+class BrowseAbandonmentSettings(ScenarioSettings):
+    """2. Browse abandonment: a known customer who showed purchase intent for a product (a
+    long look or repeat views) without adding it to the cart hears from the store after the
+    visit, unless they order."""
+
+    enabled: bool = True
+    # Purchase intent: more than this much time on a product's page (all views together),
+    # or at least this many views of it.
+    min_dwell_seconds: int = Field(default=60, ge=0)
+    min_views: int = Field(default=2, ge=1)
+    # No view, cart or order for this long: the visit has ended.
+    visit_idle_seconds: int = Field(default=30 * 60, ge=60)
+    # From the end of the visit to the first email, and from the first to the reminder.
+    reminder_1_after_seconds: int = Field(default=1 * HOUR, ge=60)
+    reminder_2_after_seconds: int = Field(default=24 * HOUR, ge=60)
+    # A customer is chased at most once per this many days (0: at most once a day).
+    cooldown_days: int = Field(default=7, ge=0)
+    # The email shows the products viewed in the visit and similar ones (same category).
+    max_viewed_products: int = Field(default=3, ge=1)
+    max_similar_products: int = Field(default=3, ge=0)
+    # The ad platforms' retargeting audience webhook (None: off). Customers are added when
+    # the visit ends and removed when they order, or this long after the last reminder.
+    retargeting_webhook_url: str | None = None  # https, public hosts only (encore.outbound)
+    retargeting_days: int = Field(default=14, ge=1)
+
+    @field_validator("retargeting_webhook_url")
+    @classmethod
+    def _public_https_only(cls, url: str | None) -> str | None:
+        if url is not None:
+            check_url(url)  # UnsafeDestination is a ValueError: pydantic names the field
+        return url
+
+    def execution_waits(self) -> dict:
+        return {
+            "visit_idle_seconds": self.visit_idle_seconds,
+            "before_reminder_1_seconds": self.reminder_1_after_seconds,
+            "before_reminder_2_seconds": self.reminder_2_after_seconds,
+            "in_audience_seconds": self.retargeting_days * DAY,
+        }
+
+
 
 
 def _store_zone(name: str) -> ZoneInfo:
@@ -42,7 +93,7 @@ def shows_intent(view: ProductView, settings: BrowseAbandonmentSettings) -> bool
 def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.browse_abandonment
     now = utcnow()
-    if not settings.enabled or now - event.occurred_at >= timedelta(seconds=settings.visit_idle_seconds):
+    if not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, now):
         return False  # switched off, or a late or replayed view of a visit long over
     pk = customer_key(event.store_id, customer_id)
     try:
@@ -57,13 +108,13 @@ def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettin
     zone = _store_zone(store.time_zone)
     visit_day = event.occurred_at.astimezone(zone).date()
     business_key = visit_day.isoformat()
-    name = journeys.name(BROWSE_ABANDONMENT, event.store_id, customer_id, business_key)
-    if not claim_journey(pk, BROWSE_ABANDONMENT, "", name, now=now, cooldown=timedelta(days=settings.cooldown_days)):
+    name = journeys.name(NAME, event.store_id, customer_id, business_key)
+    if not claim_journey(pk, NAME, "", name, now=now, cooldown=timedelta(days=settings.cooldown_days)):
         return False  # chased recently enough
     day_start = datetime.combine(visit_day, datetime.min.time(), tzinfo=zone)
     products = _products_to_show(event.store_id, pk, event.product_id, in_carts, day_start, settings)
     return journeys.start(
-        BROWSE_ABANDONMENT,
+        NAME,
         event.store_id,
         customer_id,
         business_key,
@@ -95,3 +146,22 @@ def _products_to_show(
     candidates = [similar for product in viewed for similar in product.similar or () if similar not in shown]
     similar = available_products(store_id, candidates, limit=settings.max_similar_products) if settings.max_similar_products else []
     return [product.product_id for product in [*viewed, *similar]]
+
+
+SCENARIO = Scenario(
+    name=NAME,
+    number=2,
+    title="Browse abandonment",
+    settings_field="browse_abandonment",
+    settings_model=BrowseAbandonmentSettings,
+    start_rules={"product_viewed": on_product_viewed},
+    started_by="triggers",
+    journey_key="visit_day",
+    start_window=lambda settings: timedelta(seconds=settings.visit_idle_seconds),  # the visit is over
+    templates=(
+        MessageTemplate("browse_reminder_1", marketing=True, content="commercial", exit_rules=("ordered_since",)),
+        MessageTemplate("browse_reminder_2", marketing=True, content="commercial", exit_rules=("ordered_since",)),
+    ),
+    priority=2,
+    stale_after_hours=24,
+)

@@ -16,33 +16,82 @@ at each tip, and a customer who subscribes in the following days gets the tips s
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from pydantic import Field, model_validator
 from pynamodb.exceptions import PutError
 
 from encore.clock import utcnow
 from encore.events import OrderPlaced
-from encore.journeys import EDUCATION_SERIES, Journeys
 from encore.models import Milestone, Product, condition_failed, customer_key
-from encore.stores import StoreSettings
+from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
+
+if TYPE_CHECKING:
+    from encore.journeys import Journeys
+    from encore.stores import StoreSettings
+
+NAME = "education-series"
+
+
+class EducationTip(ScenarioSettings):
+    title: str = Field(min_length=1)
+    body: str = Field(min_length=1)  # plain text; blank lines separate paragraphs
+
+
+class EducationSeriesSettings(ScenarioSettings):
+    """9. Education series: usage and care tips after the first purchase in a category."""
+
+    enabled: bool = True
+    # When each tip goes out, counted from the order.
+    tip_offsets_days: tuple[int, int, int] = (2, 7, 14)
+    # Three tips per catalogue category (the product's ``category``), in sending order.
+    # Written by the store, read when each tip is sent; only a category with tips starts a
+    # journey.
+    tips: dict[str, tuple[EducationTip, EducationTip, EducationTip]] = {}
+    # An order older than this (a historical import) starts no series.
+    max_order_age_hours: int = Field(default=24, ge=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> "EducationSeriesSettings":
+        first, second, third = self.tip_offsets_days
+        if not 0 < first < second < third:
+            raise ValueError("tip_offsets_days must be positive and increasing")
+        return self
+
+    def tip(self, category: str | None, number: int) -> EducationTip | None:
+        """Tip ``number`` (1-3) for the category; None once the store has removed it."""
+        tips = self.tips.get(category or "")
+        return tips[number - 1] if tips else None
+
+    def execution_waits(self, elapsed_seconds: int = 0) -> dict:
+        """Offsets become gaps; the first is shortened by the time the order took to reach
+        us (at least a second: a wait needs a positive timeout)."""
+        first, second, third = self.tip_offsets_days
+        return {
+            "before_tip_1_seconds": max(1, first * DAY - max(0, elapsed_seconds)),
+            "before_tip_2_seconds": (second - first) * DAY,
+            "before_tip_3_seconds": (third - second) * DAY,
+        }
 
 
 def first_purchase_milestone(category: str) -> str:
     return f"first_purchase_in#{category}"
 
 
-def on_order_placed(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
+def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     """Returns whether a journey started (for at least one category)."""
     settings = store.education_series
-    customer_id = event.customer.customer_id
-    elapsed = utcnow() - event.occurred_at
+    now = utcnow()
+    elapsed = now - event.occurred_at
     started = False
     for category in _categories(event):
         if not _first_purchase(event, category):
             continue
-        if not settings.enabled or elapsed > timedelta(hours=settings.max_order_age_hours) or not settings.tips.get(category):
+        too_old = SCENARIO.too_old(event.occurred_at, settings, now)
+        if not settings.enabled or too_old or not settings.tips.get(category):
             continue
         payload = {"category": category, "order_id": event.order_id, "waits": settings.execution_waits(int(elapsed.total_seconds()))}
-        started |= journeys.start(EDUCATION_SERIES, event.store_id, customer_id, category, payload)
+        started |= journeys.start(NAME, event.store_id, customer_id, category, payload)
     return started
 
 
@@ -68,3 +117,23 @@ def _first_purchase(event: OrderPlaced, category: str) -> bool:
         if not condition_failed(error):
             raise
         return False
+
+
+SCENARIO = Scenario(
+    name=NAME,
+    number=9,
+    title="Education series",
+    settings_field="education_series",
+    settings_model=EducationSeriesSettings,
+    start_rules={"order_placed": on_order_placed},
+    started_by="triggers",
+    journey_key="category",
+    start_window=lambda settings: timedelta(hours=settings.max_order_age_hours),
+    templates=(
+        MessageTemplate("education_tip_1", marketing=True, content="educational"),
+        MessageTemplate("education_tip_2", marketing=True, content="educational"),
+        MessageTemplate("education_tip_3", marketing=True, content="educational"),
+    ),
+    priority=4,
+    stale_after_hours=14 * 24,  # care tips still help a week or two late
+)

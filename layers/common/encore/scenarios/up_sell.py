@@ -11,14 +11,38 @@ offered: the cheapest one still on sale.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import Field
 
 from encore.catalogue import get_product
 from encore.clock import utcnow
 from encore.events import CartUpdated, ProductViewed
-from encore.journeys import UP_SELL, Journeys
 from encore.models import Product, customer_key
 from encore.scenarios.shopping import available_products, bought_any, claim_journey, products_in_open_carts
-from encore.stores import StoreSettings
+from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
+
+if TYPE_CHECKING:
+    from encore.journeys import Journeys
+    from encore.stores import StoreSettings
+
+NAME = "up-sell"
+
+
+class UpSellSettings(ScenarioSettings):
+    """5. Up-sell: a customer who views or adds a product with a higher-tier alternative in
+    the catalogue (``upgrade_of``) is offered the upgrade, once per product."""
+
+    enabled: bool = True
+    # From the view or add-to-cart to the offer (an order of either product meanwhile ends it).
+    offer_after_seconds: int = Field(default=15 * 60, ge=60)
+    # How long to wait for an order of the upgrade before the one reminder.
+    reminder_after_days: int = Field(default=2, ge=1)
+
+    def execution_waits(self) -> dict:
+        return {"before_offer_seconds": self.offer_after_seconds, "before_reminder_seconds": self.reminder_after_days * DAY}
+
+
 
 
 def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
@@ -41,7 +65,7 @@ def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, 
 def _timely(occurred_at, store: StoreSettings) -> bool:
     """Switched on, and the event is not older than the offer's delay (a late or replayed
     event starts nothing)."""
-    return store.up_sell.enabled and utcnow() - occurred_at < timedelta(seconds=store.up_sell.offer_after_seconds)
+    return store.up_sell.enabled and not SCENARIO.too_old(occurred_at, store.up_sell, utcnow())
 
 
 def _next_tier(upgrades: list[Product]) -> Product:
@@ -65,11 +89,11 @@ def _offer_upgrade(store_id: str, customer_id: str, product_id: str, store: Stor
     if in_carts & set(upgrade_ids):
         return False  # already chose the upgrade
     upgrade = _next_tier(upgrades)
-    name = journeys.name(UP_SELL, store_id, customer_id, product_id)
-    if not claim_journey(pk, UP_SELL, product_id, name, now=utcnow(), cooldown=None):
+    name = journeys.name(NAME, store_id, customer_id, product_id)
+    if not claim_journey(pk, NAME, product_id, name, now=utcnow(), cooldown=None):
         return False
     return journeys.start(
-        UP_SELL,
+        NAME,
         store_id,
         customer_id,
         product_id,
@@ -81,3 +105,23 @@ def _offer_upgrade(store_id: str, customer_id: str, product_id: str, store: Stor
             "waits": store.up_sell.execution_waits(),
         },
     )
+
+
+SCENARIO = Scenario(
+    name=NAME,
+    number=5,
+    title="Up-sell",
+    settings_field="up_sell",
+    settings_model=UpSellSettings,
+    start_rules={"product_viewed": on_product_viewed, "cart_updated": on_cart_updated},
+    started_by="triggers",
+    journey_key="product",
+    start_window=lambda settings: timedelta(seconds=settings.offer_after_seconds),  # the offer's moment
+    templates=(
+        MessageTemplate("up_sell_offer", marketing=True, content="commercial", exit_rules=("bought",)),
+        MessageTemplate("up_sell_thank_you", marketing=True, content="informational"),
+        MessageTemplate("up_sell_reminder", marketing=True, content="commercial", exit_rules=("bought",)),
+    ),
+    priority=3,
+    stale_after_hours=48,
+)

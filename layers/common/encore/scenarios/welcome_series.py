@@ -23,14 +23,21 @@ journey of its own; only a crash between a start and its milestone can then conf
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from pydantic import Field, model_validator
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.clock import iso, utcnow
 from encore.events import CustomerUpdated, OrderPlaced
-from encore.journeys import WELCOME_SERIES, Journeys
 from encore.models import Customer, Milestone, condition_failed, customer_key
-from encore.stores import StoreSettings, WelcomeSeriesSettings
+from encore.scenarios.spec import DAY, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings
+
+if TYPE_CHECKING:
+    from encore.journeys import Journeys
+    from encore.stores import StoreSettings
+
+NAME = "welcome-series"
 
 WELCOMED = "welcomed"
 REGISTRATION_CONFIRMED = "registration_confirmed"
@@ -38,32 +45,65 @@ WELCOME_KEY = "welcome"
 REGISTRATION_KEY = "registration"
 
 
-def on_customer_updated(event: CustomerUpdated, store: StoreSettings, journeys: Journeys) -> bool:
+class WelcomeSeriesSettings(ScenarioSettings):
+    """1. Welcome series, and 7's registration confirmation (transactional: it goes out even
+    when the series is switched off)."""
+
+    enabled: bool = True
+    # The store's own words about itself for the welcome email (plain text; blank lines
+    # separate paragraphs). None: a short generic introduction.
+    brand_intro: str | None = None
+    # The store's curated best sellers (catalogue product ids), shown in the welcome and the
+    # best sellers emails; sold-out or deleted ones are left out when the email is sent.
+    best_sellers: tuple[str, ...] = ()
+    coupon_percent_off: int = Field(default=10, ge=1, le=100)
+    coupon_valid_days: int = Field(default=7, ge=1)
+    on_coupon_failure: OnCouponFailure = "send_without_code"
+    # Counted from the previous email: welcome → best sellers → coupon-expiry reminder.
+    best_sellers_after_days: int = Field(default=2, ge=1)
+    expiry_reminder_after_days: int = Field(default=3, ge=1)
+    # A registration, subscription or first order older than this (a historical import, a
+    # late webhook) welcomes nobody.
+    max_trigger_age_hours: int = Field(default=24, ge=1)
+
+    @model_validator(mode="after")
+    def _reminder_before_expiry(self) -> "WelcomeSeriesSettings":
+        if self.best_sellers_after_days + self.expiry_reminder_after_days >= self.coupon_valid_days:
+            raise ValueError("the coupon-expiry reminder must go out before the coupon expires")
+        return self
+
+    def execution_waits(self) -> dict:
+        return {
+            "best_sellers_seconds": self.best_sellers_after_days * DAY,
+            "expiry_reminder_seconds": self.expiry_reminder_after_days * DAY,
+        }
+
+
+def on_customer_updated(event: CustomerUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.welcome_series
     now = utcnow()
-    max_age = timedelta(hours=settings.max_trigger_age_hours)
     consent = event.customer.email_consent
-    registration = event.registered and now - event.occurred_at <= max_age
-    subscription = consent is not None and consent.granted and now - (consent.updated_at or event.occurred_at) <= max_age
+    registration = event.registered and not SCENARIO.too_old(event.occurred_at, settings, now)
+    subscription = consent is not None and consent.granted and not SCENARIO.too_old(consent.updated_at or event.occurred_at, settings, now)
     if not (registration or subscription):
         return False
-    pk = customer_key(event.store_id, event.customer.customer_id)
+    pk = customer_key(event.store_id, customer_id)
     confirm = registration and not _reached(pk, REGISTRATION_CONFIRMED)
     trigger = "registration" if registration else "subscription"
-    started = _welcome(event.store_id, event.customer.customer_id, store, journeys, trigger=trigger, confirm_registration=confirm, since=event.occurred_at)
+    started = _welcome(event.store_id, customer_id, store, journeys, trigger=trigger, confirm_registration=confirm, since=event.occurred_at)
     if started or not confirm or _reached(pk, REGISTRATION_CONFIRMED):
         return started
-    return _confirm_registration_only(event.store_id, event.customer.customer_id, journeys)
+    return _confirm_registration_only(event.store_id, customer_id, journeys)
 
 
-def on_order_placed(event: OrderPlaced, store: StoreSettings, journeys: Journeys) -> bool:
+def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.welcome_series
-    if utcnow() - event.occurred_at > timedelta(hours=settings.max_trigger_age_hours):
+    if SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False
-    customer = _profile(customer_key(event.store_id, event.customer.customer_id))
+    customer = _profile(customer_key(event.store_id, customer_id))
     if customer is None or int(customer.orders_count or 0) != 1:
         return False
-    return _welcome(event.store_id, event.customer.customer_id, store, journeys, trigger="first_order", confirm_registration=False, since=event.occurred_at)
+    return _welcome(event.store_id, customer_id, store, journeys, trigger="first_order", confirm_registration=False, since=event.occurred_at)
 
 
 def _welcome(
@@ -77,8 +117,8 @@ def _welcome(
     if customer is None or not customer.accepts_email_marketing or _reached(pk, WELCOMED):
         return False
     payload = _payload(settings, trigger=trigger, registration=confirm_registration, welcome=True, since=since)
-    started = journeys.start(WELCOME_SERIES, store_id, customer_id, WELCOME_KEY, payload)
-    journey = journeys.name(WELCOME_SERIES, store_id, customer_id, WELCOME_KEY)
+    started = journeys.start(NAME, store_id, customer_id, WELCOME_KEY, payload)
+    journey = journeys.name(NAME, store_id, customer_id, WELCOME_KEY)
     # Not started: the welcome journey exists already (a concurrent trigger, or this event
     # retried after a crash before the milestone was written): the customer is welcomed.
     _reach(pk, WELCOMED, journey)
@@ -89,8 +129,8 @@ def _welcome(
 
 def _confirm_registration_only(store_id: str, customer_id: str, journeys: Journeys) -> bool:
     payload = _payload(None, trigger="registration", registration=True, welcome=False, since=utcnow())
-    started = journeys.start(WELCOME_SERIES, store_id, customer_id, REGISTRATION_KEY, payload)
-    _reach(customer_key(store_id, customer_id), REGISTRATION_CONFIRMED, journeys.name(WELCOME_SERIES, store_id, customer_id, REGISTRATION_KEY))
+    started = journeys.start(NAME, store_id, customer_id, REGISTRATION_KEY, payload)
+    _reach(customer_key(store_id, customer_id), REGISTRATION_CONFIRMED, journeys.name(NAME, store_id, customer_id, REGISTRATION_KEY))
     return started
 
 
@@ -135,3 +175,24 @@ def _reach(pk: str, name: str, journey: str) -> None:
     except PutError as error:
         if not condition_failed(error):
             raise
+
+
+SCENARIO = Scenario(
+    name=NAME,
+    number=1,
+    title="Welcome series",
+    settings_field="welcome_series",
+    settings_model=WelcomeSeriesSettings,
+    start_rules={"customer_updated": on_customer_updated, "order_placed": on_order_placed},
+    started_by="triggers",
+    journey_key="customer",
+    start_window=lambda settings: timedelta(hours=settings.max_trigger_age_hours),
+    templates=(
+        # 7's registration confirmation: transactional, sent even when the series is off.
+        MessageTemplate("registration_confirmation", marketing=False, content="informational"),
+        MessageTemplate("welcome_1", marketing=True, content="commercial", exit_rules=("ordered_since",)),
+        MessageTemplate("welcome_2", marketing=True, content="commercial", exit_rules=("ordered_since",)),
+        MessageTemplate("welcome_3", marketing=True, content="commercial", exit_rules=("ordered_since",)),
+    ),
+    priority=2,
+)
