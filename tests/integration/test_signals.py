@@ -27,3 +27,11 @@ def test_ingest_counts_accepted_duplicate_and_rejected_shopify_events(harness, c
     assert (accepted["platform"], accepted["EventsAccepted"]) == ("shopify", [1.0])
     assert (duplicate["platform"], duplicate["EventsDuplicate"]) == ("shopify", [1.0])
     assert rejected["platform"] == "shopify" and rejected["status"] == 401 and rejected["reason"]
+
+
+def test_a_journey_started_is_counted_once_per_scenario_and_a_repeat_trigger_is_not(harness, capsys):
+    harness.checkout(webhook_id="checkout-1")
+    harness.checkout(webhook_id="checkout-2")  # the same cart again: the journey already runs
+
+    started = metric_records(capsys.readouterr().out, "JourneysStarted")
+    assert [(record["scenario"], record["JourneysStarted"]) for record in started] == [("cart-abandonment", [1.0])]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from encore import signals
 from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
 from encore.scenarios import (
@@ -76,4 +77,6 @@ class Journeys:
         """Start the journey once (False when this trigger already started it). The input
         always carries the store, the customer and the moment the journey began."""
         journey_input = {"store_id": store_id, "customer_id": customer_id, "started_at": iso(utcnow()), **payload}
-        return self.workflows.start(self.arn(scenario), self.name(scenario, store_id, customer_id, business_key), journey_input)
+        started = self.workflows.start(self.arn(scenario), self.name(scenario, store_id, customer_id, business_key), journey_input)
+        signals.count("JourneysStarted", scenario, int(started))
+        return started

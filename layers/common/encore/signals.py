@@ -16,7 +16,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from encore.channels import CHANNELS
-from encore.journeys import SCENARIOS
+from encore.scenarios.registry import SCENARIOS
 from encore.observability import NAMESPACE, SERVICE
 
 MAX_SERIES = 50
@@ -34,7 +34,7 @@ SERIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "EventsDuplicate": ("platform", PLATFORMS),
     "EventsRejected": ("platform", PLATFORMS),  # a request refused with a 4xx (reason in properties)
     # Journeys: started per scenario (Step Functions' own metrics count how they end).
-    "JourneysStarted": ("scenario", SCENARIOS),
+    "JourneysStarted": ("scenario", tuple(scenario.name for scenario in SCENARIOS)),
     # Delivery: what each step did, by channel (scenario, step and reason in properties).
     "MessagesSent": ("channel", MESSAGE_CHANNELS),
     "MessagesSkipped": ("channel", MESSAGE_CHANNELS),
