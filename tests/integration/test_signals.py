@@ -3,7 +3,15 @@ duplicate and rejected requests on the local stack."""
 
 import json
 
+import pytest
+
 from tests.conftest import load_event
+
+
+@pytest.fixture(autouse=True)
+def metrics_on(harness, monkeypatch):
+    """The local stack turns metrics off (they would flood the demo's console): on here."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
 
 
 def metric_records(captured: str, name: str) -> list[dict]:

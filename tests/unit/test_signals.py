@@ -7,6 +7,11 @@ import pytest
 from encore import signals
 
 
+@pytest.fixture(autouse=True)
+def metrics_on(monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+
 def records(capsys) -> list[dict]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
 
@@ -44,3 +49,10 @@ def test_nothing_to_count_writes_nothing(capsys):
 def test_an_unknown_metric_name_is_a_programming_error():
     with pytest.raises(KeyError):
         signals.count("EmailsOpened", "email")
+
+
+def test_metrics_switched_off_write_nothing(capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    signals.count("EventsAccepted", "shopify")
+
+    assert records(capsys) == []

@@ -8,12 +8,14 @@ a series. ``series_budget()`` is the most series these names can ever produce; a
 holds it under ``MAX_SERIES``.
 
 Each count is one Embedded Metric Format line in the function's log (Powertools'
-``single_metric``): no PutMetricData call, no extra request.
+``single_metric``): no PutMetricData call, no extra request. ``POWERTOOLS_METRICS_DISABLED``
+(set by the local stack) turns them off.
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from encore.channels import CHANNELS
 from encore.scenarios.registry import SCENARIOS
@@ -50,7 +52,7 @@ def series_budget() -> int:
 def count(name: str, value_of_dimension: str | None, amount: int = 1, **properties: object) -> None:
     """Add ``amount`` to the series ``name`` × its dimension's value; ``properties`` ride along
     in the record (never as dimensions)."""
-    if amount <= 0:
+    if amount <= 0 or is_metrics_disabled():  # single_metric itself ignores the switch
         return
     dimension, values = SERIES[name]
     value = value_of_dimension if value_of_dimension in values else OTHER
