@@ -91,6 +91,9 @@ def open_store(stack: LocalStack, out: Path) -> StoreClient:
 
     webhook_secret = secrets.token_hex(32)  # what the Shopify app's client secret would be
     added = encore("store", "add", STORE_ID, "--platform", "shopify", "--settings", str(SETTINGS_FILE), stdin=webhook_secret)
+    # Reminder 3's coupon is created in the shop before the email carries it: the store's
+    # Shopify Admin API is a local fake, connected the way `encore secret rotate` would.
+    stack.connect_fake_shopify(STORE_ID)
     api_key = next(line.rsplit(" ", 1)[1] for line in added.splitlines() if line.startswith("generic events API key"))
     encore("catalogue", "import", STORE_ID, str(out / "catalogue.json"))
     api = stack.serve_http_api()

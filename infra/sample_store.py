@@ -627,6 +627,10 @@ def _plan_cart_customer(rng: random.Random, ids: _Ids, index: int, platform: str
         latest = (cart.purchase_at - started_at - 5 * MINUTE) if behaviour is BUYS_QUICKLY else 40 * MINUTE
         cart.changed_at = started_at + _minutes(rng, 3 * MINUTE, latest)
         cart.changed_lines = _changed(rng, lines)
+        if cart.purchase_at and behaviour is not BUYS_QUICKLY:
+            # The change moves the reminders (they count from the cart's last update): the
+            # purchase keeps its place among them.
+            cart.purchase_at += cart.changed_at - started_at
     if platform == SHOPIFY:
         cart.checkout_id, cart.checkout_token = ids.shopify(), ids.token()
     cart.order = ids.order(
@@ -673,12 +677,12 @@ def _cart_events(customer: PlannedCustomer) -> None:
 
 
 def _cart_expectations(customer: PlannedCustomer) -> None:
-    """Reminders at +1 h, +24 h, +72 h from the first cart event (the journey starts there;
-    later changes of the cart do not restart it), each waiting for the one before to go out;
-    those due before the order are sent; the order brings the thank-you and, from the
-    post-purchase journey, the confirmation."""
+    """Reminders at +1 h, +24 h, +72 h from the cart's last update (the journey starts at the
+    first cart event; a change while it waits moves its timers), each waiting for the one
+    before to go out; those due before the order are sent; the order brings the thank-you
+    and, from the post-purchase journey, the confirmation."""
     cart, person = customer.cart, customer.person
-    due, reminders = cart.started_at, []
+    due, reminders = cart.changed_at or cart.started_at, []
     for index, offset in enumerate(REMINDER_AT):
         due += offset - (REMINDER_AT[index - 1] if index else timedelta(0))
         reminder = marketing(due, CART_ABANDONMENT, REMINDERS[index], person)

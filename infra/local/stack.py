@@ -40,6 +40,7 @@ from moto.utilities.arns import parse_arn
 from encore.adapters.secrets import clear_cache as clear_parameter_cache
 from encore.adapters.secrets import stack_name
 from encore.stores import StoreSettings
+from encore.adapters.secrets import ADMIN_API, secret_name, shop_name
 from infra.cli.context import Context
 from infra.cli.replay import replay
 from infra.cli.stores import new_webhook_secret, register_store, shop_document
@@ -494,19 +495,33 @@ class LocalStack:
         settings.setdefault("sender", f"{name} <hello@{self.resolver.parameters['SenderDomain']}>")
         # Marketing emails show the store's postal address; the local store has a made-up one.
         settings.setdefault("postal_address", LOCAL_POSTAL_ADDRESS)
-        # The store's shop: a fake Shopify Admin API on 127.0.0.1 (coupons are created there
-        # before a message carries them); tests reach it as ``stack.shops[store_id]``.
-        from infra.local.shops import FakeShopify
-
-        shop = FakeShopify(shop_domain=f"{store_id}.myshopify.com", access_token=f"shpat_{store_id}").start()
-        self._servers.append(shop)
-        self.shops[store_id] = shop
+        shop = self._start_fake_shopify(store_id)
         document = {**shop_document(store_id, "shopify"), "admin_base_url": shop.url}
         store = register_store(
             Context(prefix=prefix), store_id, document, webhook_secret=new_webhook_secret(), settings=settings,
             admin_api=json.dumps({"access_token": f"shpat_{store_id}"}),
         )
         return StoreCredentials(store_id, webhook_secret=store.webhook_secret, api_key=store.api_key)
+
+    def connect_fake_shopify(self, store_id: str) -> None:
+        """Give a Shopify store an operator registered (``encore store add``) its shop here: a
+        fake Admin API, its address in the store's shop document and its token stored as
+        ``encore secret rotate STORE admin-api`` would store it."""
+        shop = self._start_fake_shopify(store_id)
+        context = Context(prefix=self.resolver.parameters["ParametersPrefix"])
+        document = {**context.get_json(shop_name(context.prefix, store_id)), "admin_base_url": shop.url}
+        context.put(shop_name(context.prefix, store_id), json.dumps(document))
+        context.put(secret_name(context.prefix, store_id, ADMIN_API), json.dumps({"access_token": f"shpat_{store_id}"}), secure=True)
+
+    def _start_fake_shopify(self, store_id: str):
+        """A fake Shopify Admin API on 127.0.0.1 for the store (coupons are created there
+        before a message carries them); tests reach it as ``stack.shops[store_id]``."""
+        from infra.local.shops import FakeShopify
+
+        shop = FakeShopify(shop_domain=f"{store_id}.myshopify.com", access_token=f"shpat_{store_id}").start()
+        self._servers.append(shop)
+        self.shops[store_id] = shop
+        return shop
 
     def serve_http_api(self):
         from infra.local.http_api import LocalHttpApi
