@@ -10,6 +10,7 @@ its template and fields exactly as they were then, so such a journey finishes un
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import get_args
 
 from encore.channels import ChannelName
@@ -76,7 +77,7 @@ def _bought(step: LoadedStep, store: StoreSettings) -> str | None:
     return "already_bought" if request.unless_bought and bought_any(step.customer.pk, request.unless_bought, request.skip_if_ordered_since) else None
 
 
-def bought_any(customer_pk: str, product_ids: list[str], since) -> bool:
+def bought_any(customer_pk: str, product_ids: list[str], since: datetime | None) -> bool:
     for product_id in product_ids:
         bought = get_or_none(PurchasedProduct, customer_pk, PurchasedProduct.sort_key(product_id))
         if bought and bought.last_purchased_at and (since is None or bought.last_purchased_at >= since):

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+from encore.adapters.email import EmailSender
+from encore.adapters.push import PushSender
+from encore.adapters.sms import SmsSender
 from encore.delivery import channel as channel_step, claim, eligibility, guards, load, record
 from encore.delivery.content import compose
 from encore.delivery.request import CouponIssuer, StepRequest, StepResult, UnsubscribeLinks
 from encore.delivery.send import Senders, send
-from encore.adapters.email import EmailSender
-from encore.adapters.push import PushSender
-from encore.adapters.sms import SmsSender
 from encore.stores import StoreSettings
 
 

@@ -7,6 +7,7 @@ step is never sent again (``record``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from encore.adapters.aws import maybe_applied
 from encore.adapters.email import EmailSender, OutgoingEmail
@@ -40,7 +41,7 @@ class Uncertain:
     error_name: str  # the request went out and no answer came back
 
 
-def send(content: Content, customer: Customer, store: StoreSettings, now, senders: Senders) -> Accepted | Uncertain:
+def send(content: Content, customer: Customer, store: StoreSettings, now: datetime, senders: Senders) -> Accepted | Uncertain:
     try:
         if content.channel == "sms":
             return send_sms(content, customer, store, now, senders.sms)
@@ -53,7 +54,7 @@ def send(content: Content, customer: Customer, store: StoreSettings, now, sender
         raise ChannelUnavailable(f"{content.request.template} by {content.channel}: {type(error).__name__}") from error
 
 
-def send_email(content: Content, customer: Customer, store: StoreSettings, now, email: EmailSender) -> Accepted:
+def send_email(content: Content, customer: Customer, store: StoreSettings, now: datetime, email: EmailSender) -> Accepted:
     outgoing = OutgoingEmail(
         sender=store.sender, recipient=customer.email, subject=content.subject, html=content.html, text=content.text,
         sent_at=now, headers=content.headers, tags=tags(content.request),
@@ -61,7 +62,7 @@ def send_email(content: Content, customer: Customer, store: StoreSettings, now, 
     return Accepted(email.send(outgoing))
 
 
-def send_push(content: Content, customer: Customer, now, push: PushSender | None) -> Accepted:
+def send_push(content: Content, customer: Customer, now: datetime, push: PushSender | None) -> Accepted:
     if push is None:
         raise RuntimeError("no push application configured")
     outgoing = OutgoingPush(device_token=customer.push_token, platform=customer.push_platform, title=content.subject, body=content.text, sent_at=now, url=content.url)
@@ -77,7 +78,7 @@ def send_push(content: Content, customer: Customer, now, push: PushSender | None
     return Accepted(receipt.message_id)
 
 
-def send_sms(content: Content, customer: Customer, store: StoreSettings, now, sms: SmsSender | None) -> Accepted:
+def send_sms(content: Content, customer: Customer, store: StoreSettings, now: datetime, sms: SmsSender | None) -> Accepted:
     if sms is None:
         raise RuntimeError("no SMS sender configured")
     message_type = "PROMOTIONAL" if is_marketing(content.request.template) else "TRANSACTIONAL"
