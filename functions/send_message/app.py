@@ -4,8 +4,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.email import SesEmailSender
 from encore.adapters.push import EndUserMessagingPushSender
-from encore.adapters.sms import SnsSmsSender
 from encore.adapters.secrets import SsmStoreParameters
+from encore.adapters.sms import SnsSmsSender
 from encore.coupons import EventBridgePoolAlerts, ShopCoupons
 from encore.delivery.pipeline import deliver_step
 from encore.delivery.request import StepRequest, UnsubscribeLinks

@@ -12,8 +12,9 @@ from moto import mock_aws
 from encore.models import _Meta, bind_table
 
 
-@pytest.fixture
-def table(monkeypatch):
+@pytest.fixture(name="table")
+def bare_table(monkeypatch):
+    """Import ``bare_table`` into a test module; tests ask for ``table`` (the table's name)."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")

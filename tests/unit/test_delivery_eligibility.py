@@ -5,7 +5,7 @@ the template and fields exactly as before, with the same reasons either way."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,10 @@ from encore.delivery.request import StepRequest, UnsubscribeLinks
 from encore.models import Cart, CartLineAttribute, Customer, Order, PurchasedProduct, customer_key
 from encore.stores import StoreSettings
 from encore.unsubscribe import UnsubscribeKeys
-from tests.unit.delivery_moto import table  # noqa: F401  (fixture)
+from tests.unit.delivery_moto import bare_table  # noqa: F401  (the "table" fixture)
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "contracts" / "step_inputs.json"
-NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 STORE = StoreSettings.from_dict("shop", {"postal_address": "1 Main St"})
 PK = customer_key("shop", "c-1")
 LINE = CartLineAttribute(product_id="mug", title="Mug", quantity=1, price_cents=1250)

@@ -7,7 +7,7 @@ and sends nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -20,13 +20,15 @@ from encore.models import Cart, CartLineAttribute, Customer, Message, customer_k
 from encore.rendering import TemplateRenderError
 from encore.stores import StoreSettings
 from encore.unsubscribe import UnsubscribeKeys
-from tests.unit.delivery_moto import table  # noqa: F401  (fixture)
+from tests.unit.delivery_moto import bare_table  # noqa: F401  (the "table" fixture)
 
-NOW = datetime(2026, 11, 10, 15, 0, tzinfo=timezone.utc)  # a Tuesday afternoon: no quiet hours
+NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # a Tuesday afternoon: no quiet hours
 STORE = StoreSettings.from_dict("shop", {"postal_address": "1 Main St", "time_zone": "UTC"})
 LINKS = UnsubscribeLinks("https://api.example", UnsubscribeKeys(current="k1", keys={"k1": "unit-test-secret"}))
 PK = customer_key("shop", "c-1")
-REMINDER = StepRequest(store_id="shop", customer_id="c-1", journey="cart-abandonment-shop-c-1-1", step="reminder_1", template="cart_reminder_1", cart_id="cart-1")
+REMINDER = StepRequest(
+    store_id="shop", customer_id="c-1", journey="cart-abandonment-shop-c-1-1", step="reminder_1", template="cart_reminder_1", cart_id="cart-1"
+)
 
 
 @dataclass
@@ -48,7 +50,9 @@ def shop(table, monkeypatch):
     monkeypatch.setattr("encore.delivery.load.utcnow", lambda: NOW)
     Customer(PK, Customer.sort_key(), store_id="shop", customer_id="c-1", email="c-1@example.com", accepts_email_marketing=True, first_name="Ada").save()
     line = CartLineAttribute(product_id="mug", title="Mug", quantity=1, price_cents=1250)
-    Cart(PK, Cart.sort_key("cart-1"), store_id="shop", customer_id="c-1", cart_id="cart-1", status="open", total_cents=1250, lines=[line], updated_at=NOW).save()
+    Cart(
+        PK, Cart.sort_key("cart-1"), store_id="shop", customer_id="c-1", cart_id="cart-1", status="open", total_cents=1250, lines=[line], updated_at=NOW
+    ).save()
     return RecordingEmail()
 
 
@@ -114,7 +118,9 @@ def test_a_template_that_fails_to_render_is_its_own_error_and_sends_nothing(shop
 
 
 def test_the_claim_is_given_back_only_while_this_invocation_holds_it(shop):
-    message = Message(PK, "MESSAGE#j#s", store_id="shop", customer_id="c-1", journey="j", step="s", template="t", status="claimed", claimed_at=NOW, claim_attempt="mine")
+    message = Message(
+        PK, "MESSAGE#j#s", store_id="shop", customer_id="c-1", journey="j", step="s", template="t", status="claimed", claimed_at=NOW, claim_attempt="mine"
+    )
     assert claim.take(message)
     with pytest.raises(RuntimeError), claim.given_back_on_failure(message):
         raise RuntimeError("the shop's coupon call failed")

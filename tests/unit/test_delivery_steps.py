@@ -5,7 +5,7 @@ failure means (refused: ChannelUnavailable; maybe taken: Uncertain)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
@@ -20,9 +20,11 @@ from encore.models import ConsentAttribute, Customer
 from encore.rendering import TemplateRenderError
 from encore.stores import StoreSettings
 
-NOW = datetime(2026, 11, 10, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
 ALL_ON = StoreSettings.from_dict("shop", {"postal_address": "1 Main St", "channels": {"email": True, "sms": True, "push": True}})
-REMINDER = StepRequest(store_id="shop", customer_id="c-1", journey="cart-abandonment-shop-c-1-1", step="reminder_1", template="cart_reminder_1", channels=["email", "push", "sms"])
+REMINDER = StepRequest(
+    store_id="shop", customer_id="c-1", journey="cart-abandonment-shop-c-1-1", step="reminder_1", template="cart_reminder_1", channels=["email", "push", "sms"]
+)
 
 
 def _customer(**fields) -> Customer:
@@ -59,10 +61,24 @@ def test_a_transactional_step_needs_no_consent_and_a_channel_without_its_templat
 
 
 CONTEXT = {
-    "locale": "en", "store": ALL_ON, "utm_campaign": "cart-abandonment", "customer": {"first_name": "Ada", "last_name": None},
-    "cart": {"lines": [{"title": "Mug", "quantity": 1, "price_cents": 1250, "url": None, "image_url": None}], "total_cents": 1250, "currency": "USD", "recovery_url": "https://shop.example/cart/1"},
-    "coupon": None, "order_id": None, "order_name": None, "order": None, "products": [], "category": None,
-    "unsubscribe_url": "https://api.example/u/t", "preferences_url": "https://api.example/p/t",
+    "locale": "en",
+    "store": ALL_ON,
+    "utm_campaign": "cart-abandonment",
+    "customer": {"first_name": "Ada", "last_name": None},
+    "cart": {
+        "lines": [{"title": "Mug", "quantity": 1, "price_cents": 1250, "url": None, "image_url": None}],
+        "total_cents": 1250,
+        "currency": "USD",
+        "recovery_url": "https://shop.example/cart/1",
+    },
+    "coupon": None,
+    "order_id": None,
+    "order_name": None,
+    "order": None,
+    "products": [],
+    "category": None,
+    "unsubscribe_url": "https://api.example/u/t",
+    "preferences_url": "https://api.example/p/t",
 }
 
 
@@ -71,9 +87,9 @@ def test_each_channel_gets_its_own_content():
     email = render(chosen, "email", CONTEXT, (("List-Unsubscribe", "<https://api.example/u/t>"),))
     assert email.html and "Mug" in email.text and email.headers and email.subject
     push = render(chosen, "push", CONTEXT, ())
-    assert push.url == "https://shop.example/cart/1" and push.subject and push.text and push.html is None and push.headers == ()
+    assert push.url == "https://shop.example/cart/1" and push.subject and push.text and push.html == "" and push.headers == ()
     sms = render(chosen, "sms", CONTEXT, ())
-    assert sms.subject == sms.text[:78] and sms.html is None
+    assert sms.subject == sms.text[:78] and sms.html == ""
 
 
 def test_a_template_error_is_named_not_a_channel_outage():
@@ -98,7 +114,7 @@ class FailingOrTaking:
 
 
 def _content(channel: str) -> Content:
-    return Content(REMINDER, channel, "Your cart", "Your cart is waiting — 1 Mug", html="<p>Mug</p>" if channel == "email" else None)
+    return Content(REMINDER, channel, "Your cart", "Your cart is waiting — 1 Mug", html="<p>Mug</p>" if channel == "email" else "")
 
 
 def test_a_sent_text_records_its_segments():
@@ -131,5 +147,6 @@ def test_a_refusal_is_retried_and_a_send_that_may_have_been_taken_is_not(failure
 def test_a_channel_the_store_has_no_sender_for_is_unavailable():
     with pytest.raises(ChannelUnavailable, match="by push: RuntimeError"):
         send(_content("push"), _customer(push_token="t", push_platform="GCM"), ALL_ON, NOW, Senders(FailingOrTaking()))
-    assert isinstance(send(_content("push"), _customer(push_token="t", push_platform="GCM"), ALL_ON, NOW, Senders(FailingOrTaking(), push=FailingOrTaking())), Accepted)
-
+    assert isinstance(
+        send(_content("push"), _customer(push_token="t", push_platform="GCM"), ALL_ON, NOW, Senders(FailingOrTaking(), push=FailingOrTaking())), Accepted
+    )

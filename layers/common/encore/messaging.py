@@ -42,7 +42,10 @@ _MOVED_TO = {
     "UNCONFIRMED_AFTER": ("encore.delivery.record", "UNCONFIRMED_AFTER"),
     "delivery_state": ("encore.delivery.record", "delivery_state"),
     "unconfirmed_messages": ("encore.delivery.record", "unconfirmed_messages"),
-    **{name: ("encore.delivery.request", name) for name in ("ChannelUnavailable", "CouponIssuer", "CouponRequest", "ExitRule", "StepRequest", "StepResult", "UnsubscribeLinks")},
+    **{
+        name: ("encore.delivery.request", name)
+        for name in ("ChannelUnavailable", "CouponIssuer", "CouponRequest", "ExitRule", "StepRequest", "StepResult", "UnsubscribeLinks")
+    },
 }
 
 

@@ -33,8 +33,17 @@ def step_record(step: LoadedStep, channel: ChannelName, reason: str | None, verd
     """The record to write: claimed (to be sent), skipped (``reason``) or deferred (``verdict``)."""
     request = step.request
     message = Message(
-        step.pk, step.sk, store_id=request.store_id, customer_id=request.customer_id, journey=request.journey, step=request.step,
-        template=request.template, channel=channel, claimed_at=step.now, first_attempt_at=step.first_attempt_at, claim_attempt=uuid.uuid4().hex,
+        step.pk,
+        step.sk,
+        store_id=request.store_id,
+        customer_id=request.customer_id,
+        journey=request.journey,
+        step=request.step,
+        template=request.template,
+        channel=channel,
+        claimed_at=step.now,
+        first_attempt_at=step.first_attempt_at,
+        claim_attempt=uuid.uuid4().hex,
     )
     if step.previous is not None:  # held back before: keep the record of why and until when
         message.deferred_reason, message.deferred_until = step.previous.deferred_reason, step.previous.deferred_until

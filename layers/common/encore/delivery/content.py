@@ -31,13 +31,15 @@ class Content:
     channel: ChannelName
     subject: str
     text: str
-    html: str | None = None
+    html: str = ""  # email only
     headers: tuple[tuple[str, str], ...] = ()
     url: str | None = None
     issued_coupon_code: str | None = None
 
 
-def compose(step: LoadedStep, message: Message, channel: ChannelName, store: StoreSettings, links: UnsubscribeLinks | None, coupons: CouponIssuer | None) -> Content:
+def compose(
+    step: LoadedStep, message: Message, channel: ChannelName, store: StoreSettings, links: UnsubscribeLinks | None, coupons: CouponIssuer | None
+) -> Content:
     chosen = step_coupon(step, message, store, coupons)
     context = template_context(step, chosen, store, links)
     return render(chosen, channel, context, unsubscribe_headers(chosen.request, links))
@@ -68,7 +70,7 @@ def unsubscribe_token(request: StepRequest, links: UnsubscribeLinks | None) -> s
 
 def unsubscribe_headers(request: StepRequest, links: UnsubscribeLinks | None) -> tuple[tuple[str, str], ...]:
     token = unsubscribe_token(request, links)
-    return () if token is None else list_unsubscribe_headers(links.api_url, token)
+    return () if token is None or links is None else list_unsubscribe_headers(links.api_url, token)
 
 
 def footer(request: StepRequest, links: UnsubscribeLinks | None) -> dict:
@@ -76,14 +78,13 @@ def footer(request: StepRequest, links: UnsubscribeLinks | None) -> dict:
     ``encore.footer``): on marketing email the visible unsubscribe link, the header's very
     URL, and the preferences page; none on transactional email."""
     token = unsubscribe_token(request, links)
-    return {
-        "unsubscribe_url": unsubscribe_url(links.api_url, token) if token else None,
-        "preferences_url": preferences_url(links.api_url, token) if token else None,
-    }
+    if token is None or links is None:
+        return {"unsubscribe_url": None, "preferences_url": None}
+    return {"unsubscribe_url": unsubscribe_url(links.api_url, token), "preferences_url": preferences_url(links.api_url, token)}
 
 
 def template_context(step: LoadedStep, chosen: StepCoupon, store: StoreSettings, links: UnsubscribeLinks | None) -> dict:
-    request, customer, order = chosen.request, step.customer, step.order
+    request, customer, order = chosen.request, step.known_customer, step.order
     return {
         **footer(request, links),
         "locale": customer.locale or store.locale,

@@ -39,7 +39,7 @@ def step_coupon(step: LoadedStep, message: Message, store: StoreSettings, coupon
     request = step.request
     if not request.coupon:
         return StepCoupon(issued_coupon(request), request)
-    coupon, failure = new_coupon(request, step.customer, step.now, coupons)
+    coupon, failure = new_coupon(request, step.known_customer, step.now, coupons)
     if failure is not None:
         _no_code(request, message, store, failure)
     if coupon is None and request.template in WITHOUT_COUPON:

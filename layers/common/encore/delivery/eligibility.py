@@ -68,13 +68,13 @@ def _cart_reached_threshold(step: LoadedStep, store: StoreSettings) -> str | Non
 
 
 def _ordered_since(step: LoadedStep, store: StoreSettings) -> str | None:
-    since, last_order_at = step.request.skip_if_ordered_since, step.customer.last_order_at
+    since, last_order_at = step.request.skip_if_ordered_since, step.known_customer.last_order_at
     return "ordered" if since is not None and last_order_at is not None and last_order_at >= since else None
 
 
 def _bought(step: LoadedStep, store: StoreSettings) -> str | None:
     request = step.request
-    return "already_bought" if request.unless_bought and bought_any(step.customer.pk, request.unless_bought, request.skip_if_ordered_since) else None
+    return "already_bought" if request.unless_bought and bought_any(step.known_customer.pk, request.unless_bought, request.skip_if_ordered_since) else None
 
 
 def bought_any(customer_pk: str, product_ids: list[str], since: datetime | None) -> bool:

@@ -38,7 +38,7 @@ def verdict(step: LoadedStep, store: StoreSettings) -> Verdict:
         request.journey,
         sent_marketing(step.pk, step.now, window),
         now=step.now,
-        zone=customer_zone(step.customer.time_zone, store.time_zone),
+        zone=customer_zone(step.known_customer.time_zone, store.time_zone),
         window=window,
         max_journeys=delivery.max_journeys_per_window,
         priorities=delivery.priorities,

@@ -32,6 +32,13 @@ class LoadedStep:
             return self.previous.first_attempt_at
         return self.now
 
+    @property
+    def known_customer(self) -> Customer:
+        """The customer, for the steps after the channel step (which skips a step without one)."""
+        if self.customer is None:
+            raise LookupError("no customer for this step: the channel step skips it")
+        return self.customer
+
 
 def step_keys(request: StepRequest) -> tuple[str, str]:
     return customer_key(request.store_id, request.customer_id), Message.sort_key(request.journey, request.step)

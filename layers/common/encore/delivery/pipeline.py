@@ -6,7 +6,8 @@ from __future__ import annotations
 from encore.adapters.email import EmailSender
 from encore.adapters.push import PushSender
 from encore.adapters.sms import SmsSender
-from encore.delivery import channel as channel_step, claim, eligibility, guards, load, record
+from encore.delivery import channel as channel_step
+from encore.delivery import claim, eligibility, guards, load, record
 from encore.delivery.content import compose
 from encore.delivery.request import CouponIssuer, StepRequest, StepResult, UnsubscribeLinks
 from encore.delivery.send import Senders, send
@@ -37,7 +38,8 @@ def deliver_step(
         return claim.already_handled(claim.stored(message), request)
     if message.status != "claimed":
         return record.not_sent(message, request)
+    assert channel is not None, "a claimed step has its channel: an unreachable one is skipped"
     with claim.given_back_on_failure(message):  # nothing went out until the channel answers
         content = compose(step, message, channel, store, unsubscribe, coupons)
-        answer = send(content, step.customer, store, step.now, Senders(email, sms, push))
+        answer = send(content, step.known_customer, store, step.now, Senders(email, sms, push))
     return record.outcome(message, content, answer, step.now)

@@ -51,7 +51,16 @@ def sent(message: Message, content: Content, accepted: Accepted, now: datetime) 
         ]
     )
     request = content.request
-    logger.info("message sent", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "template": request.template, "channel": content.channel})
+    logger.info(
+        "message sent",
+        extra={
+            "scenario": scenario_of(request.journey),
+            "journey": request.journey,
+            "step": request.step,
+            "template": request.template,
+            "channel": content.channel,
+        },
+    )
     return StepResult(sent=True, reason="sent", coupon_code=code)
 
 
@@ -60,7 +69,12 @@ def uncertain(message: Message, content: Content, answer: Uncertain, now: dateti
     code, channel = content.issued_coupon_code, content.channel
     try:
         message.update(
-            actions=[Message.status.set("uncertain"), Message.reason.set(f"{channel}: {answer.error_name}"), Message.uncertain_since.set(now), *([Message.coupon_code.set(code)] if code else [])],
+            actions=[
+                Message.status.set("uncertain"),
+                Message.reason.set(f"{channel}: {answer.error_name}"),
+                Message.uncertain_since.set(now),
+                *([Message.coupon_code.set(code)] if code else []),
+            ],
             condition=Message.status == "claimed",
         )
     except UpdateError as refused:
@@ -69,7 +83,10 @@ def uncertain(message: Message, content: Content, answer: Uncertain, now: dateti
         if not condition_failed(refused):
             raise
     request = content.request
-    logger.warning("send uncertain", extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "channel": channel, "error": answer.error_name})
+    logger.warning(
+        "send uncertain",
+        extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "channel": channel, "error": answer.error_name},
+    )
     return StepResult(sent=True, reason="uncertain", coupon_code=code)
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, cast
 
 from encore.adapters.aws import maybe_applied
 from encore.adapters.email import EmailSender, OutgoingEmail
-from encore.adapters.push import OutgoingPush, PushSender, PushTokenRejected
+from encore.adapters.push import OutgoingPush, PushPlatform, PushSender, PushTokenRejected
 from encore.adapters.sms import OutgoingSms, SmsSender
 from encore.delivery.content import Content
 from encore.delivery.request import ChannelUnavailable, StepRequest
@@ -56,8 +57,14 @@ def send(content: Content, customer: Customer, store: StoreSettings, now: dateti
 
 def send_email(content: Content, customer: Customer, store: StoreSettings, now: datetime, email: EmailSender) -> Accepted:
     outgoing = OutgoingEmail(
-        sender=store.sender, recipient=customer.email, subject=content.subject, html=content.html, text=content.text,
-        sent_at=now, headers=content.headers, tags=tags(content.request),
+        sender=store.sender,
+        recipient=customer.email,
+        subject=content.subject,
+        html=content.html,
+        text=content.text,
+        sent_at=now,
+        headers=content.headers,
+        tags=tags(content.request),
     )
     return Accepted(email.send(outgoing))
 
@@ -65,7 +72,14 @@ def send_email(content: Content, customer: Customer, store: StoreSettings, now: 
 def send_push(content: Content, customer: Customer, now: datetime, push: PushSender | None) -> Accepted:
     if push is None:
         raise RuntimeError("no push application configured")
-    outgoing = OutgoingPush(device_token=customer.push_token, platform=customer.push_platform, title=content.subject, body=content.text, sent_at=now, url=content.url)
+    outgoing = OutgoingPush(
+        device_token=customer.push_token,
+        platform=cast(PushPlatform, customer.push_platform),
+        title=content.subject,
+        body=content.text,
+        sent_at=now,
+        url=content.url,
+    )
     try:
         receipt = push.send(outgoing)
     except PushTokenRejected:
@@ -81,7 +95,7 @@ def send_push(content: Content, customer: Customer, now: datetime, push: PushSen
 def send_sms(content: Content, customer: Customer, store: StoreSettings, now: datetime, sms: SmsSender | None) -> Accepted:
     if sms is None:
         raise RuntimeError("no SMS sender configured")
-    message_type = "PROMOTIONAL" if is_marketing(content.request.template) else "TRANSACTIONAL"
+    message_type: Literal["PROMOTIONAL", "TRANSACTIONAL"] = "PROMOTIONAL" if is_marketing(content.request.template) else "TRANSACTIONAL"
     outgoing = OutgoingSms(recipient=customer.phone, body=content.text, sent_at=now, message_type=message_type, origination=store.sms_origination)
     provider_id = sms.send(outgoing)
     # What the text costs: carriers bill per segment, and Cyrillic or Hebrew halve its size.
