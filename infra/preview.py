@@ -35,7 +35,7 @@ from encore.stores import StoreSettings
 CHROMIUM = "/usr/bin/chromium"
 WINDOW = (800, 1400)
 
-# What messaging._context gives a template, filled in: a cart, a coupon, an order with
+# What encore.delivery.content.template_context gives a template, filled in: a cart, a coupon, an order with
 # tracking, catalogue products (one without image, URL or own currency).
 SAMPLE_CONTEXT: dict = {
     "locale": "en",
@@ -66,14 +66,14 @@ SAMPLE_CONTEXT: dict = {
         "tracking_number": "1Z2345",
         "payment_url": "https://shop.example/orders/1001/pay",
     },
-    # The footer's links (messaging._footer): marketing email only, see sample_links.
+    # The footer's links (encore.delivery.content.footer): marketing email only, see sample_links.
     "unsubscribe_url": "https://api.example/unsubscribe/c2FtcGxl.YW5u.k1.c2lnbmF0dXJl",
     "preferences_url": "https://api.example/preferences/c2FtcGxl.YW5u.k1.c2lnbmF0dXJl",
 }
 
 
 def sample_links(template: str) -> dict:
-    """Transactional email has no unsubscribe or preferences link (messaging._footer)."""
+    """Transactional email has no unsubscribe or preferences link (encore.delivery.content.footer)."""
     from encore.messaging import is_marketing
 
     return {} if is_marketing(template) else {"unsubscribe_url": None, "preferences_url": None}

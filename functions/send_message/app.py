@@ -4,10 +4,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.email import SesEmailSender
 from encore.adapters.push import EndUserMessagingPushSender
-from encore.adapters.sms import SnsSmsSender
 from encore.adapters.secrets import SsmStoreParameters
+from encore.adapters.sms import SnsSmsSender
 from encore.coupons import EventBridgePoolAlerts, ShopCoupons
-from encore.messaging import StepRequest, UnsubscribeLinks, deliver_step
+from encore.delivery.pipeline import deliver_step
+from encore.delivery.request import StepRequest, UnsubscribeLinks
 from encore.observability import logger, tracer
 from encore.runtime import configure, retry_transient
 from encore.stores import load_store_settings

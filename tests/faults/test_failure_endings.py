@@ -61,3 +61,40 @@ def test_a_step_error_no_retry_covers_ends_the_journey_at_the_failure_ending_wit
     assert len(alerts) == 1, _operator_alerts(harness)
     assert BROKEN_STEP in alerts[0] and "ValidationError" in alerts[0] and "failure ending" in alerts[0]
     assert "marta" not in alerts[0].lower()
+
+
+@pytest.fixture
+def broken_welcome_template(tmp_path, monkeypatch):
+    """The welcome email's HTML part with a syntax error, in front of the real templates."""
+    from encore import rendering
+
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "welcome_1.html").write_text("{% for product in products %}never closed\n")
+    monkeypatch.setattr(rendering._loader(), "searchpath", [str(tmp_path), str(rendering.TEMPLATES_DIR)])
+    rendering._environment.cache_clear()  # environments cache compiled templates
+    yield
+    rendering._environment.cache_clear()
+
+
+@pytest.mark.handler_errors_expected  # the send function fails on purpose
+def test_a_template_that_fails_to_render_is_not_retried_ends_at_the_failure_ending_and_sends_nothing(harness, broken_welcome_template):
+    """A render error is no channel outage (issue 13): the same template fails the same way,
+    so no Retry runs it again; the failure ending records its name."""
+    payload = copy.deepcopy(load_event("shopify_customers_create"))
+    payload["updated_at"] = payload["created_at"] = iso(START)
+    assert harness._settled(harness.client.shopify("customers/create", payload, webhook_id="customer-create-1")).status == 202
+    harness.run_until(7 * DAY)
+
+    (journey,) = harness.stack.executions("WelcomeSeriesStateMachine")
+    assert journey["status"] == "SUCCEEDED"
+    path = [name for name, _ in harness.states_entered(journey)]
+    assert path[-4:] == [BROKEN_STEP, "Record why the journey could not go on", "Tell the operators that a journey step failed", ENDING], path
+    tries = [i for i in harness.stack.lambdas.invocations if i.function == harness.stack.physical("SendMessageFunction") and isinstance(i.event, dict) and i.event.get("step") == "welcome_1"]
+    assert len(tries) == 1 and tries[0].errored and "TemplateRenderError" in tries[0].error  # no Retry
+
+    record = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{MARTA}", f"FAILURE#{journey['name']}")
+    assert (record["state"], record["error"]) == (BROKEN_STEP, "TemplateRenderError")
+    # Only the registration confirmation before it went out; the claim was given back.
+    confirmation = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{MARTA}", f"MESSAGE#{journey['name']}#registration_confirmation")
+    assert confirmation["status"] == "sent" and len(harness.emails("welcome-series")) == 1
+    assert harness.item(f"STORE#{STORE_ID}#CUSTOMER#{MARTA}", f"MESSAGE#{journey['name']}#welcome_1") is None

@@ -65,7 +65,7 @@ def test_no_marketing_after_no_and_nothing_after_suppression(harness, monkeypatc
     bind_table(harness.stack.physical("EncoreTable"))
     customer_id = f"property-{next(customers)}"
     now = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
-    monkeypatch.setattr("encore.messaging.utcnow", lambda: now)
+    monkeypatch.setattr("encore.delivery.load.utcnow", lambda: now)
     email = RecordingEmail()
     ref = CustomerRef(customer_id=customer_id, email=f"{customer_id}@example.com")
     upsert_customer(STORE_ID, ref.model_copy(update={"email_consent": Consent(granted=True, source="test", updated_at=now)}), now)

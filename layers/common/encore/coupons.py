@@ -403,7 +403,7 @@ def _capped_sleep(seconds: float) -> None:
 
 
 class ShopCoupons:
-    """``messaging.CouponIssuer`` for one store: its shop document, admin credentials and
+    """``encore.delivery.request.CouponIssuer`` for one store: its shop document, admin credentials and
     coupon settings; the shop's client is made on first need (most steps carry no coupon)."""
 
     def __init__(self, store_id: str, shop: dict, credentials: dict | None, settings: CouponSettings, alerts: PoolAlerts | None = None):

@@ -4,7 +4,7 @@ message and the customer's engagement. SMS replies (End User Messaging two-way S
 SNS): a STOP in any of the store's languages suppresses the number and withdraws SMS consent.
 
 Every email Encore sends carries SES message tags naming its store, customer, journey and
-step (``messaging._tags``), and SES puts them on each event: no look-up by address is
+step (``encore.delivery.send.tags``), and SES puts them on each event: no look-up by address is
 needed, and an event about mail Encore did not send is ignored.
 
 Any event about a message proves SES accepted it: a step recorded ``uncertain`` (the send's

@@ -39,6 +39,19 @@ LOCALES_DIR = TEMPLATES_DIR / "locales"
 SOURCE_LOCALE = "en"  # the language templates are written in: it needs no catalogue
 
 
+class TemplateRenderError(Exception):
+    """A message template failed to render (a jinja2 error, a missing file). Not an outage:
+    the same template fails the same way on every try, so no state retries it; the journey
+    ends at its named failure ending, which records this name. The message names the
+    template and the channel, never the context (it may hold personal data)."""
+
+    def __init__(self, template: str, channel: str, error: Exception):
+        line = getattr(error, "lineno", None)  # a syntax error knows its line
+        super().__init__(f"{channel} template {template!r}: {type(error).__name__}" + (f" at line {line}" if line else ""))
+        self.template = template
+        self.channel = channel
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str

@@ -1,0 +1,93 @@
+"""Claim: the step's record, written with a condition keyed by journey and step before the
+channel is called. A retried Lambda, a Step Functions Retry or a redriven execution finds the
+claim and sends nothing more. A step skipped or held back is recorded the same way.
+
+While this invocation holds the claim and nothing went out, any failure gives it back
+(``given_back_on_failure``) so the state's Retry sends the message; a claim left behind
+would read as "sent" to the retry, which would then send nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pynamodb.exceptions import DeleteError
+
+from encore.channels import ChannelName
+from encore.delivery.load import LoadedStep
+from encore.delivery.request import StepRequest, StepResult
+from encore.guards import Verdict
+from encore.models import Message, condition_failed, save_owned
+from encore.observability import logger
+
+# A step may be (re)claimed while nothing was sent for it yet: first try, or after a deferral.
+# "awaiting_coupon": the shop gave no code and the scenario retries (on_coupon_failure).
+CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred") | (Message.status == "awaiting_coupon")
+# A step found in one of these went out, or may have: the journey goes on as if it was sent.
+PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
+
+
+def step_record(step: LoadedStep, channel: ChannelName, reason: str | None, verdict: Verdict | None) -> Message:
+    """The record to write: claimed (to be sent), skipped (``reason``) or deferred (``verdict``)."""
+    request = step.request
+    message = Message(
+        step.pk,
+        step.sk,
+        store_id=request.store_id,
+        customer_id=request.customer_id,
+        journey=request.journey,
+        step=request.step,
+        template=request.template,
+        channel=channel,
+        claimed_at=step.now,
+        first_attempt_at=step.first_attempt_at,
+        claim_attempt=uuid.uuid4().hex,
+    )
+    if step.previous is not None:  # held back before: keep the record of why and until when
+        message.deferred_reason, message.deferred_until = step.previous.deferred_reason, step.previous.deferred_until
+        message.coupon_failure_reason = step.previous.coupon_failure_reason  # an earlier try the shop gave no code
+    if verdict is not None and verdict.deferred:
+        message.status, message.reason = "deferred", verdict.reason
+        message.deferred_reason, message.deferred_until = verdict.reason, verdict.defer_until
+        return message
+    reason = reason or (verdict.reason if verdict is not None and not verdict.allowed else None)
+    message.status, message.reason = ("skipped" if reason else "claimed"), reason
+    return message
+
+
+def take(message: Message) -> bool:
+    """Write the record unless the step was handled already; True when this call's record is stored."""
+    with given_back_on_failure(message):  # the put may have been applied before its failure
+        return save_owned(message, condition=CLAIMABLE, attempt_attribute="claim_attempt")
+
+
+def stored(message: Message) -> Message:
+    return Message.get(message.pk, message.sk, consistent_read=True)
+
+
+@contextmanager
+def given_back_on_failure(message: Message) -> Iterator[Message]:
+    """On any failure while this invocation still holds the claim, give it back and re-raise.
+    A record that moved on (``awaiting_coupon``, ``uncertain``) is the step's truth: kept."""
+    try:
+        yield message
+    except Exception:
+        if message.status == "claimed":
+            give_back(message)
+        raise
+
+
+def give_back(message: Message) -> None:
+    """Release this invocation's claim (only its own): nothing went out for the step."""
+    try:
+        message.delete(condition=(Message.status == "claimed") & (Message.claim_attempt == message.claim_attempt))
+    except DeleteError as refused:
+        if not condition_failed(refused):  # already given back (our own retried delete)
+            raise
+
+
+def already_handled(existing: Message, request: StepRequest) -> StepResult:
+    logger.info("step already handled", extra={"journey": request.journey, "step": request.step, "status": existing.status})
+    return StepResult(sent=existing.status in PROBABLY_SENT, reason=f"already_{existing.status}", coupon_code=existing.coupon_code)

@@ -1,0 +1,45 @@
+"""``deliver_step``: one journey step's message through the delivery steps, in order
+(``encore.delivery``): load → eligibility → channel → guards → claim → content → send → record."""
+
+from __future__ import annotations
+
+from encore.adapters.email import EmailSender
+from encore.adapters.push import PushSender
+from encore.adapters.sms import SmsSender
+from encore.delivery import channel as channel_step
+from encore.delivery import claim, eligibility, guards, load, record
+from encore.delivery.content import compose
+from encore.delivery.request import CouponIssuer, StepRequest, StepResult, UnsubscribeLinks
+from encore.delivery.send import Senders, send
+from encore.stores import StoreSettings
+
+
+def deliver_step(
+    request: StepRequest,
+    *,
+    store: StoreSettings,
+    email: EmailSender,
+    unsubscribe: UnsubscribeLinks | None = None,
+    sms: SmsSender | None = None,
+    push: PushSender | None = None,
+    coupons: CouponIssuer | None = None,
+) -> StepResult:
+    previous = load.previous_attempt(request)
+    if previous is not None and previous.status not in load.ASKED_AGAIN:
+        return claim.already_handled(previous, request)
+    step = load.load(request, previous)
+    exit_reason = eligibility.exit_reason(step, store)
+    channel, unreachable = channel_step.choose_channel(request, step.customer, store)
+    # The first reason names the skip: unreachable, then an exit rule, then what the message lacks.
+    reason = unreachable or exit_reason or eligibility.missing_requirement(step, channel, unsubscribe, store)
+    verdict = guards.verdict(step, store) if reason is None else None
+    message = claim.step_record(step, channel or request.channels[0], reason, verdict)
+    if not claim.take(message):
+        return claim.already_handled(claim.stored(message), request)
+    if message.status != "claimed":
+        return record.not_sent(message, request)
+    assert channel is not None, "a claimed step has its channel: an unreachable one is skipped"
+    with claim.given_back_on_failure(message):  # nothing went out until the channel answers
+        content = compose(step, message, channel, store, unsubscribe, coupons)
+        answer = send(content, step.known_customer, store, step.now, Senders(email, sms, push))
+    return record.outcome(message, content, answer, step.now)

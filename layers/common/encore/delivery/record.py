@@ -1,0 +1,106 @@
+"""Record: what the step's record keeps once the channel answered (or did not), and what the
+operator sees of it. An uncertain send is never sent again: the channel's events settle it
+(``deliverability``), and one no event settles within ``UNCONFIRMED_AFTER`` is shown to the
+operator as ``unconfirmed``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import UpdateError
+
+from encore.clock import iso
+from encore.delivery.content import Content
+from encore.delivery.request import StepRequest, StepResult
+from encore.delivery.send import Accepted, Uncertain
+from encore.guards import scenario_of
+from encore.models import Message, condition_failed, customer_key
+from encore.observability import logger
+
+UNCONFIRMED_AFTER = timedelta(hours=24)  # an uncertain send no channel event settled by then
+
+
+def not_sent(message: Message, request: StepRequest) -> StepResult:
+    """A step recorded as held back (deferred) or skipped: say so, and what the journey does."""
+    extra = {"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": message.reason}
+    if message.status == "deferred":
+        logger.info("step held back", extra=extra)
+        return StepResult(sent=False, reason=message.reason, deferred_until=iso(message.deferred_until))
+    logger.info("step skipped", extra=extra)
+    return StepResult(sent=False, reason=message.reason)
+
+
+def outcome(message: Message, content: Content, answer: Accepted | Uncertain, now: datetime) -> StepResult:
+    if isinstance(answer, Uncertain):
+        return uncertain(message, content, answer, now)
+    return sent(message, content, answer, now)
+
+
+def sent(message: Message, content: Content, accepted: Accepted, now: datetime) -> StepResult:
+    # A crash between the accepted send and this update leaves the claim: the step is not
+    # sent again and counts as sent.
+    code = content.issued_coupon_code
+    message.update(
+        actions=[
+            Message.status.set("sent"),
+            Message.subject.set(content.subject),
+            Message.provider_message_id.set(accepted.provider_message_id),
+            Message.sent_at.set(now),
+            *accepted.record_actions,
+            *([Message.coupon_code.set(code)] if code else []),
+        ]
+    )
+    request = content.request
+    logger.info(
+        "message sent",
+        extra={
+            "scenario": scenario_of(request.journey),
+            "journey": request.journey,
+            "step": request.step,
+            "template": request.template,
+            "channel": content.channel,
+        },
+    )
+    return StepResult(sent=True, reason="sent", coupon_code=code)
+
+
+def uncertain(message: Message, content: Content, answer: Uncertain, now: datetime) -> StepResult:
+    """The channel may have taken the message: the step stays taken, marked uncertain."""
+    code, channel = content.issued_coupon_code, content.channel
+    try:
+        message.update(
+            actions=[
+                Message.status.set("uncertain"),
+                Message.reason.set(f"{channel}: {answer.error_name}"),
+                Message.uncertain_since.set(now),
+                *([Message.coupon_code.set(code)] if code else []),
+            ],
+            condition=Message.status == "claimed",
+        )
+    except UpdateError as refused:
+        # Applied but answered "condition failed" on the SDK's retry, or an event already
+        # settled it: either way the step is taken, which is all that matters.
+        if not condition_failed(refused):
+            raise
+    request = content.request
+    logger.warning(
+        "send uncertain",
+        extra={"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "channel": channel, "error": answer.error_name},
+    )
+    return StepResult(sent=True, reason="uncertain", coupon_code=code)
+
+
+def delivery_state(message: Message, now: datetime) -> str:
+    """What the operator sees for a step: its status, except that an uncertain send no event
+    settled within UNCONFIRMED_AFTER is ``unconfirmed`` (never re-sent automatically)."""
+    since = message.uncertain_since or message.claimed_at
+    if message.status == "uncertain" and since is not None and now - since >= UNCONFIRMED_AFTER:
+        return "unconfirmed"
+    return message.status
+
+
+def unconfirmed_messages(store_id: str, customer_id: str, now: datetime) -> list[Message]:
+    """A customer's sends that may or may not have reached them (one Query on their partition)."""
+    pk = customer_key(store_id, customer_id)
+    uncertain_sends = Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=Message.status == "uncertain")
+    return [message for message in uncertain_sends if delivery_state(message, now) == "unconfirmed"]
