@@ -43,3 +43,26 @@ def test_a_journey_started_is_counted_once_per_scenario_and_a_repeat_trigger_is_
 
     started = metric_records(capsys.readouterr().out, "JourneysStarted")
     assert [(record["scenario"], record["JourneysStarted"]) for record in started] == [("cart-abandonment", [1.0])]
+
+
+def test_delivery_counts_each_step_by_what_it_did_with_the_reason_as_a_property(harness, capsys):
+    from datetime import timedelta
+
+    harness.checkout(webhook_id="checkout-1")
+    harness.run_until(timedelta(hours=2))  # reminder 1 is due after an hour
+
+    out = capsys.readouterr().out
+    (sent,) = metric_records(out, "MessagesSent")
+    assert (sent["channel"], sent["scenario"], sent["step"], sent["MessagesSent"]) == ("email", "cart-abandonment", "reminder_1", [1.0])
+    assert "channel" in sent["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+    assert "scenario" not in sent["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+
+
+def test_a_step_skipped_for_want_of_consent_is_counted_as_skipped_with_its_reason(harness, capsys):
+    from datetime import timedelta
+
+    harness.checkout(webhook_id="checkout-1", consent=False)
+    harness.run_until(timedelta(hours=2))
+
+    (skipped, *_) = metric_records(capsys.readouterr().out, "MessagesSkipped")
+    assert skipped["scenario"] == "cart-abandonment" and skipped["reason"] and skipped["MessagesSkipped"] == [1.0]

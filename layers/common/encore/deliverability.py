@@ -25,7 +25,8 @@ from encore.adapters.sms import InboundSms
 from encore.consent_sync import announce_withdrawal
 from encore.customers import upsert_customer
 from encore.events import Consent, CustomerRef
-from encore.guards import customer_zone, learned_active_hour
+from encore.clock import first_known_zone
+from encore.guards import learned_active_hour
 from encore.models import Customer, Message, PhoneIdentity, condition_failed, customer_key
 from encore.observability import logger
 
@@ -90,7 +91,7 @@ def _learn_active_hour(pk: str) -> None:
         for moment in (message.opened_at, message.clicked_at)
         if moment is not None
     ]
-    hour = learned_active_hour(engaged, customer_zone(customer.time_zone, "UTC"))
+    hour = learned_active_hour(engaged, first_known_zone(customer.time_zone))
     if hour is not None and hour != customer.active_hour:
         customer.update(actions=[Customer.active_hour.set(hour)])
 

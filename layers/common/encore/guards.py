@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from encore.journeys import SCENARIOS
 
@@ -54,16 +54,6 @@ class SentMarketing:
 def scenario_of(journey: str) -> str | None:
     """Execution names start with their scenario (``journeys.execution_name``)."""
     return next((scenario for scenario in sorted(SCENARIOS, key=len, reverse=True) if journey.startswith(f"{scenario}-")), None)
-
-
-def customer_zone(customer_time_zone: str | None, store_time_zone: str) -> ZoneInfo:
-    for name in (customer_time_zone, store_time_zone):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue  # a platform sent a zone we do not know: fall back, do not fail
-    return ZoneInfo("UTC")
 
 
 def quiet_hours_end(now: datetime, zone: ZoneInfo, start: time, end: time) -> datetime | None:

@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jinja2 import pass_context
 
+from encore.clock import first_known_zone
 from encore.footer import reason_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -162,18 +163,9 @@ def format_day(value: date | datetime | str, locale: str = SOURCE_LOCALE, time_z
             return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(_zone(time_zone))
+            value = value.astimezone(first_known_zone(time_zone))
         value = value.date()
     return format_date(value, format, locale=locale)
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 @pass_context

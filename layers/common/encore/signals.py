@@ -27,8 +27,6 @@ MAX_SERIES = 50
 # costs no new series until it is listed here on purpose.
 OTHER = "other"
 PLATFORMS = ("shopify", "woocommerce", "api", "segment", "browser")
-# "none": skipped before a channel was chosen (not eligible, no channel the customer can receive).
-MESSAGE_CHANNELS = (*CHANNELS, "none")
 
 SERIES: dict[str, tuple[str, tuple[str, ...]]] = {
     # Ingest: every event a store sent, by how it was taken.
@@ -37,10 +35,11 @@ SERIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "EventsRejected": ("platform", PLATFORMS),  # a request refused with a 4xx (reason in properties)
     # Journeys: started per scenario (Step Functions' own metrics count how they end).
     "JourneysStarted": ("scenario", tuple(scenario.name for scenario in SCENARIOS)),
-    # Delivery: what each step did, by channel (scenario, step and reason in properties).
-    "MessagesSent": ("channel", MESSAGE_CHANNELS),
-    "MessagesSkipped": ("channel", MESSAGE_CHANNELS),
-    "MessagesHeld": ("channel", MESSAGE_CHANNELS),  # quiet hours, send window, frequency cap
+    # Delivery: what each step did, by channel — a skipped step's first choice when none could
+    # carry it (scenario, step and reason in properties).
+    "MessagesSent": ("channel", CHANNELS),
+    "MessagesSkipped": ("channel", CHANNELS),
+    "MessagesHeld": ("channel", CHANNELS),  # quiet hours, send window, frequency cap
 }
 
 

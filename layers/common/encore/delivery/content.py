@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from jinja2 import TemplateError
 
+from encore.catalogue import sellable
 from encore.channels import ChannelName
 from encore.delivery.coupon import StepCoupon, step_coupon
 from encore.delivery.load import LoadedStep
@@ -146,7 +147,7 @@ def shown_products(store_id: str, product_ids: list[str]) -> list[dict]:
     keys = [Product.key(store_id, product_id) for product_id in dict.fromkeys(product_ids)]
     found = {product.product_id: product for product in Product.batch_get(keys)}
     shown = (found.get(product_id) for product_id in dict.fromkeys(product_ids))
-    return [product_context(product) for product in shown if product is not None and not product.deleted and product.in_stock is not False]
+    return [product_context(product) for product in shown if sellable(product)]
 
 
 def product_context(product: Product) -> dict:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from encore.clock import first_known_zone
 from encore.delivery.load import LoadedStep
-from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, customer_zone, scenario_of
+from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, scenario_of
 from encore.messaging import is_marketing
 from encore.models import Message
 from encore.stores import StoreSettings
@@ -38,7 +39,7 @@ def verdict(step: LoadedStep, store: StoreSettings) -> Verdict:
         request.journey,
         sent_marketing(step.pk, step.now, window),
         now=step.now,
-        zone=customer_zone(step.known_customer.time_zone, store.time_zone),
+        zone=first_known_zone(step.known_customer.time_zone, store.time_zone),
         window=window,
         max_journeys=delivery.max_journeys_per_window,
         priorities=delivery.priorities,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
+from encore import signals
 from encore.clock import iso
 from encore.delivery.content import Content
 from encore.delivery.request import StepRequest, StepResult
@@ -25,8 +26,10 @@ def not_sent(message: Message, request: StepRequest) -> StepResult:
     extra = {"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": message.reason}
     if message.status == "deferred":
         logger.info("step held back", extra=extra)
+        signals.count("MessagesHeld", message.channel, **extra)
         return StepResult(sent=False, reason=message.reason, deferred_until=iso(message.deferred_until))
     logger.info("step skipped", extra=extra)
+    signals.count("MessagesSkipped", message.channel, **extra)
     return StepResult(sent=False, reason=message.reason)
 
 
@@ -51,16 +54,9 @@ def sent(message: Message, content: Content, accepted: Accepted, now: datetime) 
         ]
     )
     request = content.request
-    logger.info(
-        "message sent",
-        extra={
-            "scenario": scenario_of(request.journey),
-            "journey": request.journey,
-            "step": request.step,
-            "template": request.template,
-            "channel": content.channel,
-        },
-    )
+    extra = {"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "template": request.template}
+    logger.info("message sent", extra={**extra, "channel": content.channel})
+    signals.count("MessagesSent", content.channel, **extra)
     return StepResult(sent=True, reason="sent", coupon_code=code)
 
 

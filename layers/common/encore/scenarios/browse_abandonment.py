@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pynamodb.exceptions import DoesNotExist
 
-from encore.clock import utcnow
+from encore.clock import first_known_zone, utcnow
 from encore.events import ProductViewed
 from encore.models import ProductView, customer_key
 from encore.outbound import check_url
@@ -79,13 +78,6 @@ class BrowseAbandonmentSettings(ScenarioSettings):
 
 
 
-def _store_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")  # a settings typo must not lose the view
-
-
 def shows_intent(view: ProductView, settings: BrowseAbandonmentSettings) -> bool:
     return int(view.dwell_seconds or 0) > settings.min_dwell_seconds or int(view.views or 0) >= settings.min_views
 
@@ -105,7 +97,7 @@ def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettin
     in_carts = products_in_open_carts(pk)
     if event.product_id in in_carts:
         return False
-    zone = _store_zone(store.time_zone)
+    zone = first_known_zone(store.time_zone)  # a settings typo must not lose the view
     visit_day = event.occurred_at.astimezone(zone).date()
     business_key = visit_day.isoformat()
     name = journeys.name(NAME, event.store_id, customer_id, business_key)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from encore.catalogue import sellable
 from encore.clock import utcnow
 from encore.events import OrderPlaced
 from encore.models import Product, PurchasedProduct, customer_key
@@ -60,10 +61,6 @@ def _bought_before(store_id: str, customer_id: str, product_ids: list[str]) -> s
     return {purchase.product_id for purchase in PurchasedProduct.batch_get(keys)} if keys else set()
 
 
-def _sellable(product: Product | None) -> bool:
-    return product is not None and not product.deleted and product.in_stock is not False
-
-
 def complements_to_offer(event: OrderPlaced, limit: int) -> list[str]:
     """The order's complementary products, in the order's and the catalogue's order: sellable
     ones the customer has not bought yet, at most ``limit``."""
@@ -78,7 +75,7 @@ def complements_to_offer(event: OrderPlaced, limit: int) -> list[str]:
     candidates = [product_id for product_id in dict.fromkeys(candidates) if product_id not in ordered]
     catalogue = _catalogue(event.store_id, candidates)
     owned = _bought_before(event.store_id, event.customer.customer_id, candidates)
-    return [product_id for product_id in candidates if _sellable(catalogue.get(product_id)) and product_id not in owned][:limit]
+    return [product_id for product_id in candidates if sellable(catalogue.get(product_id)) and product_id not in owned][:limit]
 
 
 def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from encore.catalogue import sellable
 from encore.models import Cart, JourneyRecord, Product, PurchasedProduct, condition_failed
 
 
@@ -41,7 +42,7 @@ def available_products(store_id: str, product_ids: Iterable[str], *, limit: int 
             product = Product.get(*Product.key(store_id, product_id))
         except DoesNotExist:
             continue
-        if not product.deleted and product.in_stock is not False:
+        if sellable(product):
             found.append(product)
     return found
 
