@@ -90,6 +90,30 @@ def test_the_official_segment_client_feeds_encore_and_checkout_started_starts_th
     assert [journey["status"] for journey in harness.journeys()] == ["SUCCEEDED"]
 
 
+def test_the_official_clients_single_product_added_and_removed_change_the_customers_cart(harness):
+    """The e-commerce spec's own Product Added / Product Removed, one product each, as the
+    official client sends them (one gzip batch, one timestamp for the two adds)."""
+    now = harness.now()
+    spec = {"cart_id": CART, "sku": "G-32", "category": "Games", "brand": "Hasbro", "variant": "200 pieces", "coupon": "MAYDEALS", "position": 3}
+    traits = {"traits": {"email": "tomas@example.com", "first_name": "Tomas", "email_consent": True}}
+    report = _store_server(harness, [
+        _call("track", CUSTOMER, "Product Added", {**spec, "product_id": "sku-milk-frother", "name": "Milk frother", "price": 39.9, "quantity": 1},
+              context=traits, timestamp=now.isoformat(), message_id="seg-add-frother"),
+        _call("track", CUSTOMER, "Product Added", {**spec, "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 2},
+              context=traits, timestamp=now.isoformat(), message_id="seg-add-beans"),
+        _call("track", CUSTOMER, "Product Removed", {**spec, "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 1},
+              context=traits, timestamp=(now + timedelta(minutes=1)).isoformat(), message_id="seg-remove-beans"),
+    ], gzip=True)
+    assert report["errors"] == []
+    assert _event_types(harness) == {"seg-add-frother": "cart_updated", "seg-add-beans": "cart_updated", "seg-remove-beans": "cart_updated"}
+
+    cart = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{CUSTOMER}", f"CART#{CART}")
+    assert sorted((line["product_id"], line["quantity"], line["price_cents"]) for line in cart["lines"]) == [
+        ("sku-espresso-beans-1kg", 1, 2450), ("sku-milk-frother", 1, 3990)]
+    assert (cart["status"], cart["total_cents"]) == ("open", 6440)
+    assert [journey["name"] for journey in harness.journeys()] == [f"cart-abandonment-{STORE_ID}-{CUSTOMER}-{CART}"]
+
+
 def test_a_wrong_write_key_is_401_and_the_official_client_reports_it_through_on_error(harness):
     report = _store_server(harness, [_call("track", CUSTOMER, "Product Viewed", {"product_id": "sku-milk-frother"},
                                            timestamp=harness.now().isoformat(), message_id="seg-forged")],
