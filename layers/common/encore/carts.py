@@ -70,6 +70,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         Cart.total_cents.set(event.total_cents),
         Cart.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
         Cart.updated_at.set(event.occurred_at),
+        Cart.last_event_id.set(event.event_id),
     ]
     if event.currency:
         actions.append(Cart.currency.set(event.currency))
@@ -267,8 +268,11 @@ def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Jou
             logger.info("stale or already ordered cart change ignored")
             return CartOutcome(customer_id=customer_id, stale=True), None
         lines = [Line(**line.as_dict()) for line in current.lines] if current is not None else []
-        changed = changed_lines(lines, event.change, _catalogue_entry(event.store_id, event.change))
-        if changed == lines:
+        # This very change, written by an earlier run that failed after the write (a retry):
+        # its lines stand, and what follows the write runs again (each step once-only itself).
+        written_before = current is not None and current.last_event_id == event.event_id
+        changed = lines if written_before else changed_lines(lines, event.change, _catalogue_entry(event.store_id, event.change))
+        if changed == lines and not written_before:
             logger.info("cart change left the cart as it was", extra={"action": event.change.action})
             return CartOutcome(customer_id=customer_id), None
         whole = event.model_copy(update={"cart_id": current.cart_id if current is not None else event.cart_id, "lines": changed, "change": None})
