@@ -297,7 +297,8 @@ class Product(_Payload):
 
 
 class CartProperties(_Payload):
-    """The whole cart after the change (every cart event replaces the cart's lines)."""
+    """The whole cart after the change (a cart event with ``products`` replaces the cart's
+    lines; the spec's single-product form is ``ProductChangeProperties``)."""
 
     cart_id: Id
     products: list[Product] = Field(max_length=MAX_LINES)
