@@ -2,7 +2,6 @@
 preferences page every marketing email links to (GET shows the choices, POST applies them)."""
 
 import base64
-import html
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -13,30 +12,32 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.clock import utcnow
 from encore.observability import logger, tracer
 from encore.runtime import configure
-from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, preferences, read_token, set_preferences, unsubscribe
+from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, browser_language, link_owner, preferences, set_preferences, unsubscribe
 
 app = APIGatewayHttpResolver()
 
-PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body style="font-family:Helvetica,Arial,sans-serif;max-width:480px;margin:48px auto;">{body}</body></html>"""
 
+def _unsubscribe_page(status: int, stage: str, locale: str | None) -> Response:
+    """The unsubscribe link's page at ``stage`` in the customer's language; where the link
+    names no customer we know, in the browser's (Accept-Language), else English."""
+    from encore.rendering import available_locales, render_page  # Jinja2 and Babel: only for the pages, not at cold start
 
-def _page(status: int, title: str, body: str) -> Response:
-    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=PAGE.format(title=html.escape(title), body=body))
+    locale = locale or browser_language((app.current_event.headers or {}).get("accept-language"), available_locales())
+    body = render_page("unsubscribe", {"stage": stage, "locale": locale})
+    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body, headers={"Cache-Control": "no-store"})
 
 
 @app.get("/unsubscribe/<token>")
 def confirm_page(token: str) -> Response:
-    read_token(token, SsmStoreParameters(configure().parameters_prefix))  # 404 for a forged link
-    button = f'<form method="post" action="/unsubscribe/{html.escape(token)}"><button type="submit">Unsubscribe</button></form>'
-    return _page(200, "Unsubscribe", f"<h1>Stop marketing emails?</h1><p>You will still get emails about your orders.</p>{button}")
+    owner = link_owner(token, SsmStoreParameters(configure().parameters_prefix))  # 404 for a forged link
+    return _unsubscribe_page(200, "confirm", owner.locale)
 
 
 @app.post("/unsubscribe/<token>")
 def one_click(token: str) -> Response:
     settings = configure()
-    unsubscribe(token, parameters=SsmStoreParameters(settings.parameters_prefix), now=utcnow(), publisher=EventBridgePublisher(settings.event_bus_name))
-    return _page(200, "Unsubscribed", "<h1>You are unsubscribed</h1><p>You will get no more marketing emails from us.</p>")
+    owner = unsubscribe(token, parameters=SsmStoreParameters(settings.parameters_prefix), now=utcnow(), publisher=EventBridgePublisher(settings.event_bus_name))
+    return _unsubscribe_page(200, "done", owner.locale)
 
 
 def _preferences_page(choices: Preferences, *, saved: bool) -> Response:
@@ -82,7 +83,7 @@ def save_preferences(token: str) -> Response:
 @app.exception_handler(InvalidUnsubscribeLink)
 def unknown_link(error: InvalidUnsubscribeLink) -> Response:
     logger.info("unsubscribe link refused")
-    return _page(404, "Link not found", "<h1>This link is not valid</h1>")
+    return _unsubscribe_page(404, "invalid", None)
 
 
 @logger.inject_lambda_context

@@ -161,3 +161,68 @@ def test_an_order_after_the_journey_ended_gets_its_confirmation_and_no_cart_than
     harness.run_until(11 * DAY + HOUR)
     subjects = [subject for subject, _ in _sent(harness)]
     assert subjects[3:] == ["Order #1001 confirmed"]
+
+
+# ------------------------------------------------------------------------ single-product changes (Segment e-commerce spec)
+MINUTE = timedelta(minutes=1)
+TOMAS = {"locale": "en-US", "traits": {"email": "tomas@example.com", "first_name": "Tomas", "accepts_email_marketing": True}}
+
+
+def _product_change(harness, event: str, message_id: str, **properties) -> None:
+    """The spec's single-product Product Added / Removed (no ``products``), now, by the generic API."""
+    message = {"type": "track", "event": event, "messageId": message_id, "userId": "user-1001", "timestamp": harness.now().isoformat(),
+               "context": TOMAS, "properties": properties}
+    reply = harness.client.track(message)
+    assert (reply.status, reply.json["accepted"]) == (202, [message_id])
+    harness.clock.settle()
+
+
+def _text(mail) -> str:
+    return next(part for part in mail.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
+
+
+BEANS = {"product_id": "sku-espresso-beans-1kg", "sku": "ESP-1KG", "name": "Espresso beans 1 kg", "price": 24.5}
+FROTHER = {"product_id": "sku-milk-frother", "sku": "MF-01", "name": "Milk frother", "price": "39.90", "url": "https://shop.example/p/milk-frother"}
+
+
+def test_single_products_added_and_removed_are_what_the_reminders_show(harness):
+    _product_change(harness, "Product Added", "add-beans", cart_id="cart-7001", quantity=2, **BEANS)
+    harness.run_until(5 * MINUTE)
+    _product_change(harness, "Product Added", "add-frother", cart_id="cart-7001", **FROTHER)
+    harness.run_until(10 * MINUTE)
+    _product_change(harness, "Product Added", "add-beans-again", cart_id="cart-7001", **BEANS)  # one more of a line it holds
+    harness.run_until(2 * HOUR)
+
+    assert len(harness.journeys()) == 1
+    [first] = harness.emails()
+    assert _sent(harness) == [("Tomas, you left something in your cart", START + 10 * MINUTE + HOUR)]  # an hour after the last change
+    text = _text(first)
+    assert "Espresso beans 1 kg x 3: $73.50" in text and "Milk frother x 1: $39.90" in text and "Total: $113.40" in text
+
+    _product_change(harness, "Product Removed", "remove-frother", cart_id="cart-7001", product_id="sku-milk-frother")
+    harness.run_until(4 * DAY)
+    second = harness.emails()[1]
+    text = _text(second)
+    assert "Espresso beans 1 kg x 3: $73.50" in text and "Total: $73.50" in text
+    assert "Milk frother" not in text
+    cart = harness.item(f"STORE#{STORE_ID}#CUSTOMER#user-1001", "CART#cart-7001")
+    assert (cart["status"], cart["total_cents"], [line["product_id"] for line in cart["lines"]]) == ("open", 7350, ["sku-espresso-beans-1kg"])
+
+
+def test_removing_the_last_line_empties_the_cart_and_no_reminder_is_sent(harness):
+    # Without a cart_id: the first change starts a cart, the next ones change the open cart.
+    _product_change(harness, "Product Added", "add-frother", quantity=2, **FROTHER)
+    harness.run_until(10 * MINUTE)
+    _product_change(harness, "Product Removed", "remove-one", product_id="sku-milk-frother", quantity=1)
+    harness.run_until(20 * MINUTE)
+    cart = harness.item(f"STORE#{STORE_ID}#CUSTOMER#user-1001", "CART#add-frother")
+    assert (cart["status"], [(line["product_id"], line["quantity"]) for line in cart["lines"]]) == ("open", [("sku-milk-frother", 1)])
+    _product_change(harness, "Product Removed", "remove-the-rest", sku="sku-milk-frother")
+    harness.run_until(11 * DAY)
+
+    assert harness.emails() == []
+    cart = harness.item(f"STORE#{STORE_ID}#CUSTOMER#user-1001", "CART#add-frother")
+    assert (cart["status"], cart["lines"], cart["total_cents"]) == ("empty", [], 0)
+    journey = _only_journey(harness)
+    assert journey["status"] == "SUCCEEDED"
+    assert not any(name.startswith("Send reminder") for name, _ in harness.states_entered(journey))

@@ -239,6 +239,50 @@ def test_a_product_quantity_defaults_to_one_and_amounts_may_be_strings_or_number
     assert [(line.product_id, line.quantity, line.price_cents) for line in lines] == [("42", 1, 1250), ("p-2", 4, 300)]
 
 
+# The Segment e-commerce spec's single-product form: the product's fields, no products.
+SPEC_PRODUCT_ADDED = message(
+    type="track", event="Product Added", userId="user-1001",
+    properties={"cart_id": "cart-5521", "product_id": "sku-milk-frother", "sku": "MF-01", "name": "Milk frother", "price": "39.90",
+                "quantity": 2, "url": "https://shop.example/p/milk-frother", "image_url": "https://shop.example/i/mf.jpg", "position": 3},
+)
+
+
+@pytest.mark.parametrize(("name", "action"), [("Product Added", "add"), ("Product Removed", "remove")])
+def test_a_single_product_added_or_removed_is_a_change_of_that_line(name, action):
+    event = canonical({**SPEC_PRODUCT_ADDED, "event": name})
+    assert (event.type, event.source, event.cart_id, event.lines, event.customer.customer_id) == ("cart_updated", f"api:{name}", "cart-5521", [], "user-1001")
+    change = event.change
+    assert (change.action, change.product_id, change.quantity, change.title, change.price_cents) == (action, "sku-milk-frother", 2, "Milk frother", 3990)
+    assert (change.url, change.image_url, change.to_open_cart) == ("https://shop.example/p/milk-frother", "https://shop.example/i/mf.jpg", False)
+    _validator(_openapi(), "EventsRequest").validate({**SPEC_PRODUCT_ADDED, "event": name})
+
+
+def test_a_single_product_change_names_its_line_by_sku_without_a_product_id_and_its_cart_may_be_left_out():
+    payload = copy.deepcopy(SPEC_PRODUCT_ADDED)
+    for field in ("product_id", "cart_id", "quantity", "name", "price"):
+        del payload["properties"][field]
+    event = canonical(payload)
+    assert (event.cart_id, event.change.product_id, event.change.quantity, event.change.title, event.change.price_cents, event.change.to_open_cart) == (
+        "m-1", "MF-01", None, None, None, True)
+    _validator(_openapi(), "EventsRequest").validate(payload)
+
+
+@pytest.mark.parametrize(
+    ("properties", "field"),
+    [({"name": "Milk frother"}, "properties.product_id"), ({"product_id": "p", "quantity": 0}, "properties.quantity"),
+     ({"product_id": "p", "price": -1}, "properties.price"), ({"product_id": ""}, "properties.product_id")],
+)
+def test_a_single_product_change_the_code_refuses_the_document_refuses(properties, field):
+    payload = {**SPEC_PRODUCT_ADDED, "properties": properties}
+    assert set(problems(payload)) == {field}
+    assert not _validator(_openapi(), "EventsRequest").is_valid(payload)
+
+
+def test_a_single_product_change_needs_a_user_id_on_the_generic_api():
+    payload = {key: value for key, value in SPEC_PRODUCT_ADDED.items() if key != "userId"}
+    assert set(problems({**payload, "anonymousId": "visitor-1"})) == {"userId"}
+
+
 def test_a_cart_event_needs_a_user_id_and_names_what_is_missing():
     payload = fixture("generic_product_added")
     del payload["userId"]

@@ -315,3 +315,50 @@ def test_styles_are_inlined_for_email_clients(locale):
     assert "background: #18181b" in button and "color: #ffffff" in button
     assert "font-weight: bold" in element(rendered.html, "p", "code")["style"]
     assert "font-family" in element(rendered.html, "body")["style"]
+
+
+# ---------------------------------------------------------------- the unsubscribe link's pages
+UNSUBSCRIBE_STAGES = {
+    "confirm": ("Stop marketing emails?", "You will still get emails about your orders.", "Unsubscribe"),
+    "done": ("You are unsubscribed", "You will get no more marketing emails from us."),
+    "invalid": ("This link is not valid",),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("stage", sorted(UNSUBSCRIBE_STAGES))
+def test_the_unsubscribe_pages_are_in_the_customer_s_language_right_to_left_for_hebrew(stage, locale):
+    page = rendering.render_page("unsubscribe", {"stage": stage, "locale": locale})
+    assert language_of(page) == (locale, "rtl" if locale == "he" else "ltr")
+    translations = rendering.translations(locale)
+    for english in UNSUBSCRIBE_STAGES[stage]:
+        assert translations.gettext(english) in page, (stage, locale, english)
+        if locale != "en":
+            assert english not in page, (stage, locale, english)
+    # The confirmation asks first: its button posts back to the same link; the others have no form.
+    assert ('<form method="post">' in page) == (stage == "confirm")
+
+
+def test_an_unsubscribe_page_in_a_language_without_a_catalogue_is_english():
+    page = rendering.render_page("unsubscribe", {"stage": "done", "locale": "de-DE"})
+    assert language_of(page) == ("en", "ltr") and "You are unsubscribed" in page
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("uk-UA,uk;q=0.9,en-US;q=0.8,en;q=0.7", "uk"),
+        ("de-DE,de;q=0.9,he;q=0.8", "he"),  # the first language there is a catalogue for
+        ("en;q=0.5, lt;q=0.9", "lt"),  # by preference, not by position
+        ("ru;q=0, en", "en"),  # q=0: "not this one"
+        ("*", None),
+        ("de", None),
+        ("", None),
+        (None, None),
+        ("uk;q=abc, ;;, lt", "lt"),  # garbled parts are passed over
+    ],
+)
+def test_a_page_whose_customer_is_unknown_takes_the_browser_s_language(header, expected):
+    from encore.unsubscribe import browser_language
+
+    assert browser_language(header, LOCALES) == expected

@@ -232,18 +232,38 @@ SPEC_PRODUCT = {"product_id": "507f1f77bcf86cd799439011", "sku": "G-32", "catego
                 "url": "https://www.example.com/product/path", "image_url": "https://www.example.com/product/path.jpg"}
 
 
-def test_the_specs_single_product_added_and_removed_are_acknowledged_not_a_400_that_drops_the_batch():
+def test_the_specs_single_product_added_and_removed_change_that_line_of_the_cart():
     batch = {"batch": [
-        message(type="track", messageId="added", event="Product Added", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT}),
+        message(type="track", messageId="added", event="Product Added", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT, "quantity": 2}),
         message(type="track", messageId="removed", event="Product Removed", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT}),
         message(type="track", messageId="order", event="Order Completed", properties={"order_id": "50314b8e9bcf000000000000", "total": 27.5, "products": [SPEC_PRODUCT]}),
     ]}
     parsed = parse("batch", batch)
-    assert parsed.ignored == ["added", "removed"]
-    assert [event.type for event in parsed.events] == ["order_placed"]
-    # With the whole cart in products they are acted on, as on /v1/events.
+    assert parsed.ignored == []
+    added, removed, order = parsed.events
+    assert (added.type, added.cart_id, added.lines, removed.cart_id, order.type) == ("cart_updated", "skdjsidjsdkdj29j", [], "skdjsidjsdkdj29j", "order_placed")
+    assert (added.change.action, added.change.product_id, added.change.quantity, added.change.title, added.change.price_cents) == (
+        "add", "507f1f77bcf86cd799439011", 2, "Monopoly: 3rd Edition", 1899)
+    assert (added.change.url, added.change.image_url, added.change.to_open_cart) == (SPEC_PRODUCT["url"], SPEC_PRODUCT["image_url"], False)
+    assert (removed.change.action, removed.change.product_id, removed.change.quantity) == ("remove", "507f1f77bcf86cd799439011", 1)
+    # With the whole cart in products they replace the cart, as on /v1/events.
     whole = parse("track", message(event="Product Added", properties={"cart_id": "c-1", "products": [SPEC_PRODUCT]}))
-    assert [(event.type, event.cart_id) for event in whole.events] == [("cart_updated", "c-1")]
+    assert [(event.type, event.cart_id, event.change, len(event.lines)) for event in whole.events] == [("cart_updated", "c-1", None, 1)]
+
+
+def test_a_single_product_change_of_a_visitor_alone_is_acknowledged_not_a_400_that_drops_the_batch():
+    visitor = message(type="track", messageId="visitor-added", event="Product Added", properties=SPEC_PRODUCT, anonymousId="v-1")
+    del visitor["userId"]
+    parsed = parse("batch", {"batch": [visitor, message(type="identify", messageId="who")]})
+    assert parsed.ignored == ["visitor-added"] and [event.type for event in parsed.events] == ["customer_updated"]
+
+
+def test_a_single_product_change_without_a_cart_id_goes_to_the_open_cart_and_needs_a_product():
+    event = parse("track", message(event="Product Removed", properties={"sku": "G-32"})).events[0]
+    assert (event.cart_id, event.change.product_id, event.change.quantity, event.change.to_open_cart) == ("m-1", "G-32", None, True)
+    with pytest.raises(InvalidPayload) as caught:
+        parse("track", message(event="Product Added", properties={"name": "Monopoly", "price": 18.99}))
+    assert [problem["field"] for problem in caught.value.problems] == ["properties.product_id"]
 
 
 def test_the_specs_checkout_started_names_its_cart_by_the_order_id():
@@ -283,10 +303,46 @@ def test_every_segment_example_in_the_openapi_document_is_valid_and_taken(call):
         assert parsed.events, name
 
 
-def test_the_spec_shaped_product_added_example_is_documented_as_ignored_and_is():
+def test_the_spec_shaped_product_added_example_is_documented_as_a_change_and_is():
     example = _openapi()["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]["examples"]["productAdded"]["value"]
-    parsed = parse("batch", example)
-    assert parsed.ignored == ["product-added-spec-1"] and [event.event_id for event in parsed.events] == ["product-added-cart-1"]
+    spec, whole = parse("batch", example).events
+    assert (spec.event_id, spec.change.action, spec.change.product_id, spec.lines) == ("product-added-spec-1", "add", "sku-milk-frother", [])
+    assert (whole.event_id, whole.change, [line.product_id for line in whole.lines]) == ("product-added-cart-1", None, ["sku-milk-frother"])
+
+
+@pytest.mark.parametrize(
+    ("call", "payload"),
+    [
+        ("track", message(event="Order Completed", properties={"order_id": "o-1", "total": 10})),
+        ("track", message(event="Product Added", properties={"product_id": "p-1", "name": "Mug", "price": 12})),
+        ("track", message(event="Checkout Started", properties={"order_id": "o-1", "products": [SPEC_PRODUCT]})),
+        ("track", message(event="Scrolled")),
+        ("identify", message(traits={"email": "tomas@example.com"})),
+    ],
+)
+def test_the_single_call_routes_document_type_as_optional_as_the_code_takes_it(call, payload):
+    document = _openapi()
+    validator = _validator(document, document["paths"][f"/v1/{call}"]["post"]["requestBody"]["content"]["application/json"]["schema"])
+    assert "type" not in payload
+    validator.validate(payload)
+    assert parse(call, payload).events or parse(call, payload).ignored
+    # The route's own type may be sent; another is refused by both.
+    validator.validate({**payload, "type": call})
+    other = "identify" if call == "track" else "track"
+    assert not validator.is_valid({**payload, "type": other})
+    with pytest.raises(InvalidPayload):
+        parse(call, {**payload, "type": other})
+
+
+def test_in_a_batch_every_message_has_a_type_by_the_document_as_by_the_code():
+    document = _openapi()
+    validator = _validator(document, {"$ref": "#/components/schemas/SegmentBatchRequest"})
+    for untyped in (message(event="Order Completed", properties={"order_id": "o-1", "total": 10}),
+                    message(event="Checkout Started", properties={"order_id": "o-1", "products": [SPEC_PRODUCT]})):
+        assert not validator.is_valid({"batch": [untyped]})
+        with pytest.raises(InvalidPayload):
+            parse("batch", {"batch": [untyped]})
+        validator.validate({"batch": [{**untyped, "type": "track"}]})
 
 
 def test_the_segment_error_and_answer_bodies_match_the_openapi_schemas():

@@ -15,9 +15,10 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
-from encore.events import CartUpdated, OrderPlaced
+from encore.catalogue import get_product
+from encore.events import MAX_LINES, MAX_QUANTITY, CartChange, CartUpdated, Line, OrderPlaced
 from encore.journeys import CART_ABANDONMENT, Journeys
-from encore.models import Cart, CartLineAttribute, CartLink, Customer, condition_failed, customer_key, get_or_none, update_returning
+from encore.models import Cart, CartLineAttribute, CartLink, Customer, Product, condition_failed, customer_key, get_or_none, update_returning
 from encore.observability import logger
 from encore.scenarios import cart_abandonment
 from encore.stores import StoreSettings
@@ -48,9 +49,11 @@ class CartOutcome:
     customer_id: str | None
     journey: str | None = None
     journey_started: bool = False
+    stale: bool = False  # the cart was ordered, newer, or (with a precondition) changed: not written
 
 
-def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> CartOutcome:
+def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys, precondition=None) -> CartOutcome:
+    """``precondition`` (a condition on the stored cart) must also hold for the write."""
     customer_id = _resolve_customer(event)
     if customer_id is None:
         logger.info("cart of an unknown visitor kept no state", extra={"source": event.source})
@@ -68,24 +71,24 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         Cart.total_cents.set(event.total_cents),
         Cart.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
         Cart.updated_at.set(event.occurred_at),
+        Cart.last_event_id.set(event.event_id),
     ]
     if event.currency:
         actions.append(Cart.currency.set(event.currency))
     if event.recovery_url:
         actions.append(Cart.recovery_url.set(event.recovery_url))
+    # An ordered cart stays ordered (late or reordered cart webhooks must not reopen it),
+    # and an older update never overwrites a newer one.
+    condition = (Cart.status.does_not_exist() | (Cart.status != "ordered")) & (
+        Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at)
+    )
     try:
-        # An ordered cart stays ordered (late or reordered cart webhooks must not reopen it),
-        # and an older update never overwrites a newer one.
-        cart.update(
-            actions=actions,
-            condition=(Cart.status.does_not_exist() | (Cart.status != "ordered"))
-            & (Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at)),
-        )
+        cart.update(actions=actions, condition=condition if precondition is None else condition & precondition)
     except UpdateError as error:
         if not condition_failed(error):
             raise
         logger.info("stale or already ordered cart update ignored")
-        return CartOutcome(customer_id=customer_id)
+        return CartOutcome(customer_id=customer_id, stale=True)
     if status == "empty":
         _release_waiting_journey(pk, event.cart_id, {"outcome": OUTCOME_EMPTIED}, journeys.workflows)
         return CartOutcome(customer_id=customer_id)
@@ -222,3 +225,93 @@ def park_cart_journey(
         outcome = {"outcome": OUTCOME_EMPTIED}
     workflows.release(task_token, outcome)
     return outcome["outcome"]
+
+
+# ---------------------------------------------------------------------------- single-product changes
+MAX_CHANGE_ATTEMPTS = 5  # concurrent changes of one cart each retry on the cart the other wrote
+
+
+def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> tuple[CartOutcome, CartUpdated | None]:
+    """A single-product Product Added / Removed (``event.change``) applied to the cart as
+    stored, then everything a whole-cart update does (``apply_cart_updated``). Returns the
+    outcome and the whole-cart event that was applied (None when nothing changed).
+
+    Read, change, write only if the cart is still as read: two changes of one cart at once
+    (two add-to-cart clicks) both count, the second retrying on the cart the first wrote. A
+    change older than the cart's last update, or to an ordered cart, is ignored like any stale
+    cart update (the newer state already counts it, or the cart is bought); removing a product
+    the cart does not hold changes nothing."""
+    customer_id = _resolve_customer(event)
+    if customer_id is None:
+        logger.info("cart change of an unknown visitor kept no state", extra={"source": event.source})
+        return CartOutcome(customer_id=None), None
+    pk = customer_key(event.store_id, customer_id)
+    for _attempt in range(MAX_CHANGE_ATTEMPTS):
+        current = _cart_to_change(pk, event)
+        if current is not None and (current.status == "ordered" or current.updated_at > event.occurred_at):
+            logger.info("stale or already ordered cart change ignored")
+            return CartOutcome(customer_id=customer_id, stale=True), None
+        lines = [Line(**line.as_dict()) for line in current.lines] if current is not None else []
+        # This very change, written by an earlier run that failed after the write (a retry):
+        # its lines stand, and what follows the write runs again (each step once-only itself).
+        written_before = current is not None and current.last_event_id == event.event_id
+        changed = lines if written_before else changed_lines(lines, event.change, _catalogue_entry(event.store_id, event.change))
+        if changed == lines and not written_before:
+            logger.info("cart change left the cart as it was", extra={"action": event.change.action})
+            return CartOutcome(customer_id=customer_id), None
+        whole = event.model_copy(update={"cart_id": current.cart_id if current is not None else event.cart_id, "lines": changed, "change": None})
+        unchanged = Cart.updated_at.does_not_exist() if current is None else (Cart.updated_at == current.updated_at)
+        outcome = apply_cart_updated(whole, store=store, journeys=journeys, precondition=unchanged)
+        if not outcome.stale:
+            return outcome, whole
+    logger.warning("cart kept changing while a change was applied: change dropped", extra={"attempts": MAX_CHANGE_ATTEMPTS})
+    return CartOutcome(customer_id=customer_id, stale=True), None
+
+
+def _cart_to_change(pk: str, event: CartUpdated) -> Cart | None:
+    """The cart the change names; without one, the customer's latest open cart (None: the
+    change starts a cart with the event's ``cart_id``)."""
+    if not event.change.to_open_cart:
+        return get_or_none(Cart, pk, Cart.sort_key(event.cart_id), consistent_read=True)
+    open_carts = list(Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open", consistent_read=True))
+    return max(open_carts, key=lambda cart: cart.updated_at, default=None)
+
+
+def _catalogue_entry(store_id: str, change: CartChange) -> Product | None:
+    """The store's catalogue entry for an added product whose event leaves out its name or price."""
+    if change.action != "add" or (change.title is not None and change.price_cents is not None):
+        return None
+    return get_product(store_id, change.product_id)
+
+
+def changed_lines(lines: list[Line], change: CartChange, catalogued: Product | None = None) -> list[Line]:
+    """The cart's lines after one product was added or removed. An added product already in
+    the cart gets the added quantity (its fields as the event gives them); a new one takes
+    what the event leaves out from the catalogue (else its id as title, no price). A removal
+    takes away the quantity removed, the whole line when it names none or all of it."""
+    index = next((position for position, line in enumerate(lines) if line.product_id == change.product_id), None)
+    changed = list(lines)
+    if change.action == "remove":
+        if index is None:
+            return changed
+        line = lines[index]
+        if change.quantity is None or change.quantity >= line.quantity:
+            del changed[index]
+        else:
+            changed[index] = line.model_copy(update={"quantity": line.quantity - change.quantity})
+        return changed
+    added = change.quantity or 1
+    given = {name: value for name, value in (("title", change.title), ("price_cents", change.price_cents), ("url", change.url), ("image_url", change.image_url)) if value is not None}
+    if index is not None:
+        line = lines[index]
+        changed[index] = line.model_copy(update={**given, "quantity": min(line.quantity + added, MAX_QUANTITY)})
+        return changed
+    if len(lines) >= MAX_LINES:
+        logger.warning("cart holds the most lines there may be: added product not kept", extra={"lines": len(lines)})
+        return changed
+    known = {}
+    if catalogued is not None:
+        known = {"title": catalogued.title, "price_cents": catalogued.price_cents, "url": catalogued.url, "image_url": catalogued.image_url}
+    fields = {"title": change.product_id, "price_cents": 0, **{name: value for name, value in known.items() if value is not None}, **given}
+    changed.append(Line(product_id=change.product_id, quantity=added, **fields))
+    return changed

@@ -24,6 +24,8 @@ def to_cents(amount: str | int | float | Decimal) -> int:
 
 
 E164_PATTERN = r"^\+[1-9]\d{6,14}$"
+MAX_LINES = 250  # products in one cart or order
+MAX_QUANTITY = 10_000  # of one product in one line
 
 
 class Consent(BaseModel):
@@ -77,6 +79,27 @@ class _Event(BaseModel):
         return value
 
 
+class CartChange(BaseModel):
+    """One product added to or removed from a cart: the Segment e-commerce spec's
+    single-product ``Product Added`` / ``Product Removed``. The event names the change, not
+    the cart: the cart_updated function applies it to the cart as stored
+    (``encore.carts.apply_cart_change``) and goes on as for a whole cart."""
+
+    action: Literal["add", "remove"]
+    product_id: str = Field(min_length=1)
+    # add: how many more (1 when not given); remove: how many fewer (the whole line when not given)
+    quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+    # Unknown fields of an added line are taken from the line already in the cart, then the
+    # store's catalogue (the spec makes none of them required).
+    title: str | None = None
+    price_cents: int | None = Field(default=None, ge=0)
+    url: str | None = None
+    image_url: str | None = None
+    # True when the event named no cart: the change goes to the customer's latest open cart,
+    # or, when they have none, starts a cart whose id is the event's ``cart_id``.
+    to_open_cart: bool = False
+
+
 class CartUpdated(_Event):
     type: Literal["cart_updated"] = "cart_updated"
     customer: CustomerRef | None = None  # Shopify cart webhooks carry no customer
@@ -90,6 +113,9 @@ class CartUpdated(_Event):
     # Shopify's checkout token (checkouts/*): the storefront pixel reports the same token from
     # the browser, and the signed webhook's customer is what links that visitor to them.
     checkout_token: str | None = None
+    # A single-product change instead of the whole cart (``lines`` is then empty until the
+    # change is applied to the stored cart).
+    change: CartChange | None = None
 
     @property
     def total_cents(self) -> int:

@@ -226,6 +226,9 @@ class Cart(_Item):
     journey_reminder = UnicodeAttribute(null=True)
     timer_moves = NumberAttribute(null=True)  # how often cart updates moved the timers (capped)
     order_id = UnicodeAttribute(null=True)
+    # The event that last wrote the lines: a single-product change retried after its write
+    # (the function failed later) finds itself here and is not added twice.
+    last_event_id = UnicodeAttribute(null=True)
 
     @staticmethod
     def sort_key(cart_id: str) -> str:

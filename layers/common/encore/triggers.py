@@ -4,7 +4,7 @@ and the journeys it starts. Every event Lambda makes exactly one of these calls.
 from __future__ import annotations
 
 from encore import waits
-from encore.carts import CartOutcome, apply_cart_updated
+from encore.carts import CartOutcome, apply_cart_change, apply_cart_updated
 from encore.clock import utcnow
 from encore.customers import apply_customer_updated, apply_product_viewed, link_checkout_to_customer
 from encore.events import CartUpdated, CustomerUpdated, OrderPlaced, OrderStatusChanged, ProductViewed
@@ -40,7 +40,13 @@ def customer_updated(event: CustomerUpdated, *, store: StoreSettings, journeys: 
 def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> CartOutcome:
     if event.customer and _from_before_an_erasure(event, event.customer.customer_id):
         return CartOutcome(customer_id=None)
-    outcome = apply_cart_updated(event, store=store, journeys=journeys)
+    if event.change:
+        # One product added or removed: from here on, the whole cart it changed.
+        outcome, event = apply_cart_change(event, store=store, journeys=journeys)
+        if event is None:
+            return outcome
+    else:
+        outcome = apply_cart_updated(event, store=store, journeys=journeys)
     if event.checkout_token and event.customer and outcome.customer_id:
         # The signed webhook names the checkout's customer: the browser visitor that reported
         # this token (storefront pixel) becomes theirs — the only way a browser is linked.

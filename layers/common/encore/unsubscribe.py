@@ -26,7 +26,7 @@ from encore.consent_sync import announce_withdrawal
 from encore.events import Consent, CustomerRef
 from encore.customers import upsert_customer
 from encore.errors import ClientError
-from encore.models import Customer, customer_key
+from encore.models import Customer, customer_key, get_or_none
 
 SOURCE = "email:one-click-unsubscribe"
 # Choices made on the preferences page (GET/POST /preferences/<token>): dated like any consent.
@@ -103,19 +103,38 @@ def read_token(token: str, parameters: StoreParameters) -> tuple[str, str]:
     return store_id, customer_id
 
 
-def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None) -> str:
-    """Withdraw email marketing consent, then announce it for the shop (``consent_sync``);
-    returns the store id (for the confirmation page). A failed announcement raises: the
-    withdrawal is already recorded, and the retry (the button again) announces it."""
+@dataclass(frozen=True)
+class LinkOwner:
+    """The customer a genuine link names (their profile None when erased since the email
+    was sent), and the language their pages are shown in."""
+
+    store_id: str
+    customer_id: str
+    customer: Customer | None
+
+    @property
+    def locale(self) -> str | None:
+        return self.customer.locale if self.customer is not None else None
+
+
+def link_owner(token: str, parameters: StoreParameters) -> LinkOwner:
+    """Whom the link names (the confirmation page, shown before anything changes);
+    InvalidUnsubscribeLink for a forged or altered one."""
     store_id, customer_id = read_token(token, parameters)
-    try:
-        Customer.get(customer_key(store_id, customer_id), Customer.sort_key())
-    except Customer.DoesNotExist as error:  # erased since the email was sent: nothing to withdraw
-        raise InvalidUnsubscribeLink("unknown unsubscribe link") from error
-    ref = CustomerRef(customer_id=customer_id, email_consent=Consent(granted=False, source=SOURCE, updated_at=now))
-    upsert_customer(store_id, ref, now)
-    announce_withdrawal(store_id, customer_id, "email", SOURCE, now, publisher=publisher)
-    return store_id
+    return LinkOwner(store_id, customer_id, get_or_none(Customer, customer_key(store_id, customer_id), Customer.sort_key()))
+
+
+def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None) -> LinkOwner:
+    """Withdraw email marketing consent, then announce it for the shop (``consent_sync``);
+    returns whom (for the confirmation page, in their language). A failed announcement
+    raises: the withdrawal is already recorded, and the retry (the button again) announces it."""
+    owner = link_owner(token, parameters)
+    if owner.customer is None:  # erased since the email was sent: nothing to withdraw
+        raise InvalidUnsubscribeLink("unknown unsubscribe link")
+    ref = CustomerRef(customer_id=owner.customer_id, email_consent=Consent(granted=False, source=SOURCE, updated_at=now))
+    upsert_customer(owner.store_id, ref, now)
+    announce_withdrawal(owner.store_id, owner.customer_id, "email", SOURCE, now, publisher=publisher)
+    return owner
 
 
 def unsubscribe_url(api_url: str, token: str) -> str:
@@ -192,3 +211,30 @@ def set_preferences(token: str, *, email: bool, sms: bool, parameters: StorePara
             if key in changes and not changes[key].granted:
                 announce_withdrawal(store_id, customer_id, channel, PREFERENCES_SOURCE, now, publisher=publisher)
     return _preferences(store_id, customer_id, customer)
+
+
+# ---------------------------------------------------------------- the language of a page
+
+
+def browser_language(accept_language: str | None, available: tuple[str, ...]) -> str | None:
+    """The first of the browser's ``Accept-Language`` languages (by preference, "q") that is
+    ``available``: the language of a page whose customer is unknown (an invalid link, a
+    customer erased since). None when none is, or the header is missing or garbled."""
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        language = tag.replace("_", "-").split("-")[0].lower()
+        if language in available:
+            return language
+    return None

@@ -15,8 +15,10 @@ a ``userId`` (the store's customer id) and/or an ``anonymousId`` (a visitor id),
 
   ============================================== ====================================
   Product Viewed                                 ``ProductViewed`` (a visitor is fine)
-  Product Added, Product Removed, Cart Viewed,   ``CartUpdated``: ``properties`` carry
-  Cart Updated, Checkout Started                 the whole cart after the change
+  Product Added, Product Removed, Cart Viewed,   ``CartUpdated``: ``properties.products``
+  Cart Updated, Checkout Started                 carry the whole cart after the change
+  Product Added, Product Removed without         ``CartUpdated`` with a ``change``: one
+  ``products`` (the e-commerce spec's own form)  line added to / removed from the cart
   Order Completed                                ``OrderPlaced``
   Order Cancelled / Order Refunded               ``OrderStatusChanged``
   Signed Up                                      ``CustomerUpdated(registered=True)``
@@ -61,6 +63,9 @@ from encore import signatures
 from encore.errors import InvalidPayload, PayloadTooLarge, problems_from_validation
 from encore.events import (
     EMAIL_PATTERN,
+    MAX_LINES,
+    MAX_QUANTITY,
+    CartChange,
     CartUpdated,
     Consent,
     CustomerRef,
@@ -77,6 +82,8 @@ from encore.sms import e164_as_written
 
 PRODUCT_VIEWED = "Product Viewed"
 CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Cart Updated", "Checkout Started"}
+# The spec's single-product form of these (no ``products``): one line added or removed.
+PRODUCT_CHANGES = {"Product Added": "add", "Product Removed": "remove"}
 ORDER_EVENTS = {"Order Completed"}
 ORDER_STATUS_EVENTS = {"Order Cancelled": "order_cancelled", "Order Refunded": "order_refunded"}
 SIGNED_UP = "Signed Up"
@@ -84,8 +91,6 @@ PRODUCT_REVIEWED = "Product Reviewed"
 KNOWN_EVENTS = {PRODUCT_VIEWED, SIGNED_UP, PRODUCT_REVIEWED, *CART_EVENTS, *ORDER_EVENTS, *ORDER_STATUS_EVENTS}
 
 MAX_BATCH = 100
-MAX_LINES = 250  # products in one cart or order
-MAX_QUANTITY = 10_000
 MAX_AMOUNT = Decimal(10) ** 10  # amounts are below ten billion in the currency's major unit
 MAX_DWELL_SECONDS = 86_400
 MAX_TAGS = 100
@@ -291,12 +296,49 @@ class Product(_Payload):
 
 
 class CartProperties(_Payload):
-    """The whole cart after the change (every cart event replaces the cart's lines)."""
+    """The whole cart after the change (a cart event with ``products`` replaces the cart's
+    lines; the spec's single-product form is ``ProductChangeProperties``)."""
 
     cart_id: Id
     products: list[Product] = Field(max_length=MAX_LINES)
     currency: Currency | None = None  # None: keep the currency the cart had
     checkout_url: Url | None = None
+
+
+class ProductChangeProperties(_Payload):
+    """The Segment e-commerce spec's single-product ``Product Added`` / ``Product Removed``:
+    the product's own fields at the top of ``properties`` (no ``products``). The line is
+    named by ``product_id`` (else ``sku``); ``quantity`` is how many were added (1 when not
+    given) or removed (the whole line when not given); without ``cart_id`` the change goes to
+    the customer's latest open cart."""
+
+    cart_id: Id | None = None
+    product_id: Id | None = None
+    sku: Id | None = None
+    name: OptionalText = None
+    price: Amount | None = None
+    quantity: Count | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+    currency: Currency | None = None
+    url: Url | None = None
+    image_url: Url | None = None
+    checkout_url: Url | None = None
+
+    def to_change(self, action: str) -> CartChange:
+        return CartChange(
+            action=action,
+            product_id=self.product_id or self.sku,
+            quantity=self.quantity,
+            title=self.name,
+            price_cents=to_cents(self.price) if self.price is not None else None,
+            url=self.url,
+            image_url=self.image_url,
+            to_open_cart=self.cart_id is None,
+        )
+
+
+def is_product_change(event_name, properties) -> bool:
+    """A single-product Product Added / Removed: the spec's form, without the whole cart."""
+    return isinstance(event_name, str) and event_name in PRODUCT_CHANGES and isinstance(properties, dict) and "products" not in properties
 
 
 class OrderProperties(_Payload):
@@ -420,12 +462,16 @@ def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str):
         problems.append({"field": "userId", "problem": f"required for {event_name} (an anonymousId alone names no customer)"})
 
     properties = None
+    product_change = isinstance(message, TrackMessage) and is_product_change(event_name, message.properties)
     if isinstance(message, TrackMessage):
-        model = _PROPERTIES[event_name]
+        model = ProductChangeProperties if product_change else _PROPERTIES[event_name]
         try:
             properties = model.model_validate(message.properties)
         except ValidationError as error:
             problems += _problems(error, "properties.")
+        else:
+            if product_change and properties.product_id is None and properties.sku is None:
+                problems.append({"field": "properties.product_id", "problem": f"{event_name} needs a product_id or a sku (or products, the whole cart)"})
     if problems:
         raise _invalid(problems)
 
@@ -449,6 +495,17 @@ def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str):
             dwell_seconds=properties.dwell_seconds,
         )
     customer = message.customer(traits, source=source)
+    if product_change:
+        return CartUpdated(
+            **common,
+            customer=customer,
+            # Without a cart_id, the id of the cart this change starts if the customer has none open.
+            cart_id=properties.cart_id or message.messageId,
+            currency=properties.currency,
+            lines=[],
+            recovery_url=properties.checkout_url,
+            change=properties.to_change(PRODUCT_CHANGES[event_name]),
+        )
     if event_name in CART_EVENTS:
         return CartUpdated(
             **common,

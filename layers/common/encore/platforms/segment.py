@@ -24,8 +24,10 @@ API (``encore.platforms.generic``, which validates and maps every message, one h
 * **The e-commerce spec's own shapes.** ``Checkout Started`` without ``cart_id`` takes its
   ``order_id`` as the cart's id (the spec names the order being checked out); ``Order
   Completed`` without ``total`` takes ``revenue``; a single-product ``Product Added`` /
-  ``Product Removed`` (no ``products``) is acknowledged and not acted on (it names a change,
-  Encore keeps whole carts), rather than a 400 that would make the SDK drop its whole batch.
+  ``Product Removed`` (no ``products``) adds or removes that line of the customer's cart
+  (the generic API maps it, one home). Sent by a visitor alone (no ``userId``) it is
+  acknowledged and not acted on (Encore keeps customers' carts), rather than a 400 that
+  would make the SDK drop its whole batch.
 * **Answers.** 200 when accepted (RudderStack's SDK takes only 200 as success, Segment's any
   2xx), with the generic body (``accepted`` / ``duplicates`` / ``ignored``); an error body
   adds Segment's ``code`` and ``message`` (what the SDKs log). Segment's SDKs drop a batch on
@@ -44,7 +46,7 @@ from datetime import datetime
 from encore.clock import utcnow
 from encore.errors import ClientError, InvalidPayload, MalformedPayload, PayloadTooLarge, UnknownStore, UnsupportedMediaType
 from encore.ingest import IngestResult, Parsed, WebhookRequest
-from encore.platforms.generic import parse_messages, reject_unencodable
+from encore.platforms.generic import is_product_change, parse_messages, reject_unencodable
 
 KB = 1024
 MAX_BATCH_BYTES = 500 * KB  # Segment's limit per batch request (decompressed)
@@ -52,7 +54,6 @@ MAX_MESSAGE_BYTES = 32 * KB  # Segment's limit per message, and per body of a si
 ACTED_ON = ("track", "identify")
 ACKNOWLEDGED = frozenset({"page", "screen", "alias", "group"})  # Segment calls Encore has no use for
 CALLS = ("batch", *ACTED_ON, *sorted(ACKNOWLEDGED))
-SINGLE_PRODUCT_EVENTS = {"Product Added", "Product Removed"}
 RETRY_AFTER_SECONDS = 5  # another request holds the message for at most the ingest function's run
 
 # Segment's error "code" per status (the SDKs log "[Segment] <code>: <message> (<status>)").
@@ -172,15 +173,14 @@ def _with_timestamp(message: dict, sent_at, received_at: datetime) -> dict:
 
 def _acknowledged(message: dict) -> bool:
     """Calls taken and not acted on: page, screen, alias, group; and the spec's single-product
-    ``Product Added`` / ``Product Removed`` (no ``products``): they name a change, not the
-    cart, and Encore keeps whole carts (it acts on ``Cart Viewed`` and ``Checkout Started``,
-    or on these events when they carry the whole cart in ``products``)."""
+    ``Product Added`` / ``Product Removed`` of a visitor alone (no ``userId``): Encore keeps
+    the carts of customers, and a 400 would drop the SDK's whole batch. With a ``userId``
+    they change that customer's cart."""
     kind = message.get("type")
     if isinstance(kind, str) and kind in ACKNOWLEDGED:
         return True
-    properties = message.get("properties")
-    event = message.get("event")  # any JSON at all until the message is validated
-    return kind == "track" and isinstance(event, str) and event in SINGLE_PRODUCT_EVENTS and isinstance(properties, dict) and "products" not in properties
+    # Any JSON at all until the message is validated.
+    return kind == "track" and message.get("userId") in (None, "") and is_product_change(message.get("event"), message.get("properties"))
 
 
 def _spec_shaped(message: dict) -> dict:
