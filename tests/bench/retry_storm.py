@@ -449,7 +449,7 @@ def table(outcome: Outcome, seed: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--seed", type=int, default=48)
     args = parser.parse_args(argv)
     stack, client = fresh_stack()
