@@ -265,7 +265,7 @@ def shop_admin(store_id: str, shop: dict, credentials: dict | None):
 
     def required(document: dict, key: str, where: str) -> str:
         value = document.get(key)
-        if not value:
+        if not value or not isinstance(value, str):
             raise ShopMisconfigured(f"store {store_id!r} has no {key} in its {where}")
         return value
 
