@@ -456,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     print(table(outcome, args.seed))
+    for name, value in outcome.failures().items():
+        for entry in (value if isinstance(value, list) else [])[:10]:
+            print(f"{name}: {entry}")
     return 1 if any(outcome.failures().values()) else 0
 
 
