@@ -140,6 +140,12 @@ checkov: $(CHECKOV_VENV)/.installed ## static security checks of template.yaml (
 bench-faults: $(VENV)/.installed ## exactly once under injected faults: the table (CUSTOMERS=n)
 	$(PY) -m tests.bench.faults $(if $(CUSTOMERS),--customers $(CUSTOMERS))
 
+# A Shopify retry storm (issue 12): 200 customers, every webhook 1-9 times, reordered, re-sent,
+# redriven and replayed; make test runs 30 of them (tests/faults/test_retry_storm.py).
+.PHONY: bench-storm
+bench-storm: $(VENV)/.installed ## a Shopify retry storm on the local stack: the table (CUSTOMERS=n, 200 by default)
+	$(PY) -m tests.bench.retry_storm --customers $(or $(CUSTOMERS),200)
+
 # Every HTTP route fuzzed with generated bodies and headers, half correctly signed: no 5xx,
 # and no write by a refused request (make test runs 200 cases of the same test).
 FUZZ_EXAMPLES ?= 10000

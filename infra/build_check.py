@@ -552,6 +552,8 @@ SIDE_EFFECTS: list[tuple[str, Callable]] = [
     # A browser's product view on the public key: its dedupe record names the visitor.
     ("TrackFunction", _http_ok(202, _expect_item(lambda e: json.loads(e["body"])["batch"][0]["anonymousId"]))),
     ("IngestFunction", _http_ok(202, _published)),
+    # The hourly schedule's input: the store reconciled through its (fake) shop leaves its mark.
+    ("ScheduledJobsFunction", _expect_item(lambda e: "RECONCILE", lambda e: "SCHEDULED")),
 ]
 
 

@@ -19,13 +19,11 @@ from infra.cli.stores import _shop
 
 
 def admin_client(store_id: str, shop: dict, credentials: dict):
-    """The store's admin API client (the same construction as webhook registration)."""
-    from infra.webhooks import _shopify_client, _woocommerce_client
+    """The store's admin API client: the one the scheduled reconciliation uses too."""
+    from encore.reconcile import shop_admin
 
-    if shop.get("platform") == "shopify":
-        return _shopify_client(store_id, shop, credentials)
-    if shop.get("platform") == "woocommerce":
-        return _woocommerce_client(store_id, shop, credentials)
+    if shop.get("platform") in ("shopify", "woocommerce"):
+        return shop_admin(store_id, shop, credentials)
     raise OperatorError(f"store {store_id!r} uses the generic events API: there is no shop admin API to reconcile from")
 
 

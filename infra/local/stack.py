@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
 import uuid
 import zipfile
@@ -91,6 +92,7 @@ class LocalStack:
         self.lambdas = InProcessLambdas(layer_dirs=self._layer_dirs())
         self.routes: list[tuple[str, str, str]] = []  # (method, path, function name)
         self.invoke_configs: dict[str, dict] = {}  # function name -> resolved EventInvokeConfig
+        self.schedules: dict[str, Schedule] = {}  # a function's ScheduleV2 event name -> its schedule
         self.log_level = log_level
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved_environment: dict[str, str] = {}
@@ -325,6 +327,10 @@ class LocalStack:
                 self.routes.append((event_props["Method"].upper(), event_props["Path"], name))
             elif event["Type"] == "EventBridgeRule":
                 self._create_rule(f"{name}-{event_name}", name, event_props)
+            elif event["Type"] == "ScheduleV2":
+                self.schedules[event_name] = Schedule(
+                    event_name, name, self.resolver.arn("lambda", f"function:{name}"), event_props["ScheduleExpression"], json.loads(event_props.get("Input") or "{}")
+                )
             elif event["Type"] == "SNS":
                 # moto's SNS invokes lambda subscribers through the (in-process) Lambda backend.
                 self._client("sns").subscribe(
@@ -481,6 +487,29 @@ class LocalStack:
         self.push = FakePushService(application_ids=[LOCAL_PUSH_APPLICATION])
         self.push.attach(client("pinpoint"))
 
+    # ------------------------------------------------------------------ schedules
+    def fire_schedule(self, event_name: str) -> None:
+        """What EventBridge Scheduler does when a schedule is due: invoke its function
+        asynchronously with the schedule's input (Lambda's retries and on-failure destination)."""
+        schedule = self.schedules[event_name]
+        self._invoke_asynchronously(schedule.function, schedule.arn, copy.deepcopy(schedule.input))
+
+    def start_schedules(self, *event_names: str) -> None:
+        """Arm these schedules (every one when none is named) on the virtual clock from now on.
+
+        Off unless a test asks: an hourly reconciliation would otherwise recover what a test
+        leaves undelivered on purpose, and cost every test its runs."""
+        for event_name in event_names or tuple(self.schedules):
+            self._arm(self.schedules[event_name])
+
+    def _arm(self, schedule: "Schedule") -> None:
+        def fire() -> None:
+            self._invoke_asynchronously(schedule.function, schedule.arn, copy.deepcopy(schedule.input))
+            self._arm(schedule)
+
+        now = self.clock.now()
+        self.clock.call_later(schedule.next_after(now) - now, fire, name=f"schedule-{schedule.event_name}")
+
     # ------------------------------------------------------------------ stores and views
     def physical(self, logical: str) -> str:
         return self.resolver.ref(logical)
@@ -581,6 +610,29 @@ class LocalStack:
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             events.extend(page["events"])
         return events
+
+
+class Schedule:
+    """A ScheduleV2 event of a function: ``rate(N minutes|hours|days)`` or a daily
+    ``cron(M H * * ? *)`` in UTC (what the template uses; anything else is refused here rather
+    than fired at the wrong time)."""
+
+    _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+    _DAILY_CRON = re.compile(r"^cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)$")
+
+    def __init__(self, event_name: str, function: str, arn: str, expression: str, payload: dict):
+        self.event_name, self.function, self.arn, self.expression, self.input = event_name, function, arn, expression, payload
+        if not (self._RATE.match(expression) or self._DAILY_CRON.match(expression)):
+            raise ValueError(f"schedule {event_name}: the local stack fires rate(...) and daily cron(M H * * ? *) only, not {expression!r}")
+
+    def next_after(self, moment: datetime) -> datetime:
+        rate = self._RATE.match(self.expression)
+        if rate:
+            unit = rate.group(2).rstrip("s") + "s"
+            return moment + timedelta(**{unit: int(rate.group(1))})
+        minute, hour = (int(part) for part in self._DAILY_CRON.match(self.expression).groups())
+        due = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return due if due > moment else due + timedelta(days=1)
 
 
 def _epoch(value: Any) -> float:

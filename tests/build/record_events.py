@@ -21,8 +21,9 @@ from tests.conftest import START, STORE_ID, iso, load_event
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 # Functions no store event reaches in this short story: their events are written by hand
-# (retargeting_audience: the Step Functions task input of browse_abandonment.asl.json).
-HAND_WRITTEN = {"RetargetingAudienceFunction"}
+# (retargeting_audience: the Step Functions task input of browse_abandonment.asl.json;
+# scheduled_jobs: the input its schedule in template.yaml sends).
+HAND_WRITTEN = {"RetargetingAudienceFunction", "ScheduledJobsFunction"}
 
 
 def _record() -> dict[str, dict]:

@@ -356,6 +356,21 @@ def cleanup_expired(store_id: str, now: datetime, client) -> Cleanup:
     return outcome
 
 
+def cleanup_on_schedule(store_id: str, shop: dict, credentials: dict | None, now: datetime) -> Cleanup:
+    """The daily cleanup of one store (``functions/scheduled_jobs``): its shop's coupon client
+    from the shop document and admin-api credentials, then ``cleanup_expired``. A store whose
+    shop cannot be reached or has no credentials keeps its due codes for the next day's run."""
+    from encore.adapters.shop_coupons import shop_coupons
+
+    try:
+        client = shop_coupons(shop, credentials)
+    except ShopAdminError as error:
+        due = IssuedCode.count(IssuedCode.partition(store_id), IssuedCode.sk <= f"{iso(now)}#~")
+        logger.warning("coupon cleanup skipped: no usable admin API", extra={"codes": due, "reason": failure_reason(error)})
+        return Cleanup(failed=due)
+    return cleanup_expired(store_id, now, client)
+
+
 def _delete_at_shop(client, discount_ref: str | None, rows: list[IssuedCode]) -> None:
     platform = rows[0].platform
     if platform == "shopify":

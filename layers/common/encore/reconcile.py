@@ -21,14 +21,21 @@ Why running it twice, or after the webhook did arrive, changes nothing twice:
 Order of feeding: customers, then checkouts, then orders, then the orders' status events
 (``orders/paid``, ``orders/cancelled``), each kind oldest first, so an order closes the cart
 its checkout opened and a status finds its order.
+
+On a schedule (``functions/scheduled_jobs``, hourly): ``reconcile_on_schedule`` reads each
+window from where the last scheduled run of the store ended (``ReconcileMark``), so a webhook
+the shop dropped is recovered within the hour; the mark moves only after a run that read the
+whole window, so a failed run is covered by the next one.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
+
+from pynamodb.attributes import UTCDateTimeAttribute
 
 from encore import signatures
 from encore.adapters.bus import EventPublisher
@@ -37,7 +44,7 @@ from encore.adapters.shop_http import ShopMisconfigured
 from encore.clock import parse_iso
 from encore.errors import ClientError
 from encore.ingest import WebhookRequest, accept
-from encore.models import Cart, OrderOwner, customer_key, get_or_none
+from encore.models import Cart, OrderOwner, _Item, customer_key, get_or_none
 from encore.observability import logger
 
 KINDS = ("customers", "checkouts", "orders")
@@ -223,4 +230,67 @@ def reconcile_store(
         else:
             count.already_known += 1
     logger.info("store reconciled", extra={"store_id": store_id, "counts": {kind: vars(count) for kind, count in report.counts.items()}})
+    return report
+
+
+# ------------------------------------------------------------------ on a schedule
+
+# A shop writes ``updated_at`` when the change happens, and its API may show the change a
+# little later (Shopify's search index lags seconds to minutes): each window reaches back
+# over the end of the last one. Re-reading costs nothing twice (dedupe, see above).
+SCHEDULE_OVERLAP = timedelta(minutes=15)
+# A store's first scheduled run (no mark yet) looks back one day: longer than Shopify's 4
+# hours of retries, and what `encore reconcile --since` is for beyond that.
+FIRST_WINDOW = timedelta(days=1)
+
+
+class ReconcileMark(_Item):
+    """Where the last scheduled reconciliation of a store ended (no personal data)."""
+
+    until = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(store_id: str) -> tuple[str, str]:
+        return f"STORE#{store_id}#RECONCILE", "SCHEDULED"
+
+
+def shop_admin(store_id: str, shop: dict, credentials: dict | None):
+    """The store's admin API client (ShopifyAdmin or WooCommerceAdmin) from its shop document
+    and its admin-api credentials: what reconciliation reads the shop through."""
+    from encore.adapters.shopify_admin import ShopifyAdmin
+    from encore.adapters.woocommerce_admin import WooCommerceAdmin
+
+    credentials = credentials or {}
+    platform = shop.get("platform")
+
+    def required(document: dict, key: str, where: str) -> str:
+        value = document.get(key)
+        if not value or not isinstance(value, str):
+            raise ShopMisconfigured(f"store {store_id!r} has no {key} in its {where}")
+        return value
+
+    if platform == "shopify":
+        return ShopifyAdmin(
+            required(shop, "shop_domain", "shop settings"), required(credentials, "access_token", "admin-api secret"),
+            required(shop, "api_version", "shop settings"), base_url=shop.get("admin_base_url"),
+        )
+    if platform == "woocommerce":
+        return WooCommerceAdmin(
+            required(shop, "site_url", "shop settings"), required(credentials, "consumer_key", "admin-api secret"),
+            required(credentials, "consumer_secret", "admin-api secret"), base_url=shop.get("admin_base_url"),
+        )
+    raise ShopMisconfigured(f"store {store_id!r} is on platform {platform!r}: only Shopify and WooCommerce stores can be reconciled")
+
+
+def reconcile_on_schedule(
+    store_id: str, shop: dict, *, credentials: dict | None, now: datetime, parameters: StoreParameters, publisher: EventPublisher,
+) -> ReconcileReport:
+    """One scheduled run for one store: from the end of its last run (less the overlap) to now."""
+    mark = get_or_none(ReconcileMark, *ReconcileMark.key(store_id), consistent_read=True)
+    since = (mark.until - SCHEDULE_OVERLAP) if mark is not None else now - FIRST_WINDOW
+    report = reconcile_store(
+        store_id, shop, admin_client=shop_admin(store_id, shop, credentials), since=since, until=now, parameters=parameters, publisher=publisher,
+    )
+    pk, sk = ReconcileMark.key(store_id)
+    ReconcileMark(pk, sk, until=now).save()
     return report
