@@ -125,13 +125,13 @@ def dashboard_metric_count(widgets: list[dict]) -> int:
     return count
 
 
-def custom_metric_names(root: Path = ROOT) -> set[str]:
-    """Names the code publishes as Powertools (EMF) metrics; each name x dimension set is a
-    custom metric. Counted from the source, as the template cannot say."""
-    names = set()
-    for path in [*(root / "layers").rglob("*.py"), *(root / "functions").rglob("*.py")]:
-        names |= set(re.findall(r"add_metric\(\s*name\s*=\s*[\"']([^\"']+)", path.read_text()))
-    return names
+def custom_metric_series() -> int:
+    """The most custom metric series the code can publish (Powertools EMF, each name x
+    dimension value is one): the closed list in encore.signals, every listed value emitted.
+    A store on one platform and one channel publishes about a third of them."""
+    from encore.signals import series_budget
+
+    return series_budget()
 
 
 # --- the bill --------------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def monitoring_bill(template: dict, root: Path = ROOT) -> Bill:
     log_widgets = sum(1 for found in widgets for widget in found if widget.get("type") == "log")
     # The free dashboards are free only while each references at most 50 metrics.
     free_dashboards = min(FREE_DASHBOARDS, sum(1 for found in widgets if dashboard_metric_count(found) <= FREE_DASHBOARD_METRICS))
-    custom_metrics = len(custom_metric_names(root))
+    custom_metrics = custom_metric_series()
     alert_rules = [
         spec for spec in resources_of(template, "AWS::Events::Rule").values()
         if any(str(source).startswith("aws.") for source in (spec["Properties"].get("EventPattern") or {}).get("source", []))
@@ -194,7 +194,7 @@ def monitoring_bill(template: dict, root: Path = ROOT) -> Bill:
                 "GB scanned",
                 LOGS_INSIGHTS_PER_GB_SCANNED,
             ),
-            Line("custom metrics (Powertools EMF)", custom_metrics, "metric-month", CUSTOM_METRIC_MONTH, FREE_CUSTOM_METRICS),
+            Line("custom metrics (Powertools EMF), at most", custom_metrics, "metric-month", CUSTOM_METRIC_MONTH, FREE_CUSTOM_METRICS),
             Line("alert emails", alerts, "email", SNS_EMAIL_PER_100K / 100_000, FREE_SNS_EMAILS),
             Line("alert publishes to SNS", alerts, "publish", SNS_PUBLISH_PER_MILLION / 1_000_000, FREE_SNS_PUBLISHES),
             Line("Step Functions status events, default bus", alerts, "event", AWS_SERVICE_EVENT),
