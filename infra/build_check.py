@@ -29,11 +29,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".aws-sam" / "build-check"
@@ -60,17 +61,19 @@ def pin_store_secrets(prefix: str) -> None:
     from encore.adapters import secrets
 
     ssm = boto3.client("ssm")
-    ssm.put_parameter(Name=secrets.secret_name(prefix, STORE_ID, secrets.WEBHOOK_SECRET), Value=WEBHOOK_SECRET,
-                      Type="SecureString", Overwrite=True)
-    ssm.put_parameter(Name=secrets.secret_name(prefix, STORE_ID, secrets.UNSUBSCRIBE_KEYS), Value=json.dumps(UNSUBSCRIBE_KEYS),
-                      Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name=secrets.secret_name(prefix, STORE_ID, secrets.WEBHOOK_SECRET), Value=WEBHOOK_SECRET, Type="SecureString", Overwrite=True)
+    ssm.put_parameter(
+        Name=secrets.secret_name(prefix, STORE_ID, secrets.UNSUBSCRIBE_KEYS), Value=json.dumps(UNSUBSCRIBE_KEYS), Type="SecureString", Overwrite=True
+    )
     ssm.put_parameter(Name=secrets.tracking_key_name(prefix, TRACKING_KEY), Value=STORE_ID, Type="String", Overwrite=True)
     secrets.clear_cache()
+
+
 STORE_ID = "demo-store"
 # The virtual time tests/build/record_events.py recorded the events at (tests.conftest.START):
 # the check moves every timestamp in them by (now - RECORDED_AT), so the built functions,
 # which run on wall-clock time, see events that just happened.
-RECORDED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+RECORDED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 
 EM_AARCH64, EM_X86_64 = 183, 62
@@ -112,7 +115,7 @@ def read_elf(path: Path) -> ElfFacts | None:
             continue
         strings_offset = sections[link][4]
 
-        def string(at: int) -> str:
+        def string(at: int, strings_offset: int = strings_offset) -> str:
             start = strings_offset + at
             return data[start : data.index(b"\0", start)].decode("ascii", "replace")
 
@@ -247,14 +250,17 @@ def audit_binaries(build: Path) -> list[BinaryRow]:
 def python313() -> str:
     """A Python 3.13 that really runs (pyenv's shim is on PATH here but answers "command not
     found"): the Makefile's PYTHON313, or the first candidate that starts."""
-    candidates = [os.environ.get("ENCORE_PYTHON313", ""), "python3.13",
-                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))), "/usr/bin/python3.13"]
+    candidates = [
+        os.environ.get("ENCORE_PYTHON313", ""),
+        "python3.13",
+        *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))),
+        "/usr/bin/python3.13",
+    ]
     for candidate in filter(None, candidates):
         found = shutil.which(candidate)
         if not found:
             continue
-        probe = subprocess.run([found, "-c", "import sys; print(sys.executable, sys.version_info[:2] == (3, 13))"],
-                               capture_output=True, text=True)
+        probe = subprocess.run([found, "-c", "import sys; print(sys.executable, sys.version_info[:2] == (3, 13))"], capture_output=True, text=True)
         if probe.returncode == 0 and probe.stdout.split()[-1:] == ["True"]:
             return probe.stdout.rsplit(" ", 1)[0].strip()
     raise CheckFailed("python3.13 is needed for sam build and the fresh interpreter: install Python 3.13")
@@ -287,7 +293,15 @@ def pip(*args: str, what: str) -> None:
 def platform_args(arch: str) -> list[str]:
     platforms = [f"manylinux2014_{arch}", f"manylinux_2_28_{arch}", f"manylinux_2_34_{arch}"]
     return [arg for platform in platforms for arg in ("--platform", platform)] + [
-        "--only-binary=:all:", "--python-version", "3.13", "--implementation", "cp", "--abi", "cp313", "--no-deps", "--require-hashes",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.13",
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp313",
+        "--no-deps",
+        "--require-hashes",
     ]
 
 
@@ -304,8 +318,16 @@ def check_layer_matches_lock(build: Path) -> None:
 def verify_aarch64_hashes() -> None:
     """The lock's hashes must match the aarch64 wheels, not only the ones this x86_64 host
     would pick: download them all for the target with --require-hashes."""
-    pip("download", *platform_args("aarch64"), "--quiet", "-r", str(LOCK), "-d", str(WORK / "wheels-aarch64"),
-        what="downloading the lock's aarch64 wheels (hash check)")
+    pip(
+        "download",
+        *platform_args("aarch64"),
+        "--quiet",
+        "-r",
+        str(LOCK),
+        "-d",
+        str(WORK / "wheels-aarch64"),
+        what="downloading the lock's aarch64 wheels (hash check)",
+    )
 
 
 def build_twin(arm64: Path, twin: Path) -> None:
@@ -314,7 +336,7 @@ def build_twin(arm64: Path, twin: Path) -> None:
     shutil.rmtree(twin, ignore_errors=True)
     shutil.copytree(arm64, twin, symlinks=True)
     site = twin / LAYER / "python"
-    for path, dist_info in owners(site).items():
+    for path in owners(site):
         if path.is_file():
             path.unlink()
     for dist_info in site.glob("*.dist-info"):
@@ -322,8 +344,17 @@ def build_twin(arm64: Path, twin: Path) -> None:
     for folder in sorted((p for p in site.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if not any(folder.iterdir()):
             folder.rmdir()
-    pip("install", *platform_args("x86_64"), "--quiet", "--no-compile", "--target", str(site), "-r", str(LOCK),
-        what="installing the lock's x86_64 wheels into the twin (hash check)")
+    pip(
+        "install",
+        *platform_args("x86_64"),
+        "--quiet",
+        "--no-compile",
+        "--target",
+        str(site),
+        "-r",
+        str(LOCK),
+        what="installing the lock's x86_64 wheels into the twin (hash check)",
+    )
 
 
 def runtime_boto3() -> Path:
@@ -448,10 +479,7 @@ class Observation:
 
 def changed_items(before: Observation, after: Observation, *needles: str) -> list[tuple[str, str]]:
     """Items written or changed between two observations, whose key or content holds every needle."""
-    return [
-        key for key, text in after.items.items()
-        if before.items.get(key) != text and all(str(needle) in text for needle in needles)
-    ]
+    return [key for key, text in after.items.items() if before.items.get(key) != text and all(str(needle) in text for needle in needles)]
 
 
 def _expect_item(*needles_of: Callable[[dict], str], execution: str | None = None) -> Callable:
@@ -467,6 +495,7 @@ def _expect_item(*needles_of: Callable[[dict], str], execution: str | None = Non
                 return None
             seen += f"; execution {started[0].rsplit(':', 1)[-1][:48]}"
         return seen
+
     return expect
 
 
@@ -476,6 +505,7 @@ def _detail(*keys: str) -> Callable[[dict], str]:
         for key in keys:
             value = value[key]
         return str(value)
+
     return get
 
 
@@ -484,6 +514,7 @@ def _http_ok(status: int, then: Callable) -> Callable:
         if not isinstance(result, dict) or result.get("statusCode") != status:
             return None
         return then(event, result, before, after)
+
     return expect
 
 
@@ -502,9 +533,11 @@ def _audience_posted(event: dict, result: Any, before: Observation, after: Obser
 
 def _shop_told(operation: str) -> Callable:
     """The store's (fake) Shopify Admin API ran ``operation`` during the invocation."""
+
     def expect(event: dict, result: Any, before: Observation, after: Observation) -> str | None:
-        new = after.extra.get("shop_operations", [])[len(before.extra.get("shop_operations", [])):]
+        new = after.extra.get("shop_operations", [])[len(before.extra.get("shop_operations", [])) :]
         return f"Shopify Admin API: {operation}" if operation in new else None
+
     return expect
 
 
@@ -558,14 +591,14 @@ SIDE_EFFECTS: list[tuple[str, Callable]] = [
 
 
 def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
+    import logging
+
     import boto3
     from moto import mock_aws
     from moto.server import ThreadedMotoServer
 
     from infra.local.stack import LOCAL_ENVIRONMENT, LocalStack
     from infra.local.template import ACCOUNT_ID, REGION
-
-    import logging
 
     # The moto server's request log and the ASL engine's report of journeys whose Lambda tasks
     # are echoed (see below) are not this check's findings.
@@ -579,7 +612,7 @@ def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
     server = None
     try:
         # The stack's virtual clock starts at the wall-clock minute: the subprocess's time.
-        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
         stack = LocalStack(start=now, log_level="ERROR")
         stack.start()
         try:
@@ -607,7 +640,15 @@ def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
                 }
                 exports = {obj["Key"] for obj in boto3.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])}
                 shop_operations = list(stack.shops[STORE_ID].operations) if STORE_ID in stack.shops else []
-                return Observation(items, executions, len(stack.sent_emails()), exports, len(receiver.received), len(stack.lambdas.invocations), {"shop_operations": shop_operations})
+                return Observation(
+                    items,
+                    executions,
+                    len(stack.sent_emails()),
+                    exports,
+                    len(receiver.received),
+                    len(stack.lambdas.invocations),
+                    {"shop_operations": shop_operations},
+                )
 
             base_env = {
                 **{key: value for key, value in LOCAL_ENVIRONMENT.items()},
@@ -632,8 +673,18 @@ def smoke(twin: Path, boto3_folder: Path, interpreter: str) -> list[Row]:
         receiver.stop()
 
 
-def _invoke(stack, logical: str, expect: Callable, twin: Path, boto3_folder: Path, interpreter: str,
-            base_env: dict, observe: Callable[[], Observation], account: str, delta: timedelta) -> Row:
+def _invoke(
+    stack,
+    logical: str,
+    expect: Callable,
+    twin: Path,
+    boto3_folder: Path,
+    interpreter: str,
+    base_env: dict,
+    observe: Callable[[], Observation],
+    account: str,
+    delta: timedelta,
+) -> Row:
     row = Row(logical)
     name = stack.resolver.physical_name(logical)
     spec = stack.lambdas.functions[name]
@@ -647,12 +698,14 @@ def _invoke(stack, logical: str, expect: Callable, twin: Path, boto3_folder: Pat
     out_file.unlink(missing_ok=True)
     payload = {
         "path": [str(twin / logical), str(twin / LAYER / "python"), str(boto3_folder)],
-        "handler": spec.handler, "name": name, "event": event, "out": str(out_file),
+        "handler": spec.handler,
+        "name": name,
+        "event": event,
+        "out": str(out_file),
         "arn": f"arn:aws:lambda:{base_env['AWS_REGION']}:{account}:function:{name}",
     }
     env = {**base_env, **spec.environment, "AWS_LAMBDA_FUNCTION_NAME": name}
-    done = subprocess.run([interpreter, "-I", "-S", "-B", "-c", RUNNER], input=json.dumps(payload), env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([interpreter, "-I", "-S", "-B", "-c", RUNNER], input=json.dumps(payload), env=env, capture_output=True, text=True, timeout=120)
     if not out_file.exists():
         row.problem = f"interpreter exited {done.returncode}: " + " | ".join(done.stderr.strip().splitlines()[-3:])
         return row
@@ -664,8 +717,7 @@ def _invoke(stack, logical: str, expect: Callable, twin: Path, boto3_folder: Pat
     boto3_version, boto3_file, botocore_version, botocore_file = out["boto3"]
     pins = locked()
     layer = str(twin / LAYER / "python")
-    if not (boto3_file.startswith(layer) and botocore_file.startswith(layer)
-            and boto3_version == pins["boto3"] and botocore_version == pins["botocore"]):
+    if not (boto3_file.startswith(layer) and botocore_file.startswith(layer) and boto3_version == pins["boto3"] and botocore_version == pins["botocore"]):
         row.problem = f"boto3 {boto3_version} / botocore {botocore_version} came from outside the layer ({boto3_file})"
         return row
     after = observe()
@@ -712,7 +764,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'function':<30} {'import':<7} {'invoke':<7} {'import ms':>9}  side effect")
         for row in results:
             verdict = row.side_effect or f"FAILED: {row.problem}"
-            print(f"  {row.function:<30} {'ok' if row.import_ok else 'FAIL':<7} {'ok' if row.invoke_ok else ('FAIL' if row.import_ok else '-'):<7} {row.import_ms:>9.0f}  {verdict}")
+            print(
+                f"  {row.function:<30} {'ok' if row.import_ok else 'FAIL':<7} {'ok' if row.invoke_ok else ('FAIL' if row.import_ok else '-'):<7} {row.import_ms:>9.0f}  {verdict}"
+            )
             if not row.ok:
                 failures.append(f"{row.function}: {row.problem}")
         template_functions = _template_functions()

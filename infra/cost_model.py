@@ -15,7 +15,6 @@ quoting the figure). The always-free tier is per account and per month.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,11 +176,14 @@ def monitoring_bill(template: dict, root: Path = ROOT) -> Bill:
     free_dashboards = min(FREE_DASHBOARDS, sum(1 for found in widgets if dashboard_metric_count(found) <= FREE_DASHBOARD_METRICS))
     custom_metrics = custom_metric_series()
     alert_rules = [
-        spec for spec in resources_of(template, "AWS::Events::Rule").values()
+        spec
+        for spec in resources_of(template, "AWS::Events::Rule").values()
         if any(str(source).startswith("aws.") for source in (spec["Properties"].get("EventPattern") or {}).get("source", []))
     ]
     topics = resources_of(template, "AWS::SNS::Topic")
-    alert_topics = [name for name in topics if any(_refers_to(action, name) for spec in alarms.values() for action in spec["Properties"].get("AlarmActions", []))]
+    alert_topics = [
+        name for name in topics if any(_refers_to(action, name) for spec in alarms.values() for action in spec["Properties"].get("AlarmActions", []))
+    ]
     alerts = ALERTS_PER_MONTH if (alarms or alert_rules) and alert_topics else 0
     return Bill(
         [
@@ -210,8 +212,10 @@ def report(bill: Bill) -> str:
     out = [f"{'item':42} {'quantity':>10} {'unit':16} {'list $':>8} {'billed $':>9}"]
     for line in bill.lines:
         out.append(f"{line.item:42} {line.quantity:>10g} {line.unit:16} {line.list_cost:>8.3f} {line.cost:>9.3f}")
-    out.append(f"monitoring, a month: ${bill.monthly(free_tier=True):.2f} with the always-free tier as Encore's "
-               f"(${bill.monthly(free_tier=False):.2f} in an account whose free tier is already used)")
+    out.append(
+        f"monitoring, a month: ${bill.monthly(free_tier=True):.2f} with the always-free tier as Encore's "
+        f"(${bill.monthly(free_tier=False):.2f} in an account whose free tier is already used)"
+    )
     return "\n".join(out)
 
 

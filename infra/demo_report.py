@@ -12,7 +12,7 @@ import re
 import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
@@ -100,7 +100,7 @@ def as_expected(message: dict) -> Expected:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _sorted_counts(counter: Counter) -> dict:
@@ -216,7 +216,11 @@ def _coverage(plan: Plan) -> list[dict]:
         row["platform"].add(customer.platform)
         row["scenarios"].update(customer.scenarios)
     return [
-        {**row, "platform": "/".join(sorted(row["platform"])), "scenarios": {SCENARIOS[s][0]: n for s, n in sorted(row["scenarios"].items(), key=lambda i: SCENARIOS[i[0]][0])}}
+        {
+            **row,
+            "platform": "/".join(sorted(row["platform"])),
+            "scenarios": {SCENARIOS[s][0]: n for s, n in sorted(row["scenarios"].items(), key=lambda i: SCENARIOS[i[0]][0])},
+        }
         for row in rows.values()
     ]
 
@@ -252,7 +256,9 @@ def _customer_mismatches(observed: Observed, plan: Plan) -> tuple[dict[str, list
     alerts = Counter(alert.get("customer_id") for alert in observed.staff_alerts)
     coupons = {item["code"]: item["customer_id"] for item in observed.items if item["sk"] == "COUPON"}
     coupon_orders = {
-        item["customer_id"] for item in observed.items if item["sk"].startswith("ORDER#") and any(coupons.get(code) == item["customer_id"] for code in item.get("coupon_codes") or [])
+        item["customer_id"]
+        for item in observed.items
+        if item["sk"].startswith("ORDER#") and any(coupons.get(code) == item["customer_id"] for code in item.get("coupon_codes") or [])
     }
     found: dict[str, list[str]] = {}
     for customer in plan.customers:
@@ -378,7 +384,10 @@ def _table(rows: list[tuple], indent: str = "  ") -> list[str]:
     if not rows:
         return []
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return [indent + "  ".join(str(cell).ljust(width) if i == 0 else str(cell).rjust(width) for i, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    return [
+        indent + "  ".join(str(cell).ljust(width) if i == 0 else str(cell).rjust(width) for i, (cell, width) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    ]
 
 
 def _counts(counts: dict, empty: str = "-") -> str:
@@ -407,7 +416,9 @@ def _render_scenarios(summary: dict) -> list[str]:
         out += [f"       ended    {state} x{count}" for state, count in journeys["ended"].items()]
         out += [f"       waiting  {state} x{count}" for state, count in journeys["waiting"].items()]
         out.append(f"       sent {sum(messages['sent'].values())}: {_counts(messages['sent'])}")
-        out.append(f"       skipped {sum(messages['skipped'].values())}: {_counts(messages['skipped'])}; held back {sum(messages['held_back'].values())}: {_counts(messages['held_back'])}")
+        out.append(
+            f"       skipped {sum(messages['skipped'].values())}: {_counts(messages['skipped'])}; held back {sum(messages['held_back'].values())}: {_counts(messages['held_back'])}"
+        )
     return out
 
 
@@ -440,7 +451,8 @@ def render(summary: dict) -> str:
         f"Coupons: {coupons['issued']} issued ({_counts(coupons['issued_by_scenario'])}), {coupons['redeemed']} redeemed "
         f"({coupons['redeemed_by_their_owner']} by the customer they were issued to), {coupons['unknown_codes_used']} unknown codes used; "
         f"{coupons['marked_redeemed_in_table']} marked redeemed in the table",
-        f"Orders: {orders['placed']} placed - " + ", ".join(f"{amount} {currency}" for currency, amount in orders["revenue"].items())
+        f"Orders: {orders['placed']} placed - "
+        + ", ".join(f"{amount} {currency}" for currency, amount in orders["revenue"].items())
         + f" (and {orders['historical']} past orders of returning customers)",
     ]
     lambdas = summary["lambda"]

@@ -69,7 +69,16 @@ def document() -> str:
     ]
     for path in sorted(STATEMACHINES.glob("*.asl.json")):
         definition = json.loads(path.read_text())
-        parts += [f"## {path.name.removesuffix('.asl.json').replace('_', ' ').capitalize()}", "", definition.get("Comment", ""), "", "```mermaid", mermaid(definition), "```", ""]
+        parts += [
+            f"## {path.name.removesuffix('.asl.json').replace('_', ' ').capitalize()}",
+            "",
+            definition.get("Comment", ""),
+            "",
+            "```mermaid",
+            mermaid(definition),
+            "```",
+            "",
+        ]
     return "\n".join(parts)
 
 

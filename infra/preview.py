@@ -39,7 +39,9 @@ WINDOW = (800, 1400)
 # tracking, catalogue products (one without image, URL or own currency).
 SAMPLE_CONTEXT: dict = {
     "locale": "en",
-    "store": StoreSettings(store_id="demo-store", name="Shop & Co", storefront_url="https://shop.example", postal_address="12 Market Street\nSpringfield, IL 62701\nUSA"),
+    "store": StoreSettings(
+        store_id="demo-store", name="Shop & Co", storefront_url="https://shop.example", postal_address="12 Market Street\nSpringfield, IL 62701\nUSA"
+    ),
     "customer": {"first_name": "Ann", "last_name": "Lee"},
     "cart": {
         "lines": [{"title": "Mug", "quantity": 2, "price_cents": 1250, "url": "https://shop.example/p/mug", "image_url": None}],
@@ -52,7 +54,15 @@ SAMPLE_CONTEXT: dict = {
     "order_id": "5836251463747",
     "order_name": "#1001",
     "products": [
-        {"product_id": "mug-xl", "title": "Mug XL", "category": "kitchen", "price_cents": 1900, "currency": "USD", "url": "https://shop.example/p/mug-xl", "image_url": "https://cdn.example/mug-xl.jpg"},
+        {
+            "product_id": "mug-xl",
+            "title": "Mug XL",
+            "category": "kitchen",
+            "price_cents": 1900,
+            "currency": "USD",
+            "url": "https://shop.example/p/mug-xl",
+            "image_url": "https://cdn.example/mug-xl.jpg",
+        },
         {"product_id": "spoon", "title": "Spoon", "category": "kitchen", "price_cents": 450, "currency": None, "url": None, "image_url": None},
     ],
     "category": "kitchen",
@@ -172,7 +182,7 @@ def write_index(out: Path, previews: list[Preview], locales: list[str], screensh
     head = "".join(f"<th>{html.escape(locale)}</th>" for locale in locales)
     index = out / "index.html"
     index.write_text(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Encore email previews</title>"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Encore email previews</title>'
         "<style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}"
         "th,td{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:start}"
         "td.error{color:#b91c1c}small{color:#555}</style></head><body>"

@@ -32,7 +32,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache, partial
 from pathlib import Path
@@ -59,7 +59,7 @@ SETTINGS_FILE = ROOT / "infra" / "stores" / "demo-store.json"
 STORE_ID = "demo-store"
 SHOP_URL = f"https://{STORE_ID}.myshopify.com"
 STOREFRONT_URL = "https://shop.example"
-START = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in Vilnius
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday, 10:00 in Vilnius
 
 SHOPIFY = "shopify"
 GENERIC = "generic"
@@ -202,7 +202,9 @@ class Product:
 
 LINEN_SHIRT = Product("Apparel", 632910392, 808950810, "LINEN-SHIRT-M-SAND", "Linen shirt", "M / Sand", "49.00", "linen-shirt", 300, "apparel")
 MERINO_SOCKS = Product("Apparel", 632910393, 808950811, "MERINO-SOCKS-3", "Merino crew socks (3 pairs)", "One size", "24.00", "merino-socks", 150, "apparel")
-CANVAS_JACKET = Product("Apparel", 632910394, 808950812, "CANVAS-JACKET-L-OLIVE", "Waxed canvas jacket", "L / Olive", "189.00", "canvas-jacket", 1200, "apparel")
+CANVAS_JACKET = Product(
+    "Apparel", 632910394, 808950812, "CANVAS-JACKET-L-OLIVE", "Waxed canvas jacket", "L / Olive", "189.00", "canvas-jacket", 1200, "apparel"
+)
 WOOL_BEANIE = Product("Apparel", 632910395, 808950813, "WOOL-BEANIE-RUST", "Wool beanie", "Rust", "29.00", "wool-beanie", 90, "apparel")
 ESPRESSO_BEANS = Product("Coffee", 741200101, 918300101, "ESPRESSO-BEANS-1KG", "Espresso beans 1 kg", None, "24.50", "espresso-beans", 1000, "coffee")
 YIRGACHEFFE = Product("Coffee", 741200102, 918300102, "YIRGACHEFFE-250G", "Ethiopia Yirgacheffe 250 g", None, "16.00", "yirgacheffe", 250, "coffee")
@@ -215,21 +217,58 @@ SERVING_BOARD = Product("Home", 853400204, 120500204, "OAK-SERVING-BOARD", "Oak 
 # The cast's products: an upgrade, complements and a category with care tips.
 GRINDER = Product("Coffee", 741200105, 918300105, "BURR-GRINDER", "Burr grinder", None, "69.00", "burr-grinder", 1300, "appliance", False)
 GRINDER_PRO = Product(
-    "Coffee", 741200106, 918300106, "BURR-GRINDER-PRO", "Burr grinder Pro", "Steel burrs", "119.00", "burr-grinder-pro", 1600, "appliance", False,
+    "Coffee",
+    741200106,
+    918300106,
+    "BURR-GRINDER-PRO",
+    "Burr grinder Pro",
+    "Steel burrs",
+    "119.00",
+    "burr-grinder-pro",
+    1600,
+    "appliance",
+    False,
     upgrade_of=(GRINDER.product_id,),
 )
 TAMPER = Product("Coffee", 741200108, 918300108, "ESPRESSO-TAMPER", "Espresso tamper", "58 mm", "29.00", "espresso-tamper", 400, "appliance", False)
 MILK_PITCHER = Product("Coffee", 741200109, 918300109, "MILK-PITCHER", "Milk pitcher", "350 ml", "19.00", "milk-pitcher", 250, "appliance", False)
 ESPRESSO_MACHINE = Product(
-    "Coffee", 741200107, 918300107, "ESPRESSO-MACHINE", "Espresso machine", "Brushed steel", "349.00", "espresso-machine", 9000, "durable", False,
+    "Coffee",
+    741200107,
+    918300107,
+    "ESPRESSO-MACHINE",
+    "Espresso machine",
+    "Brushed steel",
+    "349.00",
+    "espresso-machine",
+    9000,
+    "durable",
+    False,
     complements=(TAMPER.product_id, MILK_PITCHER.product_id),
 )
 SKILLET = Product("Cast iron", 853400205, 120500205, "CAST-IRON-SKILLET-26", "Cast-iron skillet", "26 cm", "55.00", "cast-iron-skillet", 2600, "durable", False)
 DUTCH_OVEN = Product("Cast iron", 853400206, 120500206, "CAST-IRON-DUTCH-OVEN", "Cast-iron Dutch oven", "5 l", "119.00", "dutch-oven", 5200, "durable", False)
 
 CATALOGUE = (
-    LINEN_SHIRT, MERINO_SOCKS, CANVAS_JACKET, WOOL_BEANIE, ESPRESSO_BEANS, YIRGACHEFFE, MILK_FROTHER, KETTLE,
-    MUGS, TEA_TOWELS, CANDLE, SERVING_BOARD, GRINDER, GRINDER_PRO, ESPRESSO_MACHINE, TAMPER, MILK_PITCHER, SKILLET, DUTCH_OVEN,
+    LINEN_SHIRT,
+    MERINO_SOCKS,
+    CANVAS_JACKET,
+    WOOL_BEANIE,
+    ESPRESSO_BEANS,
+    YIRGACHEFFE,
+    MILK_FROTHER,
+    KETTLE,
+    MUGS,
+    TEA_TOWELS,
+    CANDLE,
+    SERVING_BOARD,
+    GRINDER,
+    GRINDER_PRO,
+    ESPRESSO_MACHINE,
+    TAMPER,
+    MILK_PITCHER,
+    SKILLET,
+    DUTCH_OVEN,
 )
 MIX_CATEGORIES = ("Apparel", "Coffee", "Home")
 
@@ -510,13 +549,21 @@ def _history(customer: PlannedCustomer, ids: _Ids, start: datetime) -> None:
     place_order(customer, order, placed_at, posted_at=start, action="past order")
 
 
-def place_order(customer: PlannedCustomer, order: OrderPlan, at: datetime, *, posted_at: datetime | None = None, action: str = "order", uses_coupon: bool = False) -> None:
+def place_order(
+    customer: PlannedCustomer, order: OrderPlan, at: datetime, *, posted_at: datetime | None = None, action: str = "order", uses_coupon: bool = False
+) -> None:
     """Post the order (``orders/create`` or ``Order Completed``), placed at ``at``."""
     person = customer.person
     if customer.platform == SHOPIFY:
         customer.post(posted_at or at, action, "orders/create", partial(shopify_order, person, order, at), webhook_id=order.webhook_id, uses_coupon=uses_coupon)
     else:
-        customer.post(posted_at or at, action, "Order Completed", partial(track_order_completed, person, order, at, message_id=f"msg-{order.webhook_id}"), uses_coupon=uses_coupon)
+        customer.post(
+            posted_at or at,
+            action,
+            "Order Completed",
+            partial(track_order_completed, person, order, at, message_id=f"msg-{order.webhook_id}"),
+            uses_coupon=uses_coupon,
+        )
 
 
 # ----------------------------------------------------------------------------- the cart mix
@@ -546,9 +593,24 @@ BEHAVIOURS = (BUYS_QUICKLY, ABANDONS, BUYS_AFTER_1, BUYS_AFTER_2, BUYS_AFTER_3, 
 # appears within the first six, so any --customers >= 12 covers all of them on both
 # platforms; further customers follow a realistic mix (most buy, some never come back).
 DEAL = (
-    BUYS_QUICKLY, ABANDONS, BUYS_AFTER_1, BUYS_AFTER_2, BUYS_AFTER_3, NO_MARKETING,
-    BUYS_QUICKLY, BUYS_AFTER_1, ABANDONS, BUYS_AFTER_2, BUYS_QUICKLY, BUYS_AFTER_3,
-    BUYS_AFTER_1, ABANDONS, BUYS_QUICKLY, BUYS_AFTER_2, NO_MARKETING, BUYS_AFTER_3,
+    BUYS_QUICKLY,
+    ABANDONS,
+    BUYS_AFTER_1,
+    BUYS_AFTER_2,
+    BUYS_AFTER_3,
+    NO_MARKETING,
+    BUYS_QUICKLY,
+    BUYS_AFTER_1,
+    ABANDONS,
+    BUYS_AFTER_2,
+    BUYS_QUICKLY,
+    BUYS_AFTER_3,
+    BUYS_AFTER_1,
+    ABANDONS,
+    BUYS_QUICKLY,
+    BUYS_AFTER_2,
+    NO_MARKETING,
+    BUYS_AFTER_3,
 )
 
 
@@ -581,7 +643,7 @@ def _start_times(rng: random.Random, count: int, start: datetime, span: timedelt
     times = []
     for _ in range(count):
         day = first_day + rng.randrange(days) * DAY
-        moment = datetime.combine(day, time(rng.randint(9, 19), rng.randrange(60)), tzinfo=zone).astimezone(timezone.utc)
+        moment = datetime.combine(day, time(rng.randint(9, 19), rng.randrange(60)), tzinfo=zone).astimezone(UTC)
         times.append(max(moment, start))
     return times
 
@@ -633,9 +695,7 @@ def _plan_cart_customer(rng: random.Random, ids: _Ids, index: int, platform: str
             cart.purchase_at += cart.changed_at - started_at
     if platform == SHOPIFY:
         cart.checkout_id, cart.checkout_token = ids.shopify(), ids.token()
-    cart.order = ids.order(
-        platform, cart.final_lines, locale.currency, cart_id=cart_id, checkout_id=cart.checkout_id, checkout_token=cart.checkout_token
-    )
+    cart.order = ids.order(platform, cart.final_lines, locale.currency, cart_id=cart_id, checkout_id=cart.checkout_id, checkout_token=cart.checkout_token)
     customer = PlannedCustomer(index, person, behaviour, cart=cart)
     customer.ids = {name: ids.uuid() for name in ("checkout", "cart_update", "product_added", "product_added_more", "forged_order")}
     return customer
@@ -658,7 +718,9 @@ def _cart_events(customer: PlannedCustomer) -> None:
         checkout = partial(shopify_checkout, person, cart, cart.started_at)
         customer.post(cart.started_at, "checkout", "checkouts/update", checkout, webhook_id=ids["checkout"])
         if cart.delivered_twice:  # the same delivery again: same body, same X-Shopify-Webhook-Id
-            customer.post(cart.started_at, "checkout retry", "checkouts/update", checkout, webhook_id=ids["checkout"], expected_reply="202 duplicate (already accepted)")
+            customer.post(
+                cart.started_at, "checkout retry", "checkouts/update", checkout, webhook_id=ids["checkout"], expected_reply="202 duplicate (already accepted)"
+            )
         if cart.changed_at:
             customer.post(cart.changed_at, "cart update", "carts/update", partial(shopify_cart_update, cart, cart.changed_at), webhook_id=ids["cart_update"])
     else:
@@ -749,7 +811,17 @@ class _Cast:
         self.index, self.start, self.customers = first_index, start, []
 
     def customer(
-        self, key: str, label: str, platform: str, first: str, last: str, locale: Locale, *, returning: bool = True, consent: bool = True, time_zone: str | None = None
+        self,
+        key: str,
+        label: str,
+        platform: str,
+        first: str,
+        last: str,
+        locale: Locale,
+        *,
+        returning: bool = True,
+        consent: bool = True,
+        time_zone: str | None = None,
     ) -> PlannedCustomer:
         customer_id = str(self.ids.shopify()) if platform == SHOPIFY else f"user-{3001 + len(self.customers)}"
         domain = "example.com" if platform == SHOPIFY else "example.org"
@@ -783,7 +855,9 @@ class _Cast:
         customer.post(at, "product added", "Product Added", partial(track_cart, customer.person, cart_id, lines, at, message_id=f"msg-{self.ids.uuid()}"))
 
     def review(self, customer: PlannedCustomer, at: datetime, product: Product, order: OrderPlan, rating: int) -> None:
-        build = partial(track_product_reviewed, customer.person, product, order, rating, at, message_id=f"msg-{self.ids.uuid()}", review_id=f"review-{self.ids.uuid()[:8]}")
+        build = partial(
+            track_product_reviewed, customer.person, product, order, rating, at, message_id=f"msg-{self.ids.uuid()}", review_id=f"review-{self.ids.uuid()[:8]}"
+        )
         # Reviews come from the review app through the generic API, for Shopify customers too.
         customer.events.append(PlannedEvent(at, customer, f"review {rating}/5", len(customer.events), GENERIC, "Product Reviewed", build))
 
@@ -801,13 +875,25 @@ class _Cast:
 def plan_cast(*, first_index: int, start: datetime) -> list[PlannedCustomer]:
     cast = _Cast(first_index, start)
     for story in (
-        _welcome_after_registration, _registration_without_consent, _sign_up_then_first_purchase_in_a_category, _welcomed_by_a_first_order,
-        _browses_and_never_buys, _browses_and_buys_after_reminder_1,
-        _upgrade_offer_and_reminder, _buys_the_upgrade, _buys_the_base_product,
-        _ignores_the_complements, _buys_a_complement,
-        _rates_a_durable_5, _rates_1, _rates_3, _never_reviews,
-        _pays_after_reminder_1, _never_pays_and_cancels,
-        _nudged_then_tops_up_and_buys, _reaches_the_threshold_before_the_nudge,
+        _welcome_after_registration,
+        _registration_without_consent,
+        _sign_up_then_first_purchase_in_a_category,
+        _welcomed_by_a_first_order,
+        _browses_and_never_buys,
+        _browses_and_buys_after_reminder_1,
+        _upgrade_offer_and_reminder,
+        _buys_the_upgrade,
+        _buys_the_base_product,
+        _ignores_the_complements,
+        _buys_a_complement,
+        _rates_a_durable_5,
+        _rates_1,
+        _rates_3,
+        _never_reviews,
+        _pays_after_reminder_1,
+        _never_pays_and_cancels,
+        _nudged_then_tops_up_and_buys,
+        _reaches_the_threshold_before_the_nudge,
     ):
         story(cast)
     return cast.customers
@@ -831,7 +917,9 @@ def _welcome_series(customer: PlannedCustomer, at: datetime) -> datetime:
 
 
 def _welcome_after_registration(cast: _Cast) -> None:
-    marta = cast.customer("welcome_after_registration", "registers on Shopify, gets the whole welcome series", SHOPIFY, "Marta", "Pavyzdytė", LT_LT, returning=False)
+    marta = cast.customer(
+        "welcome_after_registration", "registers on Shopify, gets the whole welcome series", SHOPIFY, "Marta", "Pavyzdytė", LT_LT, returning=False
+    )
     at = cast.at(0, "10:00")
     marta.post(at, "registered", "customers/create", partial(shopify_customer_created, marta.person, at), webhook_id=cast.ids.uuid())
     marta.expect(transactional(at, WELCOME_SERIES, "registration_confirmation"))
@@ -852,7 +940,11 @@ def _sign_up_then_first_purchase_in_a_category(cast: _Cast) -> None:
     olena = cast.customer(
         "sign_up_then_skillet",
         "signs up, buys a skillet next day: care tips (tip 1 held by the cap)",
-        GENERIC, "Olena", "Prykladna", UK_UA, returning=False,
+        GENERIC,
+        "Olena",
+        "Prykladna",
+        UK_UA,
+        returning=False,
     )
     signed_up, ordered = cast.at(1, "09:30"), cast.at(2, "12:00")
     olena.post(signed_up, "signed up", "Signed Up", partial(track_signed_up, olena.person, signed_up, message_id=f"msg-{cast.ids.uuid()}"))
@@ -877,7 +969,9 @@ def _sign_up_then_first_purchase_in_a_category(cast: _Cast) -> None:
 
 
 def _welcomed_by_a_first_order(cast: _Cast) -> None:
-    riley = cast.customer("welcomed_by_first_order", "first order without an account: welcomed by the order", GENERIC, "Riley", "Sample", EN_US, returning=False)
+    riley = cast.customer(
+        "welcomed_by_first_order", "first order without an account: welcomed by the order", GENERIC, "Riley", "Sample", EN_US, returning=False
+    )
     at = cast.at(3, "14:00")
     cast.order(riley, at, WOOL_BEANIE)
     riley.journey(WELCOME_SERIES, "Journey ended after the coupon expiry reminder", _welcome_series(riley, at))
@@ -889,7 +983,12 @@ _BROWSE = settings().browse_abandonment
 
 def _browses_and_never_buys(cast: _Cast) -> None:
     casey = cast.customer(
-        "browses_never_buys", "views a jacket twice from New York, never buys (quiet hours)", GENERIC, "Casey", "Example", EN_US,
+        "browses_never_buys",
+        "views a jacket twice from New York, never buys (quiet hours)",
+        GENERIC,
+        "Casey",
+        "Example",
+        EN_US,
         time_zone="America/New_York",
     )
     cast.view(casey, cast.at(1, "12:00"), CANVAS_JACKET, 40)  # one short look: no intent yet
@@ -904,7 +1003,9 @@ def _browses_and_never_buys(cast: _Cast) -> None:
 
 
 def _browses_and_buys_after_reminder_1(cast: _Cast) -> None:
-    felix = cast.customer("browses_buys_after_reminder_1", "views the mug set for 2 minutes, buys it after browse reminder 1", GENERIC, "Felix", "Beispiel", DE_DE)
+    felix = cast.customer(
+        "browses_buys_after_reminder_1", "views the mug set for 2 minutes, buys it after browse reminder 1", GENERIC, "Felix", "Beispiel", DE_DE
+    )
     viewed, ordered = cast.at(2, "10:00"), cast.at(2, "16:00")
     cast.view(felix, viewed, MUGS, 120)  # a long look is intent at once
     visit_ended = viewed + timedelta(seconds=_BROWSE.visit_idle_seconds)
@@ -965,9 +1066,7 @@ def _ignores_the_complements(cast: _Cast) -> None:
 
 
 def _buys_a_complement(cast: _Cast) -> None:
-    lucia = cast.customer(
-        "buys_a_complement", "buys an espresso machine, then the tamper: review asked (quiet hours)", GENERIC, "Lucía", "Ejemplo", ES_ES
-    )
+    lucia = cast.customer("buys_a_complement", "buys an espresso machine, then the tamper: review asked (quiet hours)", GENERIC, "Lucía", "Ejemplo", ES_ES)
     ordered, complement = cast.at(1, "11:00"), cast.at(3, "10:00")
     cast.order(lucia, ordered, ESPRESSO_MACHINE)
     lucia.expect(marketing(ordered + timedelta(hours=_CROSS_SELL.offer_after_hours), CROSS_SELL, "cross_sell_offer", lucia.person))
@@ -1049,8 +1148,16 @@ def _never_pays_and_cancels(cast: _Cast) -> None:
     theo = cast.customer("never_pays_cancelled", "orders by bank transfer, never pays: 2 reminders, then cancelled", SHOPIFY, "Théo", "Exemple", FR_FR)
     ordered, cancelled = cast.at(2, "09:00"), cast.at(4, "09:00")
     order = cast.order(theo, ordered, MILK_FROTHER, paid=False, ships=True)  # the cancellation ends post-purchase
-    theo.expect(transactional(ordered + _UNPAID[0], UNPAID_ORDER, "payment_reminder_1"), transactional(ordered + _UNPAID[1], UNPAID_ORDER, "payment_reminder_2"))
-    theo.post(cancelled, "cancelled", "orders/cancelled", partial(shopify_order_status, theo.person, order, ordered, cancelled, "orders/cancelled"), webhook_id=cast.ids.uuid())
+    theo.expect(
+        transactional(ordered + _UNPAID[0], UNPAID_ORDER, "payment_reminder_1"), transactional(ordered + _UNPAID[1], UNPAID_ORDER, "payment_reminder_2")
+    )
+    theo.post(
+        cancelled,
+        "cancelled",
+        "orders/cancelled",
+        partial(shopify_order_status, theo.person, order, ordered, cancelled, "orders/cancelled"),
+        webhook_id=cast.ids.uuid(),
+    )
     theo.journey(UNPAID_ORDER, "Journey ended with the order cancelled", cancelled)
     theo.journey(POST_PURCHASE, "Journey ended because the order was cancelled", cancelled)
 
@@ -1073,7 +1180,9 @@ def _nudged_then_tops_up_and_buys(cast: _Cast) -> None:
 
 
 def _reaches_the_threshold_before_the_nudge(cast: _Cast) -> None:
-    jordan = cast.customer("reaches_threshold_before_nudge", "cart just below free delivery, tops it up within minutes: no nudge", GENERIC, "Jordan", "Demo", EN_US)
+    jordan = cast.customer(
+        "reaches_threshold_before_nudge", "cart just below free delivery, tops it up within minutes: no nudge", GENERIC, "Jordan", "Demo", EN_US
+    )
     cart_id, started, topped_up, ordered = "cart-70002", cast.at(5, "16:00"), cast.at(5, "16:10"), cast.at(5, "16:20")
     lines = (Line(MERINO_SOCKS), Line(CANDLE))
     assert settings().cart_threshold_nudge.is_just_below(cart_cents(lines))
@@ -1337,7 +1446,13 @@ def shopify_fulfillment(order: OrderPlan, at: datetime, fulfillment_id: int, _co
 
 def _generic_products(lines: tuple[Line, ...]) -> list[dict]:
     return [
-        {"product_id": line.product.id, "name": line.product.line_title, "price": float(line.product.price), "quantity": line.quantity, "url": f"{STOREFRONT_URL}/p/{line.product.slug}"}
+        {
+            "product_id": line.product.id,
+            "name": line.product.line_title,
+            "price": float(line.product.price),
+            "quantity": line.quantity,
+            "url": f"{STOREFRONT_URL}/p/{line.product.slug}",
+        }
         for line in lines
     ]
 
@@ -1356,7 +1471,12 @@ def _track(name: str, person: Person, at: datetime, message_id: str, properties:
 
 def track_cart(person: Person, cart_id: str, lines: tuple[Line, ...], at: datetime, _coupon: str | None = None, *, message_id: str) -> dict:
     """The generic API sends the whole cart with every cart event."""
-    properties = {"cart_id": cart_id, "currency": person.locale.currency, "checkout_url": f"{STOREFRONT_URL}/cart/{cart_id}", "products": _generic_products(lines)}
+    properties = {
+        "cart_id": cart_id,
+        "currency": person.locale.currency,
+        "checkout_url": f"{STOREFRONT_URL}/cart/{cart_id}",
+        "products": _generic_products(lines),
+    }
     return _track("generic_product_added", person, at, message_id, properties)
 
 

@@ -204,7 +204,12 @@ def _woocommerce_mine(existing: list[dict], topic: str, address: str) -> list[di
 def _woocommerce_foreign(existing: list[dict], address: str) -> list[Subscription]:
     # Other plugins' webhooks are none of Encore's business; another *Encore* address is.
     return [
-        Subscription(w["topic"], w["delivery_url"], "foreign", f"webhook {w['id']} ({w.get('status')}) sends this topic to another Encore address: delete it in WooCommerce if that deployment is gone")
+        Subscription(
+            w["topic"],
+            w["delivery_url"],
+            "foreign",
+            f"webhook {w['id']} ({w.get('status')}) sends this topic to another Encore address: delete it in WooCommerce if that deployment is gone",
+        )
         for w in existing
         if w.get("topic") in WOOCOMMERCE_TOPICS and ENCORE_PATH in (w.get("delivery_url") or "") and not _same_address(w["delivery_url"], address)
     ]
@@ -248,7 +253,11 @@ def _woocommerce_check(client: WooCommerceAdmin, address: str) -> list[Subscript
         if status == "active":
             results.append(Subscription(topic, address, "present", f"webhook {webhook['id']}{more}"))
         elif status == "disabled":
-            results.append(Subscription(topic, address, "disabled", f"webhook {webhook['id']}: {WOOCOMMERCE_DISABLED}; `encore webhooks register` re-activates it{more}"))
+            results.append(
+                Subscription(topic, address, "disabled", f"webhook {webhook['id']}: {WOOCOMMERCE_DISABLED}; `encore webhooks register` re-activates it{more}")
+            )
         else:
-            results.append(Subscription(topic, address, "paused", f"webhook {webhook['id']}: paused by a store admin; `encore webhooks register` re-activates it{more}"))
+            results.append(
+                Subscription(topic, address, "paused", f"webhook {webhook['id']}: paused by a store admin; `encore webhooks register` re-activates it{more}")
+            )
     return results + _woocommerce_foreign(existing, address)

@@ -6,14 +6,14 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
 EVENTS = Path(__file__).parent / "events"
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday morning
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 STORE_ID = "demo-store"
 # Marketing needs the store's postal address (StoreSettings.postal_address): every test
 # store's settings carry this one, and every marketing email's footer shows it.
@@ -83,7 +83,7 @@ class Harness:
 
     def states_entered(self, journey: dict) -> list[tuple[str, datetime]]:
         return [
-            (event["stateEnteredEventDetails"]["name"], event["timestamp"].astimezone(timezone.utc))
+            (event["stateEnteredEventDetails"]["name"], event["timestamp"].astimezone(UTC))
             for event in self.history(journey)
             if "stateEnteredEventDetails" in event
         ]
@@ -139,7 +139,13 @@ class Harness:
 
     def identify(self, customer_id: str, **traits):
         """A generic-API ``identify`` naming the customer, with these traits."""
-        message = {"type": "identify", "messageId": f"identify-{customer_id}-{self.now():%s}", "userId": customer_id, "timestamp": self.now().isoformat(), "traits": traits}
+        message = {
+            "type": "identify",
+            "messageId": f"identify-{customer_id}-{self.now():%s}",
+            "userId": customer_id,
+            "timestamp": self.now().isoformat(),
+            "traits": traits,
+        }
         return self._settled(self.client.track(message))
 
     def view(self, customer_id: str, product_id: str, *, dwell: int | None = None):

@@ -10,11 +10,11 @@ from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.secrets import SsmStoreParameters
 from encore.errors import ClientError
 from encore.ingest import WebhookRequest, accept
+from encore.observability import logger, tracer
 from encore.platforms import segment
 from encore.platforms.generic import GENERIC_API
 from encore.platforms.shopify import SHOPIFY
 from encore.platforms.woocommerce import WOOCOMMERCE
-from encore.observability import logger, tracer
 from encore.runtime import configure
 
 app = APIGatewayHttpResolver()
@@ -29,7 +29,11 @@ def _accept(platform, request: WebhookRequest):
     # A dedupe record this request leaves in progress is free for a retry once it has timed out.
     in_progress_for = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
     return accept(
-        platform, request, parameters=SsmStoreParameters(settings.parameters_prefix), publisher=EventBridgePublisher(settings.event_bus_name), in_progress_for=in_progress_for
+        platform,
+        request,
+        parameters=SsmStoreParameters(settings.parameters_prefix),
+        publisher=EventBridgePublisher(settings.event_bus_name),
+        in_progress_for=in_progress_for,
     )
 
 

@@ -30,8 +30,12 @@ def handler(event: dict, context: LambdaContext) -> dict:
     parameters = SsmStoreParameters(settings.parameters_prefix)
     store = load_store_settings(parameters, request.store_id)
     result = change_membership(
-        store, request.customer_id, request.action,
-        secret=parameters.webhook_secret(request.store_id), now=utcnow(), email_hash=request.email_sha256,
+        store,
+        request.customer_id,
+        request.action,
+        secret=parameters.webhook_secret(request.store_id),
+        now=utcnow(),
+        email_hash=request.email_sha256,
     )
     logger.info("retargeting audience", extra={"action": request.action, "outcome": result.outcome})
     return {"member": result.member, "outcome": result.outcome, "email_sha256": result.email_sha256}

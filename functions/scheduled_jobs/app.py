@@ -13,10 +13,10 @@ invocation at the end (Lambda retries it twice, then the failure queue and its a
 its window stays open for the next run. A cleanup failure leaves the codes due for the next day.
 """
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 import json
 from collections.abc import Iterator
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from encore.adapters.aws import client
 from encore.adapters.bus import EventBridgePublisher
@@ -64,7 +64,12 @@ def handler(event: dict, context: LambdaContext) -> dict:
                     logger.warning("store not reconciled: no admin API credentials", extra={"store_id": store_id})
                     continue
                 report = reconcile_on_schedule(
-                    store_id, shop, credentials=credentials, now=now, parameters=parameters, publisher=EventBridgePublisher(settings.event_bus_name),
+                    store_id,
+                    shop,
+                    credentials=credentials,
+                    now=now,
+                    parameters=parameters,
+                    publisher=EventBridgePublisher(settings.event_bus_name),
                 )
                 done[store_id] = {kind: count.recovered for kind, count in report.counts.items()}
             else:

@@ -30,7 +30,15 @@ def handler(event: dict, context: LambdaContext) -> dict:
     configure()
     request = WaitRequest.model_validate(event)
     state = park(
-        request.store_id, request.customer_id, request.journey, request.awaiting, request.key, request.task_token,
-        now=utcnow(), workflows=StepFunctionsWorkflows(), since=request.since, products=request.products,
+        request.store_id,
+        request.customer_id,
+        request.journey,
+        request.awaiting,
+        request.key,
+        request.task_token,
+        now=utcnow(),
+        workflows=StepFunctionsWorkflows(),
+        since=request.since,
+        products=request.products,
     )
     return {"state": state}

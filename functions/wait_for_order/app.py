@@ -1,8 +1,8 @@
 """Step Functions ``.waitForTaskToken`` task: park the journey's token on the open cart."""
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing import Literal
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from encore.adapters.workflows import StepFunctionsWorkflows

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 
 class OperatorError(Exception):
@@ -73,8 +73,7 @@ class Context:
             found = self.get_json(stack_name(self.prefix))
             if found is None:
                 raise OperatorError(
-                    f"no Encore stack found: parameter {stack_name(self.prefix)} is missing "
-                    "(deploy the stack, or check --prefix, --region and --profile)"
+                    f"no Encore stack found: parameter {stack_name(self.prefix)} is missing (deploy the stack, or check --prefix, --region and --profile)"
                 )
             self._stack = found
         return self._stack

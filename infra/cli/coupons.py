@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from infra.cli.context import Context, OperatorError
@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         raise OperatorError(f"--offer must name a scenario and its step, e.g. cart-abandonment.reminder_3 (got {args.offer!r})")
     codes = _codes(args.file)
     context.bind_table()
-    added, known = upload(args.store, args.offer, codes, datetime.now(timezone.utc))
+    added, known = upload(args.store, args.offer, codes, datetime.now(UTC))
     print(f"{args.store} {args.offer}: {added} codes added, {known} already known, {stock(args.store, args.offer)} in the pool")
     return 0
 

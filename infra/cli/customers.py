@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from encore.clock import iso, parse_iso
 from encore.sms import mask_phone
 from infra.cli.context import Context, OperatorError
-
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")  # as encore.journeys cleans the parts of a name
 
@@ -163,7 +162,9 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         print("  no profile (erased, or never identified)")
     else:
         name = " ".join(part[:1] + "." for part in (profile.first_name, profile.last_name) if part) or "-"
-        print(f"  email {mask_email(profile.email)}, phone {mask_phone(profile.phone) if profile.phone else '-'}, name {name}, locale {profile.locale or '-'}, time zone {profile.time_zone or '-'}")
+        print(
+            f"  email {mask_email(profile.email)}, phone {mask_phone(profile.phone) if profile.phone else '-'}, name {name}, locale {profile.locale or '-'}, time zone {profile.time_zone or '-'}"
+        )
         print(f"  orders {int(profile.orders_count)}, last order {_when(profile.last_order_at)}, updated {_when(profile.updated_at)}")
         print("consent (the latest change per channel, with its source)")
         print(_consent_line("email marketing", profile.email_consent))
@@ -176,9 +177,17 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     print(f"orders ({len(record.orders)})")
     for order in record.orders:
         # The shop's own name first (what the customer quotes), Encore's id for the logs.
-        moments = ", ".join(f"{label} {_when(moment)}" for label, moment in (
-            ("placed", order.placed_at), ("paid", order.paid_at), ("fulfilled", order.fulfilled_at),
-            ("delivered", order.delivered_at), ("cancelled", order.cancelled_at)) if moment)
+        moments = ", ".join(
+            f"{label} {_when(moment)}"
+            for label, moment in (
+                ("placed", order.placed_at),
+                ("paid", order.paid_at),
+                ("fulfilled", order.fulfilled_at),
+                ("delivered", order.delivered_at),
+                ("cancelled", order.cancelled_at),
+            )
+            if moment
+        )
         print(f"  {order.display_name} (id {order.order_id}): {moments or 'no moment recorded yet'}")
     print(f"journeys ({len(names)})")
     for name in names:
@@ -193,7 +202,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
             line += f", next wake-up {_when(journey['wake'])}"
         print(line)
     print(f"messages ({len(record.messages)})")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for message in record.messages:
         state = delivery_state(message, now)
         line = f"  {message.journey} / {message.step}: {message.template} by {message.channel}, {state}"

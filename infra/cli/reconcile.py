@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import timezone
+from datetime import UTC
 
 from encore.adapters.secrets import ADMIN_API, secret_name
 from infra.cli.context import Context, OperatorError
@@ -53,7 +53,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         parameters=SsmStoreParameters(context.prefix),
         publisher=EventBridgePublisher(stack["event_bus"]),
     )
-    print(f"reconciled {args.store} from {args.since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ} to {until.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
+    print(f"reconciled {args.store} from {args.since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} to {until.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
     for line in report.lines():
         print(line)
     for problem in report.problems[:20]:
@@ -67,4 +67,3 @@ def register(commands, common) -> None:
     parser.add_argument("--since", required=True, type=_moment, metavar="TIME", help="ISO 8601, e.g. 2026-11-01T00:00:00Z (resources updated since)")
     parser.add_argument("--until", type=_moment, default=None, metavar="TIME", help="ISO 8601 (default: now)")
     parser.set_defaults(run=_run)
-

@@ -52,7 +52,9 @@ def redrive_queue(queue_url: str, *, bus_name: str, store_id: str | None, sqs, e
     skipped: list[str] = []  # receipt handles made visible again at the end
     seen = 0
     while seen < MAX_MESSAGES:
-        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_BATCH, VisibilityTimeout=VISIBILITY_SECONDS, WaitTimeSeconds=0).get("Messages", [])
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_BATCH, VisibilityTimeout=VISIBILITY_SECONDS, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not batch:
             break
         seen += len(batch)
@@ -88,7 +90,12 @@ def console_link(execution_arn: str) -> str:
 
 
 def failed_executions(prefix_arn: str, sfn) -> list[dict]:
-    machines = [machine for page in sfn.get_paginator("list_state_machines").paginate() for machine in page["stateMachines"] if machine["stateMachineArn"].startswith(prefix_arn)]
+    machines = [
+        machine
+        for page in sfn.get_paginator("list_state_machines").paginate()
+        for machine in page["stateMachines"]
+        if machine["stateMachineArn"].startswith(prefix_arn)
+    ]
     found = []
     for machine in machines:
         for status in FAILED_STATUSES:
@@ -137,12 +144,16 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         raise OperatorError("the stack parameter names no dead-letter queue (deploy a newer template)")
     sqs, events = context.client("sqs"), context.client("events")
     left = 0
-    for key, url in queues:
+    for _key, url in queues:
         counts = redrive_queue(url, bus_name=stack["event_bus"], store_id=args.store, sqs=sqs, events=events)
         name = url.rstrip("/").rsplit("/", 1)[-1]
-        print(f"{name}: redriven {counts['redriven']}, other stores {counts['other_store']}, unreadable {counts['unreadable']}, refused by the bus {counts['refused']}")
+        print(
+            f"{name}: redriven {counts['redriven']}, other stores {counts['other_store']}, unreadable {counts['unreadable']}, refused by the bus {counts['refused']}"
+        )
         left += counts["unreadable"] + counts["refused"]
-    results = redrive_executions(failed_executions(stack["journey_arn_prefix"], context.client("stepfunctions")), store_id=args.store, sfn=context.client("stepfunctions"))
+    results = redrive_executions(
+        failed_executions(stack["journey_arn_prefix"], context.client("stepfunctions")), store_id=args.store, sfn=context.client("stepfunctions")
+    )
     for arn, outcome in results:
         print(f"execution {arn.rsplit(':', 1)[-1]}: {outcome}")
     if not results:

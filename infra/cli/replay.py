@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from encore.clock import parse_iso
 from infra.cli.context import Context, OperatorError
@@ -33,13 +33,11 @@ def _moment(text: str) -> datetime:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
-    until = args.until or datetime.now(timezone.utc)
+    until = args.until or datetime.now(UTC)
     if args.since >= until:
         raise OperatorError(f"--since ({args.since:%Y-%m-%dT%H:%M:%SZ}) must be before --until ({until:%Y-%m-%dT%H:%M:%SZ})")
     stack = context.stack()
-    name = replay(
-        bus_arn=stack["event_bus_arn"], archive_arn=stack["event_archive_arn"], since=args.since, until=until, events=context.client("events")
-    )
+    name = replay(bus_arn=stack["event_bus_arn"], archive_arn=stack["event_archive_arn"], since=args.since, until=until, events=context.client("events"))
     print(f"started replay {name} of events from {args.since:%Y-%m-%dT%H:%M:%SZ} to {until:%Y-%m-%dT%H:%M:%SZ}")
     return 0
 

@@ -23,6 +23,7 @@ def load_settings(store_id: str, raw: dict, *, prefix: str = "/encore", force: b
     """Validate a settings document and put it in SSM; refuse a version that is not newer.
     Returns the validated ``encore.stores.StoreSettings``."""
     import boto3
+
     from encore.stores import StoreSettings
 
     settings = StoreSettings.from_dict(store_id, raw)
@@ -35,7 +36,7 @@ def load_settings(store_id: str, raw: dict, *, prefix: str = "/encore", force: b
     if current is not None and settings.version <= current and not force:
         raise StaleSettings(
             f"{store_id}: settings version {settings.version} is not newer than the loaded version {current} "
-            "(bump \"version\" in the file, or --force to load it anyway)"
+            '(bump "version" in the file, or --force to load it anyway)'
         )
     document = settings.model_dump(mode="json", exclude={"store_id"})
     ssm.put_parameter(Name=name, Value=json.dumps(document), Type="String", Overwrite=True)

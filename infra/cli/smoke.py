@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 from email.utils import parseaddr
 
-from encore.adapters.secrets import api_key_name, secret_name, WEBHOOK_SECRET
+from encore.adapters.secrets import WEBHOOK_SECRET, api_key_name, secret_name
 from encore.clock import iso, utcnow
 from infra.cli.context import Context, OperatorError
 from infra.cli.stores import _shop, new_api_key
@@ -85,11 +85,22 @@ def post_checkout(context: Context, store_id: str, shop: dict, secret: str) -> t
     cart_id = f"smoke-{uuid.uuid4().hex[:12]}"
     now = iso(utcnow())
     if shop["platform"] == "shopify":
-        customer = {"id": SMOKE_SHOPIFY_CUSTOMER, "email": SMOKE_EMAIL, "first_name": "Smoke", "last_name": "Test",
-                    "email_marketing_consent": {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": now}}
+        customer = {
+            "id": SMOKE_SHOPIFY_CUSTOMER,
+            "email": SMOKE_EMAIL,
+            "first_name": "Smoke",
+            "last_name": "Test",
+            "email_marketing_consent": {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": now},
+        }
         payload = {
-            "id": int(uuid.uuid4().int % 10**15), "token": cart_id, "cart_token": cart_id, "email": SMOKE_EMAIL,
-            "buyer_accepts_marketing": False, "currency": "USD", "updated_at": now, "created_at": now,
+            "id": int(uuid.uuid4().int % 10**15),
+            "token": cart_id,
+            "cart_token": cart_id,
+            "email": SMOKE_EMAIL,
+            "buyer_accepts_marketing": False,
+            "currency": "USD",
+            "updated_at": now,
+            "created_at": now,
             "line_items": [{"product_id": 1, "variant_id": 1, "title": "Encore smoke test", "quantity": 1, "price": "1.00", "sku": "SMOKE"}],
             "customer": customer,
         }
@@ -110,9 +121,17 @@ def post_checkout(context: Context, store_id: str, shop: dict, secret: str) -> t
         # generic events API (as generic stores do), signed with the store's webhook secret.
         # The API key is stored only as a digest: a key of its own, removed right after.
         payload = {
-            "type": "track", "event": "Checkout Started", "messageId": f"smoke-{uuid.uuid4()}", "userId": SMOKE_CUSTOMER, "timestamp": now,
+            "type": "track",
+            "event": "Checkout Started",
+            "messageId": f"smoke-{uuid.uuid4()}",
+            "userId": SMOKE_CUSTOMER,
+            "timestamp": now,
             "context": {"traits": {"email": SMOKE_EMAIL, "first_name": "Smoke", "email_consent": False}},
-            "properties": {"cart_id": cart_id, "currency": "usd", "products": [{"product_id": "encore-smoke-test", "name": "Encore smoke test", "price": 1, "quantity": 1}]},
+            "properties": {
+                "cart_id": cart_id,
+                "currency": "usd",
+                "products": [{"product_id": "encore-smoke-test", "name": "Encore smoke test", "price": 1, "quantity": 1}],
+            },
         }
         body = json.dumps(payload).encode()
         api_key = new_api_key()
@@ -144,7 +163,9 @@ def wait_for_journey(context: Context, arn: str, timeout: float) -> tuple[dict, 
         except sfn.exceptions.ExecutionDoesNotExist:
             pass
         if time.monotonic() >= deadline:
-            raise OperatorError(f"no cart journey reached its first wait within {timeout:.0f} s of the test checkout (is cart abandonment enabled for the store? see the event functions' logs and the dead-letter queue)")
+            raise OperatorError(
+                f"no cart journey reached its first wait within {timeout:.0f} s of the test checkout (is cart abandonment enabled for the store? see the event functions' logs and the dead-letter queue)"
+            )
         time.sleep(0.5)
 
 

@@ -22,7 +22,6 @@ from encore.adapters.secrets import (
     SECRETS,
     UNSUBSCRIBE_KEYS,
     WEBHOOK_SECRET,
-    api_key_digest,
     api_key_name,
     api_keys_path,
     secret_name,
@@ -68,7 +67,9 @@ def shop_document(store_id: str, platform: str, *, shop_domain: str | None = Non
         domain = (shop_domain or f"{store_id}{SHOP_DOMAIN_SUFFIX}").lower().removeprefix("https://").rstrip("/")
         # Shopify webhooks name the shop only by its domain: Encore's store id is its subdomain.
         if domain != f"{store_id}{SHOP_DOMAIN_SUFFIX}":
-            raise OperatorError(f"shop domain {domain} does not match store {store_id!r}: a Shopify store's id is its myshopify subdomain ({store_id}{SHOP_DOMAIN_SUFFIX})")
+            raise OperatorError(
+                f"shop domain {domain} does not match store {store_id!r}: a Shopify store's id is its myshopify subdomain ({store_id}{SHOP_DOMAIN_SUFFIX})"
+            )
         return {"platform": "shopify", "shop_domain": domain, "api_version": SHOPIFY_API_VERSION}
     if platform == "woocommerce":
         if shop_domain:
@@ -151,7 +152,9 @@ def _add(args: argparse.Namespace, context: Context) -> int:
     # needs the store's postal address, which only its settings file can give.
     settings = read_json_object(args.settings) if args.settings else without_marketing({})
     StoreSettings.from_dict(args.store, settings)  # a bad file stops here, before anything is written
-    admin_api = admin_credentials(args.platform, read_json_object(args.admin_credentials_file), args.admin_credentials_file) if args.admin_credentials_file else None
+    admin_api = (
+        admin_credentials(args.platform, read_json_object(args.admin_credentials_file), args.admin_credentials_file) if args.admin_credentials_file else None
+    )
     generated = args.platform == "generic"
     webhook_secret = new_webhook_secret() if generated else read_secret("webhook secret", args.webhook_secret_file)
     store = register_store(context, args.store, shop, webhook_secret=webhook_secret, settings=settings, admin_api=admin_api)

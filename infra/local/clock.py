@@ -132,9 +132,7 @@ class _RealTime:
     ``time.perf_counter``/``time.monotonic``, which would freeze the watchdog.
     """
 
-    perf_counter = staticmethod(
-        getattr(freezegun.api, "real_perf_counter", time.perf_counter)
-    )
+    perf_counter = staticmethod(getattr(freezegun.api, "real_perf_counter", time.perf_counter))
 
 
 class ClockStalled(RuntimeError):
@@ -144,15 +142,22 @@ class ClockStalled(RuntimeError):
 def _as_utc(moment: _dt.datetime) -> _dt.datetime:
     """Tz-aware UTC copy of ``moment``; a naive datetime is taken to be UTC already."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=_dt.timezone.utc)
-    return moment.astimezone(_dt.timezone.utc)
+        return moment.replace(tzinfo=_dt.UTC)
+    return moment.astimezone(_dt.UTC)
 
 
 class _Waiter:
     """One blocked call (Event.wait, join, sleep) of one thread."""
 
     __slots__ = (
-        "thread", "counted", "waitlist", "gate", "done", "signaled", "has_timer", "real_timeout",
+        "thread",
+        "counted",
+        "waitlist",
+        "gate",
+        "done",
+        "signaled",
+        "has_timer",
+        "real_timeout",
     )
 
     def __init__(self, thread: threading.Thread, counted: bool, waitlist: dict | None):
@@ -293,8 +298,7 @@ class _Scheduler:
                 if remaining <= 0:
                     raise ClockStalled(
                         f"engine threads still running after {timeout_real_seconds} s of "
-                        f"real time at virtual {self.now.isoformat()}:\n"
-                        + self._describe_running_locked()
+                        f"real time at virtual {self.now.isoformat()}:\n" + self._describe_running_locked()
                     )
                 self._idle.wait(remaining)
 
@@ -577,10 +581,7 @@ class VirtualClock:
             module = importlib.import_module(_PARSER + module_name)
             for attribute in attributes:
                 if not hasattr(module, attribute):
-                    raise RuntimeError(
-                        f"moto changed: {module.__name__}.{attribute} is gone; "
-                        "infra/local/clock.py targets moto 5.2.5"
-                    )
+                    raise RuntimeError(f"moto changed: {module.__name__}.{attribute} is gone; infra/local/clock.py targets moto 5.2.5")
                 original = getattr(module, attribute)
                 setattr(module, attribute, replacements[attribute])
                 self._undo.append(lambda m=module, a=attribute, o=original: setattr(m, a, o))

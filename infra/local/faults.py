@@ -18,18 +18,28 @@ Faults:
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ReadTimeoutError
 
 DYNAMODB_CALLS = {
-    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
-    "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "TransactGetItems",
 }
 CONDITIONAL_WRITES = {"PutItem", "UpdateItem"}
 
@@ -68,7 +78,7 @@ class FaultInjector:
         self._random = random.Random(self.seed)
 
     # ---------------------------------------------------------------- lifecycle
-    def install(self) -> "FaultInjector":
+    def install(self) -> FaultInjector:
         injector = self
         self._original_call = original_call = BaseClient._make_api_call
 
@@ -90,7 +100,7 @@ class FaultInjector:
             self.lambdas.invoke = self._original_invoke
             self._original_invoke = None
 
-    def __enter__(self) -> "FaultInjector":
+    def __enter__(self) -> FaultInjector:
         return self.install()
 
     def __exit__(self, *exc_info) -> None:
@@ -123,7 +133,9 @@ class FaultInjector:
             return original(client, operation, params)
         self.injected[fault] += 1
         if fault == "dynamodb_throttled":
-            raise _client_error(client, operation, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded.")
+            raise _client_error(
+                client, operation, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded."
+            )
         original(client, operation, params)  # every other fault: the call is applied, then…
         if fault == "write_applied_then_condition_failed":
             raise _client_error(client, operation, "ConditionalCheckFailedException", "The conditional request failed")
@@ -139,7 +151,7 @@ class FaultInjector:
             except SimulatedCrash as crash:
                 self.injected["crashed_invocations"] += 1
                 message = f"RequestId: local Error: Runtime exited with error: {crash}"
-                result = ('{"errorType": "Runtime.ExitError", "errorMessage": "%s"}' % message, True, message)
+                result = (json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}), True, message)
             if not result[1] or attempt == attempts - 1:
                 return result
             self.injected["async_retries"] += 1

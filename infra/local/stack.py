@@ -21,10 +21,9 @@ import json
 import logging
 import os
 import re
-import secrets
 import uuid
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -38,10 +37,9 @@ from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.arns import parse_arn
 
+from encore.adapters.secrets import ADMIN_API, secret_name, shop_name, stack_name
 from encore.adapters.secrets import clear_cache as clear_parameter_cache
-from encore.adapters.secrets import stack_name
 from encore.stores import StoreSettings
-from encore.adapters.secrets import ADMIN_API, secret_name, shop_name
 from infra.cli.context import Context
 from infra.cli.replay import replay
 from infra.cli.stores import new_webhook_secret, register_store, shop_document
@@ -55,7 +53,7 @@ from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_PUSH_APPLICATION = "encore-local-push"  # the End User Messaging Push project id here
 LOCAL_POSTAL_ADDRESS = "Gedimino pr. 1\nLT-01103 Vilnius\nLithuania"  # made up: the local store's footer
-DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # Lambda retries a failed asynchronous invocation after about 1 minute, then 2 minutes more.
 ASYNC_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))
 LOCAL_ENVIRONMENT = {
@@ -107,7 +105,7 @@ class LocalStack:
         self._clients: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         self.start()
         return self
 
@@ -167,11 +165,7 @@ class LocalStack:
         return client
 
     def _layer_dirs(self) -> list[Path]:
-        return [
-            self.root / spec["Properties"]["ContentUri"]
-            for spec in self.template["Resources"].values()
-            if spec["Type"] == "AWS::Serverless::LayerVersion"
-        ]
+        return [self.root / spec["Properties"]["ContentUri"] for spec in self.template["Resources"].values() if spec["Type"] == "AWS::Serverless::LayerVersion"]
 
     def _of_type(self, kind: str) -> list[tuple[str, dict]]:
         return [(logical, spec) for logical, spec in self.template["Resources"].items() if spec["Type"] == kind]
@@ -211,7 +205,7 @@ class LocalStack:
             self._create_function(logical, spec["Properties"], role_arn)
         for logical, spec in self._of_type("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical, spec["Properties"], role_arn)
-        for logical, spec in self._of_type("AWS::SSM::Parameter"):
+        for _logical, spec in self._of_type("AWS::SSM::Parameter"):
             props = self.resolver.resolve(spec["Properties"])
             self._client("ssm").put_parameter(Name=props["Name"], Value=props["Value"], Type=props["Type"], Overwrite=True)
         self._verify_sender_domain()
@@ -268,7 +262,11 @@ class LocalStack:
                     "EnforcementStatus": "HEALTHY",
                     "ProductionAccessEnabled": stack.ses_production_access,
                     "SendingEnabled": True,
-                    "SendQuota": {"Max24HourSend": 50000.0 if stack.ses_production_access else 200.0, "MaxSendRate": 14.0 if stack.ses_production_access else 1.0, "SentLast24Hours": float(sent)},
+                    "SendQuota": {
+                        "Max24HourSend": 50000.0 if stack.ses_production_access else 200.0,
+                        "MaxSendRate": 14.0 if stack.ses_production_access else 1.0,
+                        "SentLast24Hours": float(sent),
+                    },
                 }
             )
 
@@ -309,9 +307,7 @@ class LocalStack:
             Timeout=int(props.get("Timeout", 3)),
             MemorySize=int(props.get("MemorySize", 128)),
         )
-        self.lambdas.register(
-            FunctionSpec(name=name, code_dir=self.root / props["CodeUri"], handler=props["Handler"], environment=environment)
-        )
+        self.lambdas.register(FunctionSpec(name=name, code_dir=self.root / props["CodeUri"], handler=props["Handler"], environment=environment))
         if "EventInvokeConfig" in props:
             config = self.resolver.resolve(props["EventInvokeConfig"])
             self.invoke_configs[name] = config
@@ -329,13 +325,15 @@ class LocalStack:
                 self._create_rule(f"{name}-{event_name}", name, event_props)
             elif event["Type"] == "ScheduleV2":
                 self.schedules[event_name] = Schedule(
-                    event_name, name, self.resolver.arn("lambda", f"function:{name}"), event_props["ScheduleExpression"], json.loads(event_props.get("Input") or "{}")
+                    event_name,
+                    name,
+                    self.resolver.arn("lambda", f"function:{name}"),
+                    event_props["ScheduleExpression"],
+                    json.loads(event_props.get("Input") or "{}"),
                 )
             elif event["Type"] == "SNS":
                 # moto's SNS invokes lambda subscribers through the (in-process) Lambda backend.
-                self._client("sns").subscribe(
-                    TopicArn=event_props["Topic"], Protocol="lambda", Endpoint=self.resolver.arn("lambda", f"function:{name}")
-                )
+                self._client("sns").subscribe(TopicArn=event_props["Topic"], Protocol="lambda", Endpoint=self.resolver.arn("lambda", f"function:{name}"))
 
     def _create_rule(self, rule_name: str, function_name: str, props: dict) -> None:
         events = self._client("events")
@@ -449,7 +447,7 @@ class LocalStack:
             return  # Lambda discards it: the template test makes sure no function is left so
         record = {
             "version": "1.0",
-            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "requestContext": {"requestId": request_id, "functionArn": f"{arn}:$LATEST", "condition": "RetriesExhausted", "approximateInvokeCount": attempt},
             "requestPayload": payload,
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
@@ -468,11 +466,7 @@ class LocalStack:
         self._original_get_executions = original
 
         def _get_executions(backend, execution_status=None):
-            return [
-                execution
-                for execution in original(backend, execution_status)
-                if getattr(execution.exec_worker, "env", None) is not None
-            ]
+            return [execution for execution in original(backend, execution_status) if getattr(execution.exec_worker, "env", None) is not None]
 
         StepFunctionsParserBackend._get_executions = _get_executions
 
@@ -502,7 +496,7 @@ class LocalStack:
         for event_name in event_names or tuple(self.schedules):
             self._arm(self.schedules[event_name])
 
-    def _arm(self, schedule: "Schedule") -> None:
+    def _arm(self, schedule: Schedule) -> None:
         def fire() -> None:
             self._invoke_asynchronously(schedule.function, schedule.arn, copy.deepcopy(schedule.input))
             self._arm(schedule)
@@ -527,7 +521,11 @@ class LocalStack:
         shop = self._start_fake_shopify(store_id)
         document = {**shop_document(store_id, "shopify"), "admin_base_url": shop.url}
         store = register_store(
-            Context(prefix=prefix), store_id, document, webhook_secret=new_webhook_secret(), settings=settings,
+            Context(prefix=prefix),
+            store_id,
+            document,
+            webhook_secret=new_webhook_secret(),
+            settings=settings,
             admin_api=json.dumps({"access_token": f"shpat_{store_id}"}),
         )
         return StoreCredentials(store_id, webhook_secret=store.webhook_secret, api_key=store.api_key)
@@ -647,8 +645,8 @@ def _epoch(value: Any) -> float:
 def _event_time(value: Any) -> str:
     """EventBridge gives targets an ISO-8601 ``time``; moto keeps whatever PutEvents had."""
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value) if value else datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value) if value else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _SES_ACCOUNT_PATH = "{0}/v2/email/account$"

@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 FAULTS = {
     "ses_response_lost": 0.05,
@@ -25,7 +25,7 @@ FAULTS = {
     "dynamodb_throttled": 0.03,
     "write_applied_then_condition_failed": 0.05,
 }
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 STORE_ID = "demo-store"
 MARKETING_WINDOW = timedelta(days=7)
 

@@ -79,7 +79,12 @@ def main() -> None:
         figures["history_events"] = len(history)
         figures["emails_sent"] = len(stack.sent_emails())
         print(f"\nState transitions: {transitions} ({len(history)} history events), emails sent: {figures['emails_sent']}")
-        print(json.dumps({k: v for k, v in figures.items() if not isinstance(v, dict)} | {k: {"requests": v["requests"], "dynamodb_writes": v["dynamodb_writes"]} for k, v in figures.items() if isinstance(v, dict)}))
+        print(
+            json.dumps(
+                {k: v for k, v in figures.items() if not isinstance(v, dict)}
+                | {k: {"requests": v["requests"], "dynamodb_writes": v["dynamodb_writes"]} for k, v in figures.items() if isinstance(v, dict)}
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -40,9 +40,9 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 STORE_ID = "demo-store"
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -191,8 +191,12 @@ def plan(customers: int, seed: int) -> Storm:
 
         created = copy.deepcopy(_load("shopify_checkouts_create"))
         created.update(
-            id=9_100_000 + n, token=f"storm-checkout-{n:05d}", cart_token=shopper.cart_token, email=email,
-            created_at=_iso(shopper.checkout_at - 4 * MINUTE), updated_at=_iso(shopper.checkout_at - 4 * MINUTE),
+            id=9_100_000 + n,
+            token=f"storm-checkout-{n:05d}",
+            cart_token=shopper.cart_token,
+            email=email,
+            created_at=_iso(shopper.checkout_at - 4 * MINUTE),
+            updated_at=_iso(shopper.checkout_at - 4 * MINUTE),
         )
         created["customer"].update(id=int(customer_id), email=email, first_name=f"Shopper{n}")
         updated = copy.deepcopy(created)
@@ -205,9 +209,18 @@ def plan(customers: int, seed: int) -> Storm:
         order = copy.deepcopy(_load("shopify_orders_create"))
         shopper.total_cents = rng.randint(1500, 30000)
         order.update(
-            id=8_100_000 + n, name=f"#S{n}", order_number=10_000 + n, email=email, cart_token=shopper.cart_token,
-            checkout_token=created["token"], token=f"storm-order-{n}", created_at=_iso(shopper.order_at), processed_at=_iso(shopper.order_at),
-            updated_at=_iso(shopper.order_at), total_price=f"{shopper.total_cents / 100:.2f}", financial_status="pending",
+            id=8_100_000 + n,
+            name=f"#S{n}",
+            order_number=10_000 + n,
+            email=email,
+            cart_token=shopper.cart_token,
+            checkout_token=created["token"],
+            token=f"storm-order-{n}",
+            created_at=_iso(shopper.order_at),
+            processed_at=_iso(shopper.order_at),
+            updated_at=_iso(shopper.order_at),
+            total_price=f"{shopper.total_cents / 100:.2f}",
+            financial_status="pending",
         )
         order["customer"].update(id=int(customer_id), email=email, first_name=f"Shopper{n}")
         paid = {**copy.deepcopy(order), "financial_status": "paid", "updated_at": _iso(shopper.order_at + MINUTE)}
@@ -247,9 +260,9 @@ class _ParkingFault:
 
 def run(stack, client, *, customers: int, seed: int) -> Outcome:
     """Drive the storm through the stack's HTTP API on the virtual clock; read the outcome."""
-    from infra.cli import main as cli
-
     import freezegun.api
+
+    from infra.cli import main as cli
 
     real_seconds = freezegun.api.real_perf_counter  # time.monotonic is the virtual clock's here
     started, cpu_started = real_seconds(), time.process_time()
@@ -388,7 +401,8 @@ def _read_outcome(stack, storm: Storm, outcome: Outcome) -> None:
         if f"CART#{shopper.cart_token}" not in mine:
             outcome.lost.append(f"{shopper.customer_id}: no cart")
         reminders = [
-            item for sk, item in mine.items()
+            item
+            for sk, item in mine.items()
             if sk.startswith("MESSAGE#cart-abandonment-") and "#reminder_" in sk and item.get("status") in ("sent", "claimed", "uncertain")
         ]
         outcome.cart_reminders += len(reminders)

@@ -55,13 +55,25 @@ def _record() -> dict[str, dict]:
         assert client.track(view).status == 202
         shopify("checkouts/update", "shopify_checkouts_update", updated_at=now)
         # A shopper's browser (the storefront pixel) on the store's public tracking key.
-        browser_view = {"type": "track", "event": "Product Viewed", "messageId": "sh-product_viewed-0001", "anonymousId": "3f2b8c1e-9a47-4d2b-8e61-0c5d7a9b4e21",
-                        "properties": {"product_id": "632910392", "name": "Linen shirt", "price": 49.0, "url": "/products/linen-shirt"}}
-        urllib.request.urlopen(urllib.request.Request(
-            f"{api.url}/v1/t/{TRACKING_KEY}", data=json.dumps({"batch": [browser_view]}).encode(), method="POST",
-            headers={"Content-Type": "text/plain", "Origin": "https://shop.example",
-                     "User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"},
-        ))
+        browser_view = {
+            "type": "track",
+            "event": "Product Viewed",
+            "messageId": "sh-product_viewed-0001",
+            "anonymousId": "3f2b8c1e-9a47-4d2b-8e61-0c5d7a9b4e21",
+            "properties": {"product_id": "632910392", "name": "Linen shirt", "price": 49.0, "url": "/products/linen-shirt"},
+        }
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{api.url}/v1/t/{TRACKING_KEY}",
+                data=json.dumps({"batch": [browser_view]}).encode(),
+                method="POST",
+                headers={
+                    "Content-Type": "text/plain",
+                    "Origin": "https://shop.example",
+                    "User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+                },
+            )
+        )
         stack.clock.settle()
         shopify("orders/create", "shopify_orders_create", created_at=now)
         stack.clock.advance(timedelta(minutes=5))
@@ -78,15 +90,23 @@ def _record() -> dict[str, dict]:
             "mail": {
                 "timestamp": stack.clock.now().isoformat(),
                 "messageId": "0100019a-example",
-                "tags": {"ses:configuration-set": ["encore-email"], "store": [STORE_ID], "customer": [customer],
-                         "journey": ["post-purchase-example"], "step": ["confirmation"]},
+                "tags": {
+                    "ses:configuration-set": ["encore-email"],
+                    "store": [STORE_ID],
+                    "customer": [customer],
+                    "journey": ["post-purchase-example"],
+                    "step": ["confirmation"],
+                },
             },
             "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": stack.clock.now().isoformat(), "bouncedRecipients": []},
         }
         boto3.client("events").put_events(Entries=[{"Source": "aws.ses", "DetailType": "Email Bounced", "Detail": json.dumps(detail)}])
         reply = {
-            "originationNumber": load_event("shopify_customers_create")["phone"], "destinationNumber": "+18005550100", "messageKeyword": "KEYWORD_123456789012",
-            "messageBody": "STOP", "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
+            "originationNumber": load_event("shopify_customers_create")["phone"],
+            "destinationNumber": "+18005550100",
+            "messageKeyword": "KEYWORD_123456789012",
+            "messageBody": "STOP",
+            "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
             "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
         }
         boto3.client("sns").publish(TopicArn=stack.physical("SmsRepliesTopic"), Message=json.dumps(reply))
@@ -105,8 +125,11 @@ def _record() -> dict[str, dict]:
 
 
 def _logical_names(stack) -> dict:
-    return {logical: stack.lambdas.functions[stack.resolver.physical_name(logical)]
-            for logical, spec in stack.template["Resources"].items() if spec["Type"] == "AWS::Serverless::Function"}
+    return {
+        logical: stack.lambdas.functions[stack.resolver.physical_name(logical)]
+        for logical, spec in stack.template["Resources"].items()
+        if spec["Type"] == "AWS::Serverless::Function"
+    }
 
 
 def main() -> None:
@@ -117,8 +140,9 @@ def main() -> None:
         print(f"wrote {path.relative_to(EVENTS.parents[1])}")
     from infra.local.template import load_template
 
-    functions = {logical for logical, spec in load_template(EVENTS.parents[1] / "template.yaml")["Resources"].items()
-                 if spec["Type"] == "AWS::Serverless::Function"}
+    functions = {
+        logical for logical, spec in load_template(EVENTS.parents[1] / "template.yaml")["Resources"].items() if spec["Type"] == "AWS::Serverless::Function"
+    }
     missing = functions - set(recorded) - HAND_WRITTEN
     if missing:
         raise SystemExit(f"no event recorded for: {', '.join(sorted(missing))}")

@@ -12,8 +12,17 @@ import pydantic_core
 import pytest
 
 from infra.build_check import (
-    EM_AARCH64, EM_X86_64, EVENTS, LAYER, RECORDED_AT, SIDE_EFFECTS, _template_functions, audit_binaries, read_elf,
-    shift_moments, tag_fits_lambda,
+    EM_AARCH64,
+    EM_X86_64,
+    EVENTS,
+    LAYER,
+    RECORDED_AT,
+    SIDE_EFFECTS,
+    _template_functions,
+    audit_binaries,
+    read_elf,
+    shift_moments,
+    tag_fits_lambda,
 )
 from tests.conftest import START
 
@@ -88,8 +97,11 @@ def test_every_other_library_fails_naming_the_file(tmp_path, mutate, tag, record
 
 
 def test_recorded_moments_move_to_now_and_signed_bodies_stay():
-    event = {"time": "2026-11-02T09:00:00Z", "detail": {"occurred_at": "2026-11-02T09:00:01+00:00", "n": 3},
-             "body": '{"created_at": "2026-11-02T09:00:00+00:00"}'}
+    event = {
+        "time": "2026-11-02T09:00:00Z",
+        "detail": {"occurred_at": "2026-11-02T09:00:01+00:00", "n": 3},
+        "body": '{"created_at": "2026-11-02T09:00:00+00:00"}',
+    }
     moved = shift_moments(event, timedelta(days=31, hours=1))
     assert moved == {"time": "2026-12-03T10:00:00Z", "detail": {"occurred_at": "2026-12-03T10:00:01+00:00", "n": 3}, "body": event["body"]}
 

@@ -44,9 +44,16 @@ class Cli:
     def environment(self, **changes: str | None) -> dict:
         env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH" and not key.startswith("AWS_")}
         env.update(
-            AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
-            AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled", AWS_CONFIG_FILE=str(self.tmp / "no-config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(self.tmp / "no-credentials"), AWS_EC2_METADATA_DISABLED="true", TZ="UTC",
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_REGION="us-east-1",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+            AWS_CONFIG_FILE=str(self.tmp / "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(self.tmp / "no-credentials"),
+            AWS_EC2_METADATA_DISABLED="true",
+            TZ="UTC",
         )
         for key, value in changes.items():
             if value is None:
@@ -56,9 +63,7 @@ class Cli:
         return env
 
     def __call__(self, *args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [_encore(), *args], input=stdin, capture_output=True, text=True, env=env or self.environment(), cwd=self.tmp, timeout=120
-        )
+        return subprocess.run([_encore(), *args], input=stdin, capture_output=True, text=True, env=env or self.environment(), cwd=self.tmp, timeout=120)
 
     def file(self, name: str, content: object) -> str:
         path = self.tmp / name
@@ -103,19 +108,29 @@ def test_every_operator_mistake_is_one_line_on_stderr_and_a_non_zero_exit(cli):
         (1, ["settings", "load", STORE_ID, cli.file("typo.json", {"version": 3, "cart_abandonmnet": {}})], {}, ["invalid StoreSettings", "cart_abandonmnet"]),
         (1, ["settings", "load", STORE_ID, cli.file("old.json", {**settings, "version": 0})], {}, ["version 0 is not newer than the loaded version 0"]),
         # Marketing on, no postal address: the line names the missing field.
-        (1, ["settings", "load", STORE_ID, cli.file("no-address.json", {key: value for key, value in settings.items() if key != "postal_address"})], {}, ["invalid StoreSettings", "postal_address: ", "postal address is required"]),
+        (
+            1,
+            ["settings", "load", STORE_ID, cli.file("no-address.json", {key: value for key, value in settings.items() if key != "postal_address"})],
+            {},
+            ["invalid StoreSettings", "postal_address: ", "postal address is required"],
+        ),
         (1, ["catalogue", "import", STORE_ID, cli.file("catalogue.json", [{"product_id": "x"}])], {}, ["invalid", "title"]),
         (1, ["store", "add", "new-shop", "--platform", "shopify"], {}, ["no webhook secret given on stdin"]),
         (1, ["store", "add", "new-shop", "--platform", "shopify", "--shop-domain", "other.myshopify.com"], {}, ["does not match store 'new-shop'"]),
         (1, ["store", "show", STORE_ID], {"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, ["no AWS region"]),
         (1, ["store", "show", STORE_ID], {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}, ["no AWS credentials"]),
-        (1, ["store", "show", STORE_ID], {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}, ["cannot reach the AWS endpoint http://127.0.0.1:9"]),
+        (
+            1,
+            ["store", "show", STORE_ID],
+            {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"},
+            ["cannot reach the AWS endpoint http://127.0.0.1:9"],
+        ),
         (1, ["replay", "--since", "2026-11-01T00:00:00Z", "--prefix", "/elsewhere"], {}, ["no Encore stack found", "/elsewhere/stack"]),
         (1, ["webhooks", "check", "no-such-store"], {}, ["no-such-store"]),  # (the local store has a fake shop with credentials)
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda case: cli(*case[1], env=cli.environment(**case[2])), cases))
-    for (code, args, _, fragments), result in zip(cases, results):
+    for (code, _args, _, fragments), result in zip(cases, results):
         one_line_error(result, code, *fragments)
     assert json.loads(_parameter(f"/encore/stores/{STORE_ID}/settings"))["version"] == 0  # nothing was loaded
 
@@ -126,7 +141,11 @@ def test_store_add_show_and_rotate_round_trip_and_settings_versions(cli):
     assert added.returncode == 0, added.stderr
     api_key = next(line.rsplit(" ", 1)[1] for line in added.stdout.splitlines() if "API key" in line)
     assert _parameter("/encore/secrets/corner-shop/webhook-secret") == "shop-secret-1"
-    assert json.loads(_parameter("/encore/stores/corner-shop/shop")) == {"platform": "shopify", "shop_domain": "corner-shop.myshopify.com", "api_version": "2025-10"}
+    assert json.loads(_parameter("/encore/stores/corner-shop/shop")) == {
+        "platform": "shopify",
+        "shop_domain": "corner-shop.myshopify.com",
+        "api_version": "2025-10",
+    }
     assert json.loads(_parameter("/encore/secrets/corner-shop/admin-api")) == {"access_token": "shpat_not_a_real_token"}
     from encore.adapters.secrets import api_key_digest
 
@@ -231,8 +250,9 @@ def test_webhooks_register_twice_leaves_one_subscription_per_topic(tmp_path):
 
 
 def _webhooks_round_trip(shops, tmp_path):
-    from infra.local.stack import LocalStack
     from moto.server import ThreadedMotoServer
+
+    from infra.local.stack import LocalStack
 
     with LocalStack() as stack, shops.FakeShopify(shop_domain="corner-shop.myshopify.com", access_token="shpat_fake") as shop:
         stack.serve_http_api()

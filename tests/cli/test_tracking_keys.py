@@ -25,11 +25,14 @@ def _encore(cli: Cli, *args: str) -> subprocess.CompletedProcess:
     code = "import sys; from infra.cli import main; sys.exit(main())"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cli.tmp, timeout=120)
 
+
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
 def _view(url: str) -> int:
-    body = json.dumps({"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": "visitor-0123456789ab", "properties": {"product_id": "1"}}).encode()
+    body = json.dumps(
+        {"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": "visitor-0123456789ab", "properties": {"product_id": "1"}}
+    ).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain", "User-Agent": FIREFOX})
     try:
         with urllib.request.urlopen(request, timeout=60) as reply:

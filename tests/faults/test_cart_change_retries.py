@@ -28,9 +28,15 @@ def test_a_change_retried_after_its_write_is_not_added_twice(harness, monkeypatc
         return release(*args, **kwargs)
 
     monkeypatch.setattr(encore.waits, "release", fails_once_after_the_write)
-    message = {"type": "track", "event": "Product Added", "messageId": "add-beans", "userId": "user-1001", "timestamp": harness.now().isoformat(),
-               "context": {"traits": {"email": "tomas@example.com", "first_name": "Tomas", "accepts_email_marketing": True}},
-               "properties": {"cart_id": "cart-7001", "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 2}}
+    message = {
+        "type": "track",
+        "event": "Product Added",
+        "messageId": "add-beans",
+        "userId": "user-1001",
+        "timestamp": harness.now().isoformat(),
+        "context": {"traits": {"email": "tomas@example.com", "first_name": "Tomas", "accepts_email_marketing": True}},
+        "properties": {"cart_id": "cart-7001", "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 2},
+    }
     assert harness.client.track(message).status == 202
     harness.run_until(2 * HOUR)
 

@@ -8,7 +8,7 @@ Defect 9: a cart update while the journey waits moves its pending timer.
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from tests.conftest import START, iso, load_event
@@ -20,7 +20,7 @@ DAY = timedelta(days=1)
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails("cart-abandonment")]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails("cart-abandonment")]
 
 
 def test_a_checkout_delivered_4_hours_late_gets_reminder_1_at_once_and_the_others_at_24h_and_72h_from_the_cart(harness):

@@ -25,8 +25,15 @@ def _unsubscribe_from_the_first_reminder(harness) -> None:
 
 def _shop_reports_subscribed(harness, *, consent_updated_at: str | None, webhook_id: str):
     consent = {"state": "subscribed", "opt_in_level": "single_opt_in", "consent_updated_at": consent_updated_at}
-    reply = harness.shopify("customers/update", "shopify_customers_update", webhook_id=webhook_id,
-                            id=int(OLENA), email="olena@example.com", updated_at=iso(harness.now()), email_marketing_consent=consent)
+    reply = harness.shopify(
+        "customers/update",
+        "shopify_customers_update",
+        webhook_id=webhook_id,
+        id=int(OLENA),
+        email="olena@example.com",
+        updated_at=iso(harness.now()),
+        email_marketing_consent=consent,
+    )
     assert reply.status == 202
 
 

@@ -55,7 +55,6 @@ def test_a_step_error_no_retry_covers_ends_the_journey_at_the_failure_ending_wit
     assert set(record) == {"pk", "sk", "state", "error", "state_machine", "at"}  # no Cause: it may quote personal data
     assert "marta" not in str(record).lower()
 
-
     # The default bus → JourneyStepFailuresRule → OperatorAlertsTopic.
     alerts = [message for message in _operator_alerts(harness) if journey["name"] in message]
     assert len(alerts) == 1, _operator_alerts(harness)
@@ -89,7 +88,11 @@ def test_a_template_that_fails_to_render_is_not_retried_ends_at_the_failure_endi
     assert journey["status"] == "SUCCEEDED"
     path = [name for name, _ in harness.states_entered(journey)]
     assert path[-4:] == [BROKEN_STEP, "Record why the journey could not go on", "Tell the operators that a journey step failed", ENDING], path
-    tries = [i for i in harness.stack.lambdas.invocations if i.function == harness.stack.physical("SendMessageFunction") and isinstance(i.event, dict) and i.event.get("step") == "welcome_1"]
+    tries = [
+        i
+        for i in harness.stack.lambdas.invocations
+        if i.function == harness.stack.physical("SendMessageFunction") and isinstance(i.event, dict) and i.event.get("step") == "welcome_1"
+    ]
     assert len(tries) == 1 and tries[0].errored and "TemplateRenderError" in tries[0].error  # no Retry
 
     record = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{MARTA}", f"FAILURE#{journey['name']}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import boto3
 import pytest
@@ -28,7 +28,14 @@ def _customer(number: int, name: str) -> dict:
 
 def _checkout(number: int, name: str, at) -> dict:
     checkout = copy.deepcopy(load_event("shopify_checkouts_update"))
-    checkout.update(id=980000 + number, token=f"checkout-{number}", cart_token=f"cart-{number}", email=f"{name}@example.com", created_at=iso(at - MINUTE), updated_at=iso(at))
+    checkout.update(
+        id=980000 + number,
+        token=f"checkout-{number}",
+        cart_token=f"cart-{number}",
+        email=f"{name}@example.com",
+        created_at=iso(at - MINUTE),
+        updated_at=iso(at),
+    )
     checkout["customer"] = _customer(number, name)
     return checkout
 
@@ -36,9 +43,18 @@ def _checkout(number: int, name: str, at) -> dict:
 def _order(number: int, name: str, at, *, cart: bool = True, total: str = "98.00", financial_status: str = "paid", cancelled_at=None) -> dict:
     order = copy.deepcopy(load_event("shopify_orders_create"))
     order.update(
-        id=450000 + number, email=f"{name}@example.com", created_at=iso(at), updated_at=iso(cancelled_at or at), processed_at=iso(at),
-        cart_token=f"cart-{number}" if cart else None, checkout_token=None, total_price=total, financial_status=financial_status,
-        cancelled_at=iso(cancelled_at) if cancelled_at else None, cancel_reason="customer" if cancelled_at else None, closed_at=None,
+        id=450000 + number,
+        email=f"{name}@example.com",
+        created_at=iso(at),
+        updated_at=iso(cancelled_at or at),
+        processed_at=iso(at),
+        cart_token=f"cart-{number}" if cart else None,
+        checkout_token=None,
+        total_price=total,
+        financial_status=financial_status,
+        cancelled_at=iso(cancelled_at) if cancelled_at else None,
+        cancel_reason="customer" if cancelled_at else None,
+        closed_at=None,
     )
     order["customer"] = _customer(number, name)
     return order
@@ -145,7 +161,7 @@ def test_reconcile_of_a_store_without_admin_credentials_is_one_line(harness, cap
 
 
 def test_the_woocommerce_client_reads_orders_and_customers_modified_in_the_window():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from encore.adapters.woocommerce_admin import WooCommerceAdmin
     from infra.local.shops import FakeWooCommerce
@@ -159,9 +175,9 @@ def test_the_woocommerce_client_reads_orders_and_customers_modified_in_the_windo
         shop.add_customer({**customer, "id": 1, "date_modified_gmt": "2026-11-02T10:00:00"})
         shop.add_customer({**customer, "id": 2, "date_modified_gmt": "2026-11-01T10:00:00"})
         client = WooCommerceAdmin("https://shop.example", "ck_local_fake", "cs_local_fake", base_url=shop.url)
-        since = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
-        orders = client.orders_modified(since, datetime(2026, 11, 2, 11, 0, tzinfo=timezone.utc))
+        since = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+        orders = client.orders_modified(since, datetime(2026, 11, 2, 11, 0, tzinfo=UTC))
         assert sorted(order["id"] for order in orders) == [9000 + n for n in range(31, 120)]
         assert [c["id"] for c in client.customers_modified(since)] == [1]
-        assert len(client.orders_modified(datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))) == 130
+        assert len(client.orders_modified(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))) == 130
         assert any(request.query.get("page") == "2" for request in shop.requests if request.path.endswith("/orders"))

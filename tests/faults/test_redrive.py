@@ -67,9 +67,22 @@ def test_a_failed_event_is_redriven_after_the_fault_is_removed_and_takes_effect_
 @pytest.mark.handler_errors_expected
 def test_redrive_of_one_store_leaves_the_other_stores_events_on_the_queue(harness, monkeypatch, capsys):
     sqs = boto3.client("sqs")
-    other = {"version": "0", "id": "x", "detail-type": "order_placed", "source": "encore.ingest", "time": "2026-11-02T09:00:00Z", "resources": [], "detail": {"store_id": "other-store"}}
+    other = {
+        "version": "0",
+        "id": "x",
+        "detail-type": "order_placed",
+        "source": "encore.ingest",
+        "time": "2026-11-02T09:00:00Z",
+        "resources": [],
+        "detail": {"store_id": "other-store"},
+    }
     # A Lambda on-failure destination record wraps the event: it is understood too.
-    record = {"requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3}, "requestPayload": other, "responseContext": {"statusCode": 200, "functionError": "Unhandled"}, "responsePayload": {"errorMessage": "boom"}}
+    record = {
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": other,
+        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "boom"},
+    }
     sqs.send_message(QueueUrl=_queue(harness), MessageBody=json.dumps(record))
     assert original_event(json.dumps(record)) == other
     assert main(["redrive", STORE_ID]) == 0

@@ -27,16 +27,31 @@ def _customer(number: int, name: str) -> dict:
 
 def _checkout(number: int, name: str, at) -> dict:
     checkout = copy.deepcopy(load_event("shopify_checkouts_update"))
-    checkout.update(id=990000 + number, token=f"dropped-checkout-{number}", cart_token=f"dropped-cart-{number}", email=f"{name}@example.com",
-                    created_at=iso(at - MINUTE), updated_at=iso(at))
+    checkout.update(
+        id=990000 + number,
+        token=f"dropped-checkout-{number}",
+        cart_token=f"dropped-cart-{number}",
+        email=f"{name}@example.com",
+        created_at=iso(at - MINUTE),
+        updated_at=iso(at),
+    )
     checkout["customer"] = _customer(number, name)
     return checkout
 
 
 def _order(number: int, name: str, at, total: str) -> dict:
     order = copy.deepcopy(load_event("shopify_orders_create"))
-    order.update(id=460000 + number, email=f"{name}@example.com", created_at=iso(at), updated_at=iso(at), processed_at=iso(at),
-                 cart_token=None, checkout_token=None, total_price=total, financial_status="paid")
+    order.update(
+        id=460000 + number,
+        email=f"{name}@example.com",
+        created_at=iso(at),
+        updated_at=iso(at),
+        processed_at=iso(at),
+        cart_token=None,
+        checkout_token=None,
+        total_price=total,
+        financial_status="paid",
+    )
     order["customer"] = _customer(number, name)
     return order
 

@@ -62,7 +62,7 @@ def test_a_customer_of_both_stores_is_mailed_unsubscribed_and_erased_per_store(h
     assert _profile(harness, STORE_ID, OLENA)["accepts_email_marketing"] is False
     assert _profile(harness, OTHER, OLENA)["accepts_email_marketing"] is True
     harness.run_until(26 * HOUR)
-    second = harness.emails()[len(first):]
+    second = harness.emails()[len(first) :]
     assert [_from(mail) for mail in second] == ["Corner shop"], [(mail["From"], mail["Subject"]) for mail in second]
 
     # Erasure at one store erases that store's customer only.
@@ -73,7 +73,7 @@ def test_a_customer_of_both_stores_is_mailed_unsubscribed_and_erased_per_store(h
     kept = [item["sk"]["S"] for item in harness.table_items() if item["pk"]["S"] == f"STORE#{OTHER}#CUSTOMER#{OLENA}"]
     assert "PROFILE" in kept and any(sk.startswith("MESSAGE#") for sk in kept), kept
     harness.run_until(73 * HOUR)
-    third = harness.emails()[len(first) + len(second):]
+    third = harness.emails()[len(first) + len(second) :]
     assert [_from(mail) for mail in third] == ["Corner shop"]  # its reminder 3, with its own 15 %
     assert "15%" in third[0]["Subject"] or "15 %" in third[0]["Subject"], third[0]["Subject"]
 
@@ -83,8 +83,12 @@ def test_an_sms_stop_is_global_per_number(harness, other):
         payload = dict(copy.deepcopy(MARTA), updated_at=iso(harness.now()))
         assert harness._settled(client.shopify("customers/create", payload, webhook_id=f"marta-{client.store_id}")).status == 202
     message = {
-        "originationNumber": MARTA["phone"], "destinationNumber": "+18005550100", "messageKeyword": "KEYWORD_123456789012", "messageBody": "STOP",
-        "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84", "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
+        "originationNumber": MARTA["phone"],
+        "destinationNumber": "+18005550100",
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": "STOP",
+        "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
+        "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
     }
     boto3.client("sns").publish(TopicArn=harness.stack.physical("SmsRepliesTopic"), Message=json.dumps(message))
     harness.clock.settle()
@@ -102,12 +106,25 @@ def test_one_stores_credentials_reach_nothing_of_the_other(harness, other):
     assert forged.status == 401, forged
     # The demo store's API key with the other store's secret: the key names the store, the
     # signature must then be that store's.
-    message = {"type": "identify", "messageId": "cross-1", "userId": "someone", "timestamp": harness.now().isoformat(), "traits": {"email": "someone@example.com"}}
+    message = {
+        "type": "identify",
+        "messageId": "cross-1",
+        "userId": "someone",
+        "timestamp": harness.now().isoformat(),
+        "traits": {"email": "someone@example.com"},
+    }
     body = json.dumps(message).encode()
     from encore.signatures import sign_hex
 
-    crossed = harness.client.post("/v1/events", body, {"Content-Type": "application/json", "Authorization": f"Bearer {harness.client.credentials.api_key}",
-                                                      "X-Encore-Signature": sign_hex(other.secret, body)})
+    crossed = harness.client.post(
+        "/v1/events",
+        body,
+        {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {harness.client.credentials.api_key}",
+            "X-Encore-Signature": sign_hex(other.secret, body),
+        },
+    )
     assert crossed.status == 401, crossed
     harness.clock.settle()
     assert len(harness.table_items()) == before

@@ -45,15 +45,17 @@ def _inject(harness, decide) -> FaultInjector:
 
 
 def _messages(harness, prefix: str) -> list[dict]:
-    return [
-        harness.item(item["pk"]["S"], item["sk"]["S"])
-        for item in harness.table_items()
-        if item["sk"]["S"].startswith(f"MESSAGE#{prefix}")
-    ]
+    return [harness.item(item["pk"]["S"], item["sk"]["S"]) for item in harness.table_items() if item["sk"]["S"].startswith(f"MESSAGE#{prefix}")]
 
 
 def _ses_event(harness, detail_type: str, event_type: str, record: dict, message_id: str) -> None:
-    tags = {"ses:configuration-set": ["encore-email"], "store": [STORE_ID], "customer": [record["customer_id"]], "journey": [record["journey"]], "step": [record["step"]]}
+    tags = {
+        "ses:configuration-set": ["encore-email"],
+        "store": [STORE_ID],
+        "customer": [record["customer_id"]],
+        "journey": [record["journey"]],
+        "step": [record["step"]],
+    }
     detail = {"eventType": event_type, "mail": {"timestamp": harness.now().isoformat(), "messageId": message_id, "tags": tags}}
     if event_type == "Send":
         detail["send"] = {}
@@ -94,10 +96,14 @@ def test_a_crash_between_send_and_record_counts_against_the_cap_and_the_journey_
 
     shirt, trousers = "632910392", "632910501"
     harness.configure_store({}, None)
-    import_catalogue(STORE_ID, [
-        {"product_id": shirt, "title": "Linen shirt", "category": "shirts", "product_type": "apparel", "price_cents": 4900, "complements": [trousers]},
-        {"product_id": trousers, "title": "Linen trousers", "category": "trousers", "product_type": "apparel", "price_cents": 6900},
-    ], imported_at=harness.now())
+    import_catalogue(
+        STORE_ID,
+        [
+            {"product_id": shirt, "title": "Linen shirt", "category": "shirts", "product_type": "apparel", "price_cents": 4900, "complements": [trousers]},
+            {"product_id": trousers, "title": "Linen trousers", "category": "trousers", "product_type": "apparel", "price_cents": 6900},
+        ],
+        imported_at=harness.now(),
+    )
     crash = _FirstSend("crash_after_send", "welcome-series")
     injector = _inject(harness, crash)
     try:
@@ -122,7 +128,7 @@ def test_a_failure_between_the_claim_and_the_send_gives_the_claim_back_and_the_s
     """Reminder 3 takes its code from the shop's stock in a transaction after the step is
     claimed: throttled there, nothing went out, so the retry must send it (it once took the
     claim left behind for a send and moved on without mailing anything)."""
-    from tests.faults.test_order_retries import _NthCall, _inject
+    from tests.faults.test_order_retries import _inject, _NthCall
 
     harness.checkout()
     harness.run_until(71 * HOUR)

@@ -17,10 +17,28 @@ from tests.fuzz.test_routes import _table, json_value, mutated
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 VISITORS = ["3f2b8c1e-9a47-4d2b-8e61-0c5d7a9b4e21", "9d0e7a55-1b2c-4d3e-8f90-aa11bb22cc33"]
 VALID = [
-    {"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": VISITORS[0],
-     "properties": {"product_id": "632910392", "name": "Linen shirt", "price": 49.0, "dwell_seconds": 80}},
-    {"type": "track", "event": "Checkout Started", "messageId": "m2", "anonymousId": VISITORS[1], "properties": {"checkout_token": "a1b2c3d4e5f60718293a4b5c6d7e8f90"}},
-    {"type": "track", "event": "Product Added", "messageId": "m3", "anonymousId": VISITORS[0], "userId": "603851970716743426", "properties": {"product_id": "1"}},
+    {
+        "type": "track",
+        "event": "Product Viewed",
+        "messageId": "m1",
+        "anonymousId": VISITORS[0],
+        "properties": {"product_id": "632910392", "name": "Linen shirt", "price": 49.0, "dwell_seconds": 80},
+    },
+    {
+        "type": "track",
+        "event": "Checkout Started",
+        "messageId": "m2",
+        "anonymousId": VISITORS[1],
+        "properties": {"checkout_token": "a1b2c3d4e5f60718293a4b5c6d7e8f90"},
+    },
+    {
+        "type": "track",
+        "event": "Product Added",
+        "messageId": "m3",
+        "anonymousId": VISITORS[0],
+        "userId": "603851970716743426",
+        "properties": {"product_id": "1"},
+    },
     {"type": "track", "event": "Order Completed", "messageId": "m4", "anonymousId": VISITORS[0], "properties": {"order_id": "1", "total": 10}},
 ]
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -56,8 +74,13 @@ def test_no_browser_request_is_a_server_error_and_a_refused_one_writes_nothing(h
     key = create_tracking_key(Context(prefix=harness.stack.resolver.parameters["ParametersPrefix"]), STORE_ID)
     seen: dict[int, int] = {}
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(browser_request(key))
     def one(case):
         path_key, body, headers = case

@@ -23,23 +23,58 @@ from tests.conftest import STORE_ID, load_event
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
-SHOPIFY_TOPICS = ["checkouts/update", "orders/create", "orders/paid", "customers/update", "carts/update",
-                  "products/update", "customers/redact", "fulfillments/create", "app/uninstalled", ""]
-SHOPIFY_FILES = {"checkouts/update": "shopify_checkouts_update", "orders/create": "shopify_orders_create",
-                 "orders/paid": "shopify_orders_paid", "customers/update": "shopify_customers_update",
-                 "carts/update": "shopify_carts_update", "products/update": "shopify_products_update",
-                 "customers/redact": "shopify_customers_redact", "fulfillments/create": "shopify_fulfillments_create"}
+SHOPIFY_TOPICS = [
+    "checkouts/update",
+    "orders/create",
+    "orders/paid",
+    "customers/update",
+    "carts/update",
+    "products/update",
+    "customers/redact",
+    "fulfillments/create",
+    "app/uninstalled",
+    "",
+]
+SHOPIFY_FILES = {
+    "checkouts/update": "shopify_checkouts_update",
+    "orders/create": "shopify_orders_create",
+    "orders/paid": "shopify_orders_paid",
+    "customers/update": "shopify_customers_update",
+    "carts/update": "shopify_carts_update",
+    "products/update": "shopify_products_update",
+    "customers/redact": "shopify_customers_redact",
+    "fulfillments/create": "shopify_fulfillments_create",
+}
 WOO_TOPICS = ["order.created", "order.updated", "customer.updated", "product.updated", "coupon.created", "action.woocommerce_x", ""]
-WOO_FILES = {"order.created": "woocommerce_order_created", "order.updated": "woocommerce_order_updated",
-             "customer.updated": "woocommerce_customer_updated", "product.updated": "woocommerce_product_updated"}
+WOO_FILES = {
+    "order.created": "woocommerce_order_created",
+    "order.updated": "woocommerce_order_updated",
+    "customer.updated": "woocommerce_customer_updated",
+    "product.updated": "woocommerce_product_updated",
+}
 SEGMENT_CALLS = ["batch", "batch", "track", "identify", "page"]
-GENERIC_FILES = ["generic_identify", "generic_product_viewed", "generic_product_added", "generic_checkout_started",
-                 "generic_order_completed", "generic_batch", "generic_product_reviewed", "generic_signed_up"]
+GENERIC_FILES = [
+    "generic_identify",
+    "generic_product_viewed",
+    "generic_product_added",
+    "generic_checkout_started",
+    "generic_order_completed",
+    "generic_batch",
+    "generic_product_reviewed",
+    "generic_signed_up",
+]
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
-                      st.text(max_size=40), st.sampled_from(["", "2026-13-45T99:00:00Z", "-1", "NaN", "💥", "a" * 3000]))
-json_value = st.recursive(json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                              st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    st.sampled_from(["", "2026-13-45T99:00:00Z", "-1", "NaN", "💥", "a" * 3000]),
+)
+json_value = st.recursive(
+    json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12
+)
 
 
 @st.composite
@@ -88,9 +123,15 @@ def request(draw):
         body = json.dumps(draw(json_value)).encode()
     else:
         body = draw(st.binary(max_size=300))
-    extra_headers = draw(st.dictionaries(st.sampled_from(["Content-Type", "X-Shopify-Webhook-Id", "X-Shopify-Event-Id",
-                                                          "X-WC-Webhook-Delivery-ID", "X-Shopify-Shop-Domain", "X-Shopify-Triggered-At"]),
-                                         st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30), max_size=2))
+    extra_headers = draw(
+        st.dictionaries(
+            st.sampled_from(
+                ["Content-Type", "X-Shopify-Webhook-Id", "X-Shopify-Event-Id", "X-WC-Webhook-Delivery-ID", "X-Shopify-Shop-Domain", "X-Shopify-Triggered-At"]
+            ),
+            st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+            max_size=2,
+        )
+    )
     token = draw(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#%"), min_size=1, max_size=80))
     return route, topic, body, signed, extra_headers, token
 
@@ -98,12 +139,21 @@ def request(draw):
 def _headers(harness, route: str, topic: str, body: bytes, signed: bool, extra: dict) -> tuple[str, dict]:
     secret = harness.client.secret if signed else "not-the-store-secret"
     if route == "shopify":
-        headers = {"Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": f"{STORE_ID}.myshopify.com",
-                   "X-Shopify-Webhook-Id": f"fuzz-{random.random()}", "X-Shopify-Hmac-Sha256": sign_base64(secret, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": f"{STORE_ID}.myshopify.com",
+            "X-Shopify-Webhook-Id": f"fuzz-{random.random()}",
+            "X-Shopify-Hmac-Sha256": sign_base64(secret, body),
+        }
         path = "/webhooks/shopify"
     elif route == "woocommerce":
-        headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Delivery-ID": f"fuzz-{random.random()}",
-                   "X-WC-Webhook-Signature": sign_base64(secret, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Delivery-ID": f"fuzz-{random.random()}",
+            "X-WC-Webhook-Signature": sign_base64(secret, body),
+        }
         path = f"/webhooks/woocommerce/{STORE_ID}"
     elif route == "segment":
         # "Signed" here: the store's API key as the write key; otherwise a key of no store.
@@ -113,8 +163,11 @@ def _headers(harness, route: str, topic: str, body: bytes, signed: bool, extra: 
             headers["Content-Encoding"] = "gzip"
         path = f"/v1/{topic}"
     else:
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {harness.client.credentials.api_key}",
-                   "X-Encore-Signature": sign_hex(secret, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {harness.client.credentials.api_key}",
+            "X-Encore-Signature": sign_hex(secret, body),
+        }
         path = "/v1/events"
     headers.update(extra)
     return path, headers
@@ -127,8 +180,13 @@ def _table(harness) -> int:
 def test_no_request_to_any_route_is_a_server_error_and_a_refused_one_writes_nothing(harness):
     seen: dict[tuple[str, int], int] = {}
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(request())
     def one(case):
         route, topic, body, signed, extra, token = case

@@ -28,12 +28,14 @@ def main() -> None:
     errors: list[dict] = []
 
     def on_error(error, batch) -> None:
-        errors.append({
-            "status": getattr(error, "status", None),
-            "code": getattr(error, "code", None),
-            "message": getattr(error, "message", str(error)),
-            "message_ids": [message.get("messageId") for message in batch],
-        })
+        errors.append(
+            {
+                "status": getattr(error, "status", None),
+                "code": getattr(error, "code", None),
+                "message": getattr(error, "message", str(error)),
+                "message_ids": [message.get("messageId") for message in batch],
+            }
+        )
 
     analytics.write_key = plan["write_key"]
     analytics.host = plan["host"]

@@ -9,7 +9,7 @@ and each attempt shows in the history as a ``ParallelStateStarted`` event.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from infra.local.clock import VirtualClock
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 INTERVAL, BACKOFF, ATTEMPTS = 60, 2, 4
 RETRIED = {
     "StartAt": "Try",
@@ -54,9 +54,7 @@ def attempt_times(jitter_seed: int) -> list[datetime]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         with VirtualClock(start=START, jitter_seed=jitter_seed) as clock:
             sfn = boto3.client("stepfunctions", region_name="us-east-1")
-            machine = sfn.create_state_machine(
-                name="jitter", definition=json.dumps(RETRIED), roleArn="arn:aws:iam::123456789012:role/sfn"
-            )["stateMachineArn"]
+            machine = sfn.create_state_machine(name="jitter", definition=json.dumps(RETRIED), roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
             execution = sfn.start_execution(stateMachineArn=machine, name="run")["executionArn"]
             clock.advance(timedelta(hours=1))
             assert sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED"

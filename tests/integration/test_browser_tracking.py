@@ -26,7 +26,9 @@ def _key(harness) -> str:
 
 def _post(harness, key: str, payload: dict) -> tuple[int, dict, dict]:
     request = urllib.request.Request(
-        f"{harness.client.api_url}/v1/t/{key}", data=json.dumps(payload).encode(), method="POST",
+        f"{harness.client.api_url}/v1/t/{key}",
+        data=json.dumps(payload).encode(),
+        method="POST",
         headers={"Content-Type": "text/plain", "Origin": "https://shop.example", "User-Agent": FIREFOX},
     )
     try:

@@ -106,8 +106,29 @@ def _customer(harness, locale: str, *, phone: str | None = None, sms: bool = Fal
     upsert_customer(STORE_ID, ref, now)
     pk = customer_key(STORE_ID, customer_id)
     line = CartLineAttribute(product_id="mug", title="Mug", quantity=3, price_cents=1250)
-    Cart(pk, Cart.sort_key("cart-1"), store_id=STORE_ID, customer_id=customer_id, cart_id="cart-1", status="open", total_cents=3750, currency="USD", lines=[line], updated_at=now).save()
-    Order(pk, Order.sort_key("order-1"), store_id=STORE_ID, customer_id=customer_id, order_id="order-1", placed_at=now, total_cents=3750, currency="USD", lines=[line]).save()
+    Cart(
+        pk,
+        Cart.sort_key("cart-1"),
+        store_id=STORE_ID,
+        customer_id=customer_id,
+        cart_id="cart-1",
+        status="open",
+        total_cents=3750,
+        currency="USD",
+        lines=[line],
+        updated_at=now,
+    ).save()
+    Order(
+        pk,
+        Order.sort_key("order-1"),
+        store_id=STORE_ID,
+        customer_id=customer_id,
+        order_id="order-1",
+        placed_at=now,
+        total_cents=3750,
+        currency="USD",
+        lines=[line],
+    ).save()
     return customer_id
 
 
@@ -226,7 +247,9 @@ def test_a_transactional_email_shows_the_address_and_no_unsubscribe_link(harness
 
 def _request(url: str, form: dict | None = None) -> tuple[int, str]:
     data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if form is not None else "GET", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        url, data=data, method="POST" if form is not None else "GET", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read().decode()

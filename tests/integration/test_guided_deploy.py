@@ -168,4 +168,4 @@ def test_guided_deploy_with_default_answers_reaches_the_change_set(tmp_path, mot
 
     # The answers were saved: the next `sam deploy` asks nothing.
     saved = (project / "samconfig.toml").read_text()
-    assert f"SenderDomain=\\\"{SENDER_DOMAIN}\\\"" in saved or f"SenderDomain={SENDER_DOMAIN}" in saved, saved
+    assert f'SenderDomain=\\"{SENDER_DOMAIN}\\"' in saved or f"SenderDomain={SENDER_DOMAIN}" in saved, saved

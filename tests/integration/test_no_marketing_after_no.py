@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,14 +64,16 @@ operations = st.lists(
 def test_no_marketing_after_no_and_nothing_after_suppression(harness, monkeypatch, ops, gaps):
     bind_table(harness.stack.physical("EncoreTable"))
     customer_id = f"property-{next(customers)}"
-    now = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
     monkeypatch.setattr("encore.delivery.load.utcnow", lambda: now)
     email = RecordingEmail()
     ref = CustomerRef(customer_id=customer_id, email=f"{customer_id}@example.com")
     upsert_customer(STORE_ID, ref.model_copy(update={"email_consent": Consent(granted=True, source="test", updated_at=now)}), now)
     line = CartLineAttribute(product_id="mug", title="Mug", quantity=1, price_cents=1250)
     pk = customer_key(STORE_ID, customer_id)
-    Cart(pk, Cart.sort_key("c-1"), store_id=STORE_ID, customer_id=customer_id, cart_id="c-1", status="open", total_cents=1250, lines=[line], updated_at=now).save()
+    Cart(
+        pk, Cart.sort_key("c-1"), store_id=STORE_ID, customer_id=customer_id, cart_id="c-1", status="open", total_cents=1250, lines=[line], updated_at=now
+    ).save()
     Order(pk, Order.sort_key("o-1"), store_id=STORE_ID, customer_id=customer_id, order_id="o-1", placed_at=now, total_cents=1250, lines=[line]).save()
     consent, suppressed, last_journey = True, False, None
 
@@ -86,7 +88,11 @@ def test_no_marketing_after_no_and_nothing_after_suppression(harness, monkeypatc
         elif action in ("bounce", "complaint") and last_journey:
             detail = {
                 "eventType": "Bounce" if action == "bounce" else "Complaint",
-                "mail": {"messageId": "m", "timestamp": now.isoformat(), "tags": {"store": [STORE_ID], "customer": [customer_id], "journey": [last_journey], "step": ["s"]}},
+                "mail": {
+                    "messageId": "m",
+                    "timestamp": now.isoformat(),
+                    "tags": {"store": [STORE_ID], "customer": [customer_id], "journey": [last_journey], "step": ["s"]},
+                },
                 action: {"timestamp": now.isoformat(), **({"bounceType": value} if action == "bounce" else {})},
             }
             apply_email_event(SesEvent.model_validate(detail))
@@ -95,8 +101,13 @@ def test_no_marketing_after_no_and_nothing_after_suppression(harness, monkeypatc
             marketing = is_marketing(value)
             journey = f"{'cart-abandonment' if marketing else 'post-purchase'}-{STORE_ID}-{customer_id}-{step}"
             request = StepRequest(
-                store_id=STORE_ID, customer_id=customer_id, journey=journey, step="s", template=value,
-                cart_id="c-1" if marketing else None, order_id=None if marketing else "o-1",
+                store_id=STORE_ID,
+                customer_id=customer_id,
+                journey=journey,
+                step="s",
+                template=value,
+                cart_id="c-1" if marketing else None,
+                order_id=None if marketing else "o-1",
             )
             before = len(email.sent)
             result = deliver_step(request, store=STORE, email=email, unsubscribe=LINKS)

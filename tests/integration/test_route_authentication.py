@@ -115,7 +115,9 @@ def _preferences(harness, mode: str):
 def _browser_events(harness, mode: str):
     # The browser endpoint's credential is a public per-store key (encore.tracking): a request
     # without one (unsigned) or with a well-formed key no store owns (forged) names no store.
-    body = json.dumps({"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": "visitor-0123456789ab", "properties": {"product_id": "1"}}).encode()
+    body = json.dumps(
+        {"type": "track", "event": "Product Viewed", "messageId": "m1", "anonymousId": "visitor-0123456789ab", "properties": {"product_id": "1"}}
+    ).encode()
     key = "not-a-key" if mode == "unsigned" else "pk_" + "A" * 24
     headers = {"Content-Type": "text/plain", "Origin": "https://shop.example", "User-Agent": "Mozilla/5.0 Firefox/133.0"}
     return f"/v1/t/{key}", body, headers

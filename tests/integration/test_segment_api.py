@@ -59,14 +59,35 @@ def _post(harness, path: str, payload: dict | bytes, *, key: str | None = None, 
 # ------------------------------------------------------------------------ the official SDKs
 def test_the_official_segment_client_feeds_encore_and_checkout_started_starts_the_cart_journey(harness):
     now = harness.now()
-    report = _store_server(harness, [
-        _call("identify", CUSTOMER, {"email": "tomas@example.com", "first_name": "Tomas", "email_consent": True}, timestamp=now.isoformat(), message_id="seg-identify"),
-        _call("track", CUSTOMER, "Product Viewed", {"product_id": "sku-milk-frother", "name": "Milk frother", "price": 39.9},
-              timestamp=now.isoformat(), message_id="seg-viewed"),
-        _call("track", CUSTOMER, "Checkout Started",
-              {"cart_id": CART, "currency": "USD", "checkout_url": "https://shop.example/checkout/cart-5521", "products": PRODUCTS},
-              timestamp=(now + timedelta(minutes=1)).isoformat(), message_id="seg-checkout"),
-    ], gzip=True)
+    report = _store_server(
+        harness,
+        [
+            _call(
+                "identify",
+                CUSTOMER,
+                {"email": "tomas@example.com", "first_name": "Tomas", "email_consent": True},
+                timestamp=now.isoformat(),
+                message_id="seg-identify",
+            ),
+            _call(
+                "track",
+                CUSTOMER,
+                "Product Viewed",
+                {"product_id": "sku-milk-frother", "name": "Milk frother", "price": 39.9},
+                timestamp=now.isoformat(),
+                message_id="seg-viewed",
+            ),
+            _call(
+                "track",
+                CUSTOMER,
+                "Checkout Started",
+                {"cart_id": CART, "currency": "USD", "checkout_url": "https://shop.example/checkout/cart-5521", "products": PRODUCTS},
+                timestamp=(now + timedelta(minutes=1)).isoformat(),
+                message_id="seg-checkout",
+            ),
+        ],
+        gzip=True,
+    )
     assert report["errors"] == []
 
     assert _event_types(harness) == {"seg-identify": "customer_updated", "seg-viewed": "product_viewed", "seg-checkout": "cart_updated"}
@@ -78,10 +99,20 @@ def test_the_official_segment_client_feeds_encore_and_checkout_started_starts_th
     assert journeys[0]["status"] == "RUNNING"
 
     harness.run_until(timedelta(minutes=30))
-    report = _store_server(harness, [
-        _call("track", CUSTOMER, "Order Completed", {"order_id": "order-90017", "cart_id": CART, "total": 88.9, "currency": "USD", "products": PRODUCTS},
-              timestamp=harness.now().isoformat(), message_id="seg-order"),
-    ], gzip=True)
+    report = _store_server(
+        harness,
+        [
+            _call(
+                "track",
+                CUSTOMER,
+                "Order Completed",
+                {"order_id": "order-90017", "cart_id": CART, "total": 88.9, "currency": "USD", "products": PRODUCTS},
+                timestamp=harness.now().isoformat(),
+                message_id="seg-order",
+            ),
+        ],
+        gzip=True,
+    )
     assert report["errors"] == []
     assert _event_types(harness)["seg-order"] == "order_placed"
     assert any(item["sk"]["S"].startswith("ORDER#") and item["sk"]["S"].endswith("order-90017") for item in harness.table_items())
@@ -96,43 +127,83 @@ def test_the_official_clients_single_product_added_and_removed_change_the_custom
     now = harness.now()
     spec = {"cart_id": CART, "sku": "G-32", "category": "Games", "brand": "Hasbro", "variant": "200 pieces", "coupon": "MAYDEALS", "position": 3}
     traits = {"traits": {"email": "tomas@example.com", "first_name": "Tomas", "email_consent": True}}
-    report = _store_server(harness, [
-        _call("track", CUSTOMER, "Product Added", {**spec, "product_id": "sku-milk-frother", "name": "Milk frother", "price": 39.9, "quantity": 1},
-              context=traits, timestamp=now.isoformat(), message_id="seg-add-frother"),
-        _call("track", CUSTOMER, "Product Added", {**spec, "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 2},
-              context=traits, timestamp=now.isoformat(), message_id="seg-add-beans"),
-        _call("track", CUSTOMER, "Product Removed", {**spec, "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 1},
-              context=traits, timestamp=(now + timedelta(minutes=1)).isoformat(), message_id="seg-remove-beans"),
-    ], gzip=True)
+    report = _store_server(
+        harness,
+        [
+            _call(
+                "track",
+                CUSTOMER,
+                "Product Added",
+                {**spec, "product_id": "sku-milk-frother", "name": "Milk frother", "price": 39.9, "quantity": 1},
+                context=traits,
+                timestamp=now.isoformat(),
+                message_id="seg-add-frother",
+            ),
+            _call(
+                "track",
+                CUSTOMER,
+                "Product Added",
+                {**spec, "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 2},
+                context=traits,
+                timestamp=now.isoformat(),
+                message_id="seg-add-beans",
+            ),
+            _call(
+                "track",
+                CUSTOMER,
+                "Product Removed",
+                {**spec, "product_id": "sku-espresso-beans-1kg", "name": "Espresso beans 1 kg", "price": 24.5, "quantity": 1},
+                context=traits,
+                timestamp=(now + timedelta(minutes=1)).isoformat(),
+                message_id="seg-remove-beans",
+            ),
+        ],
+        gzip=True,
+    )
     assert report["errors"] == []
     assert _event_types(harness) == {"seg-add-frother": "cart_updated", "seg-add-beans": "cart_updated", "seg-remove-beans": "cart_updated"}
 
     cart = harness.item(f"STORE#{STORE_ID}#CUSTOMER#{CUSTOMER}", f"CART#{CART}")
     assert sorted((line["product_id"], line["quantity"], line["price_cents"]) for line in cart["lines"]) == [
-        ("sku-espresso-beans-1kg", 1, 2450), ("sku-milk-frother", 1, 3990)]
+        ("sku-espresso-beans-1kg", 1, 2450),
+        ("sku-milk-frother", 1, 3990),
+    ]
     assert (cart["status"], cart["total_cents"]) == ("open", 6440)
     assert [journey["name"] for journey in harness.journeys()] == [f"cart-abandonment-{STORE_ID}-{CUSTOMER}-{CART}"]
 
 
 def test_a_wrong_write_key_is_401_and_the_official_client_reports_it_through_on_error(harness):
-    report = _store_server(harness, [_call("track", CUSTOMER, "Product Viewed", {"product_id": "sku-milk-frother"},
-                                           timestamp=harness.now().isoformat(), message_id="seg-forged")],
-                           write_key="enc_not-a-key-of-any-store", gzip=True)
-    assert report["errors"] == [{"status": 401, "code": "unauthorized", "message": "the write key is not the API key of any store", "message_ids": ["seg-forged"]}]
+    report = _store_server(
+        harness,
+        [_call("track", CUSTOMER, "Product Viewed", {"product_id": "sku-milk-frother"}, timestamp=harness.now().isoformat(), message_id="seg-forged")],
+        write_key="enc_not-a-key-of-any-store",
+        gzip=True,
+    )
+    assert report["errors"] == [
+        {"status": 401, "code": "unauthorized", "message": "the write key is not the API key of any store", "message_ids": ["seg-forged"]}
+    ]
     assert harness.table_items() == []
 
 
 def test_the_official_client_in_sync_mode_without_gzip_is_accepted(harness):
-    report = _store_server(harness, [_call("identify", CUSTOMER, {"email": "tomas@example.com"}, timestamp=harness.now().isoformat(), message_id="seg-sync")],
-                           gzip=False, sync_mode=True)
+    report = _store_server(
+        harness,
+        [_call("identify", CUSTOMER, {"email": "tomas@example.com"}, timestamp=harness.now().isoformat(), message_id="seg-sync")],
+        gzip=False,
+        sync_mode=True,
+    )
     assert report == {"errors": [], "results": ["sent"]}
     assert _event_types(harness) == {"seg-sync": "customer_updated"}
 
 
 def test_the_official_rudderstack_client_is_accepted_too(harness):
     # RudderStack's SDK counts only 200 as success (202 would be retried, then dropped).
-    report = _store_server(harness, [_call("track", CUSTOMER, "Product Viewed", {"product_id": "sku-milk-frother"},
-                                           timestamp=harness.now().isoformat(), message_id="rudder-viewed")], sdk="rudderstack", gzip=True)
+    report = _store_server(
+        harness,
+        [_call("track", CUSTOMER, "Product Viewed", {"product_id": "sku-milk-frother"}, timestamp=harness.now().isoformat(), message_id="rudder-viewed")],
+        sdk="rudderstack",
+        gzip=True,
+    )
     assert report["errors"] == []
     assert _event_types(harness) == {"rudder-viewed": "product_viewed"}
 
@@ -168,7 +239,10 @@ def test_page_screen_alias_and_group_are_acknowledged_and_ignored(harness, call)
 
 
 def test_a_batch_with_the_write_key_only_in_the_body_is_accepted(harness):
-    batch = {"batch": [{**_message(messageId="b-1"), "type": "identify", "traits": {"email": "tomas@example.com"}}], "writeKey": harness.client.credentials.api_key}
+    batch = {
+        "batch": [{**_message(messageId="b-1"), "type": "identify", "traits": {"email": "tomas@example.com"}}],
+        "writeKey": harness.client.credentials.api_key,
+    }
     reply = _post(harness, "/v1/batch", batch, headers={"Authorization": None})
     assert reply.status == 200 and reply.json["accepted"] == ["b-1"]
 
@@ -187,8 +261,12 @@ def test_no_write_key_at_all_is_401(harness):
 
 def test_a_bearer_api_key_is_not_accepted_here(harness):
     # The generic API's Bearer key needs its HMAC; here only Segment's Basic write key works.
-    reply = _post(harness, "/v1/track", _message(event="Product Viewed", properties={"product_id": "p-1"}),
-                  headers={"Authorization": f"Bearer {harness.client.credentials.api_key}"})
+    reply = _post(
+        harness,
+        "/v1/track",
+        _message(event="Product Viewed", properties={"product_id": "p-1"}),
+        headers={"Authorization": f"Bearer {harness.client.credentials.api_key}"},
+    )
     assert reply.status == 401 and "HTTP Basic" in reply.json["title"]
 
 
@@ -202,7 +280,12 @@ def test_a_gzip_bomb_is_413_naming_the_limit_and_writes_nothing(harness):
 
 
 def test_a_message_over_32_kb_is_413_naming_it(harness):
-    big = {**_message(messageId="big"), "type": "track", "event": "Product Viewed", "properties": {"product_id": "p-1", "name": "x" * 400, "notes": "y" * 40_000}}
+    big = {
+        **_message(messageId="big"),
+        "type": "track",
+        "event": "Product Viewed",
+        "properties": {"product_id": "p-1", "name": "x" * 400, "notes": "y" * 40_000},
+    }
     reply = _post(harness, "/v1/batch", {"batch": [{**_message(messageId="small"), "type": "identify"}, big]})
     assert reply.status == 413
     assert [problem["field"] for problem in reply.json["invalid_fields"]] == ["batch.1"]
@@ -223,14 +306,19 @@ def test_a_message_another_request_is_publishing_is_503_with_retry_after_then_ta
     bind_table(harness.stack.physical("EncoreTable"))
     pk, sk = ProcessedEvent.key(STORE_ID, "held-1")
     now = harness.now()
-    ProcessedEvent(pk, sk, received_at=now, event_type="customer_updated", status="in_progress", attempt="another-request",
-                   in_progress_until=now + timedelta(seconds=30)).save()
+    ProcessedEvent(
+        pk, sk, received_at=now, event_type="customer_updated", status="in_progress", attempt="another-request", in_progress_until=now + timedelta(seconds=30)
+    ).save()
     identify = {"messageId": "held-1", "userId": CUSTOMER, "timestamp": now.isoformat(), "traits": {"email": "tomas@example.com"}}
     import urllib.error
     import urllib.request
 
-    held = urllib.request.Request(harness.client.api_url + "/v1/identify", data=json.dumps(identify).encode(), method="POST",
-                                  headers={"Content-Type": "application/json", "Authorization": _basic(harness.client.credentials.api_key)})
+    held = urllib.request.Request(
+        harness.client.api_url + "/v1/identify",
+        data=json.dumps(identify).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": _basic(harness.client.credentials.api_key)},
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(held, timeout=60)
     assert (caught.value.code, caught.value.headers["Retry-After"]) == (503, "5")
@@ -264,6 +352,7 @@ def test_every_request_the_document_allows_on_a_single_call_route_is_taken(harne
     from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance
 
     operation = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")[f"/v1/{call}"]["POST"]
+
     def as_the_sdk_sends_it(request: requests.PreparedRequest) -> requests.PreparedRequest:
         # The write key as Basic user; a body said to be gzip is gzip (schemathesis only sets the header).
         request.headers["Authorization"] = _basic(harness.client.credentials.api_key)
@@ -278,8 +367,13 @@ def test_every_request_the_document_allows_on_a_single_call_route_is_taken(harne
     answers: list[tuple[int, bool]] = []
 
     @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
-    @settings(max_examples=25, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
     def check(case):
         response = case.call(base_url=harness.client.api_url, session=session, timeout=60)
         case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance])

@@ -5,7 +5,7 @@ makes (enums, patterns, maxima)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -20,7 +20,7 @@ from encore.adapters.sms import EndUserMessagingSmsSender, OutgoingSms, SmsRecip
 from encore.sms import segments
 
 REGION = "eu-west-1"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 UKRAINIAN = "Кавова крамниця: ваш кошик досі чекає на вас. Поверніться до покупок: https://shop.example/cart\nВідповідайте СТОП, щоб відписатися"
 
 
@@ -140,7 +140,12 @@ def test_a_number_that_replied_stop_is_a_named_outcome_the_caller_suppresses(sms
         service_error_code="ConflictException",
         service_message="The destination phone number is opted out.",
         http_status_code=400,
-        modeled_fields={"Message": "The destination phone number is opted out.", "Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT", "ResourceType": "opt-out-list", "ResourceId": "Default"},
+        modeled_fields={
+            "Message": "The destination phone number is opted out.",
+            "Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT",
+            "ResourceType": "opt-out-list",
+            "ResourceId": "Default",
+        },
     )
     with pytest.raises(SmsRecipientOptedOut):
         EndUserMessagingSmsSender(sms_voice=client).send(OutgoingSms(recipient="+380501234567", body="Hi", sent_at=NOW))

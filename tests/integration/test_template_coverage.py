@@ -384,11 +384,17 @@ def _no_dead_letter_queue(resources: dict) -> None:
 
 
 MUTATIONS = {
-    "an event-driven function without an on-failure destination": (_no_dead_letter_queue, "OrderPlacedFunction: invoked asynchronously, needs EventInvokeConfig"),
+    "an event-driven function without an on-failure destination": (
+        _no_dead_letter_queue,
+        "OrderPlacedFunction: invoked asynchronously, needs EventInvokeConfig",
+    ),
     "a function dropped from the errors alarm": (_drop_function, "CartUpdatedFunction: invoked by"),
     "a function listed but left out of the sum": (_drop_from_sum_only, "metric cartUpdatedFunction is listed but not in the expression"),
     "a dimension pointing at a bogus name": (_bogus_dimension, "'encore-CartUpdatedFunction' is not a resource of this template"),
-    "a dimension pointing at another function": (_dimension_at_another_function, "cartUpdatedFunction names another resource than its FunctionName OrderPlacedFunction"),
+    "a dimension pointing at another function": (
+        _dimension_at_another_function,
+        "cartUpdatedFunction names another resource than its FunctionName OrderPlacedFunction",
+    ),
     "a queue dimension pointing at a topic": (_queue_dimension_at_a_topic, "QueueName points at StaffAlertsTopic"),
     "an alarm without AlarmActions": (_no_alarm_actions, "ApiFunctionErrorsAlarm: no AlarmActions"),
     "OKActions to a topic of no template": (_ok_actions_to_nowhere, "EmailBounceRateAlarm: OKActions"),

@@ -158,7 +158,7 @@ def _wildcard_problems(resources: dict) -> list[str]:
         actions = statement.get("Action")
         for action in [actions] if isinstance(actions, str) else actions:
             if (name, action) not in EXPLAINED_WILDCARDS:
-                problems.append(f"{name}: grants {action} on Resource \"*\" with no reason in EXPLAINED_WILDCARDS")
+                problems.append(f'{name}: grants {action} on Resource "*" with no reason in EXPLAINED_WILDCARDS')
     return problems
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import freezegun.api
@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from infra.local.clock import ClockStalled, VirtualClock
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sfn-role"
 SFN_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -58,15 +58,11 @@ def sfn(aws):
 
 # -- helpers ---------------------------------------------------------------------------
 def create_state_machine(sfn, name: str, definition: dict) -> str:
-    return sfn.create_state_machine(
-        name=name, definition=json.dumps(definition), roleArn=ROLE_ARN
-    )["stateMachineArn"]
+    return sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE_ARN)["stateMachineArn"]
 
 
 def start(sfn, state_machine_arn: str, name: str, payload: dict | None = None) -> str:
-    return sfn.start_execution(
-        stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload or {})
-    )["executionArn"]
+    return sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload or {}))["executionArn"]
 
 
 def status(sfn, execution_arn: str) -> str:
@@ -123,9 +119,7 @@ def callback_definition(queue_url: str, **timeouts) -> dict:
 def read_task_token(queue_url: str) -> str:
     sqs = boto3.client("sqs", region_name=REGION)
     # WaitTimeSeconds=0: moto's long polling loops on the (frozen) clock and never ends.
-    messages = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0
-    )["Messages"]
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0)["Messages"]
     return json.loads(messages[0]["Body"])["token"]
 
 
@@ -159,7 +153,7 @@ def test_every_clock_reads_virtual_time_while_installed(clock):
     seen: dict[str, object] = {}
 
     def read_clocks():
-        seen["aware"] = datetime.now(timezone.utc)
+        seen["aware"] = datetime.now(UTC)
         seen["naive"] = datetime.now()
         seen["utcnow"] = datetime.utcnow()
         seen["time"] = time.time()
@@ -191,10 +185,10 @@ def test_timestamp_path_wait_ends_at_the_timestamp(clock, sfn):
 
     clock.run_until(START + timedelta(days=2))
     assert timestamps(sfn, execution, "WaitStateExited") == [
-        datetime(2026, 11, 2, 13, 30, tzinfo=timezone.utc),
-        datetime(2026, 11, 3, 8, 0, tzinfo=timezone.utc),
+        datetime(2026, 11, 2, 13, 30, tzinfo=UTC),
+        datetime(2026, 11, 3, 8, 0, tzinfo=UTC),
     ]
-    assert stop_date(sfn, execution) == datetime(2026, 11, 3, 8, 0, tzinfo=timezone.utc)
+    assert stop_date(sfn, execution) == datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
 
 
 def test_wait_started_at_a_fractional_second_lasts_exactly_its_seconds(clock, sfn):
@@ -206,9 +200,7 @@ def test_wait_started_at_a_fractional_second_lasts_exactly_its_seconds(clock, sf
     clock.advance(timedelta(hours=1))
 
     # history timestamps are reported to the millisecond
-    assert timestamps(sfn, execution, "WaitStateExited") == [
-        START + timedelta(seconds=600, milliseconds=123)
-    ]
+    assert timestamps(sfn, execution, "WaitStateExited") == [START + timedelta(seconds=600, milliseconds=123)]
 
 
 # -- Retry -----------------------------------------------------------------------------
@@ -455,21 +447,12 @@ def run_journeys() -> tuple[list[tuple[str, datetime]], list[str]]:
         )
         sfn = boto3.client("stepfunctions", region_name=REGION)
         sm = create_state_machine(sfn, "journey", JOURNEY_DEFINITION)
-        arns = [
-            start(sfn, sm, f"journey-{i:02d}", {"seconds": seconds})
-            for i, seconds in enumerate(JOURNEY_WAITS)
-        ]
+        arns = [start(sfn, sm, f"journey-{i:02d}", {"seconds": seconds}) for i, seconds in enumerate(JOURNEY_WAITS)]
 
         halfway = START + timedelta(seconds=2000)
         clock.run_until(halfway)
-        finished = sorted(
-            sfn.describe_execution(executionArn=arn)["name"]
-            for arn in arns
-            if status(sfn, arn) == "SUCCEEDED"
-        )
-        assert finished == sorted(
-            f"journey-{i:02d}" for i, s in enumerate(JOURNEY_WAITS) if s <= 2000
-        )
+        finished = sorted(sfn.describe_execution(executionArn=arn)["name"] for arn in arns if status(sfn, arn) == "SUCCEEDED")
+        assert finished == sorted(f"journey-{i:02d}" for i, s in enumerate(JOURNEY_WAITS) if s <= 2000)
 
         clock.run_until(START + timedelta(hours=3))
         stops = []
@@ -486,10 +469,7 @@ def test_many_journeys_wake_in_order_at_their_own_times():
     began = real_seconds()
     stops, wake_order = run_journeys()
 
-    assert stops == [
-        (f"journey-{i:02d}", START + timedelta(seconds=seconds))
-        for i, seconds in enumerate(JOURNEY_WAITS)
-    ]
+    assert stops == [(f"journey-{i:02d}", START + timedelta(seconds=seconds)) for i, seconds in enumerate(JOURNEY_WAITS)]
     # Earliest first; journeys waking at the same instant in the order they were started.
     expected = sorted(range(len(JOURNEY_WAITS)), key=lambda i: (JOURNEY_WAITS[i], i))
     assert wake_order == [f"journey-{i:02d}" for i in expected]
@@ -521,7 +501,7 @@ def test_install_before_mock_aws_and_uninstall_restores_moto():
             clock.run_until(START)
 
     assert (retrier_decl.time, program.threading, execution_worker.Thread) == originals
-    assert abs(datetime.now(timezone.utc) - START) > timedelta(days=1)  # real time again
+    assert abs(datetime.now(UTC) - START) > timedelta(days=1)  # real time again
     with pytest.raises(RuntimeError):
         clock.settle()
 

@@ -28,16 +28,29 @@ class RecordingWorkflows:
 
 def _review(product_id: str, rating: int, minutes: int) -> ReviewSubmitted:
     return ReviewSubmitted(
-        event_id=f"review-{product_id}-{minutes}", store_id=STORE_ID, occurred_at=START + timedelta(minutes=minutes),
-        source="api:Product Reviewed", customer=CustomerRef(customer_id="olena"), product_id=product_id,
-        review_id=f"r-{product_id}-{minutes}", rating=rating,
+        event_id=f"review-{product_id}-{minutes}",
+        store_id=STORE_ID,
+        occurred_at=START + timedelta(minutes=minutes),
+        source="api:Product Reviewed",
+        customer=CustomerRef(customer_id="olena"),
+        product_id=product_id,
+        review_id=f"r-{product_id}-{minutes}",
+        rating=rating,
     )
 
 
 def _park(workflows, *, since_minutes: int, products: list[str]) -> str:
     return waits.park(
-        STORE_ID, "olena", "review-request-demo-store-olena-1001", ["review_submitted"], None, "token-1",
-        now=START + timedelta(hours=1), workflows=workflows, since=START + timedelta(minutes=since_minutes), products=products,
+        STORE_ID,
+        "olena",
+        "review-request-demo-store-olena-1001",
+        ["review_submitted"],
+        None,
+        "token-1",
+        now=START + timedelta(hours=1),
+        workflows=workflows,
+        since=START + timedelta(minutes=since_minutes),
+        products=products,
     )
 
 

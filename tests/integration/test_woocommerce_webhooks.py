@@ -20,7 +20,9 @@ USER_AGENT = "WooCommerce/9.4.2 Hookshot (WordPress/6.7.1)"
 ORDER_PK = f"STORE#{STORE_ID}#CUSTOMER#42"
 
 
-def _deliver(harness, topic: str, payload: dict | bytes, *, delivery_id: str | None = "5c2e8f0d1a7b4e39b6d2c0f1e8a9d374", signature: str | None = None, path: str = PATH):
+def _deliver(
+    harness, topic: str, payload: dict | bytes, *, delivery_id: str | None = "5c2e8f0d1a7b4e39b6d2c0f1e8a9d374", signature: str | None = None, path: str = PATH
+):
     """POST one delivery exactly as ``WC_Webhook::deliver`` does."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     resource, _, event = topic.partition(".")

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -51,11 +51,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _browse_emails(harness) -> list[tuple[str, object]]:
-    return [
-        (mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc))
-        for mail in harness.emails()
-        if mail["Subject"] in (REMINDER_1, REMINDER_2)
-    ]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails() if mail["Subject"] in (REMINDER_1, REMINDER_2)]
 
 
 def _text(mail) -> str:
@@ -128,10 +124,10 @@ def test_adding_to_the_cart_during_the_visit_ends_the_journey_and_cart_abandonme
 
     assert _browse_emails(harness) == []
     journey = _only_journey(harness)
-    assert journey["stopDate"].astimezone(timezone.utc) == START + 10 * MINUTE
+    assert journey["stopDate"].astimezone(UTC) == START + 10 * MINUTE
     assert _states(harness, journey)[-1] == "Journey ended because the customer added to the cart"
     assert ("Olena, you left something in your cart", START + 10 * MINUTE + HOUR) in [
-        (mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()
+        (mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails()
     ]
     # Viewing the product that is now in the cart is no browse abandonment.
     harness.run_until(8 * DAY)
@@ -157,8 +153,8 @@ def test_an_order_at_any_wait_ends_the_journey_at_once(harness, ordered_after, e
 
     assert [subject for subject, _ in _browse_emails(harness)] == expected_emails
     journey = _only_journey(harness)
-    assert journey["stopDate"].astimezone(timezone.utc) == START + ordered_after
-    assert _states(harness, journey)[-len(last_states):] == last_states
+    assert journey["stopDate"].astimezone(UTC) == START + ordered_after
+    assert _states(harness, journey)[-len(last_states) :] == last_states
 
 
 def test_without_marketing_consent_the_reminders_are_skipped_and_nobody_joins_the_audience(harness):
@@ -221,7 +217,7 @@ class _AudienceHook:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/audiences"
 
-    def __enter__(self) -> "_AudienceHook":
+    def __enter__(self) -> _AudienceHook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -251,8 +247,20 @@ def test_retargeting_adds_the_customer_when_the_visit_ends_and_removes_them_when
         harness.run_until(3 * DAY)
 
     assert hook.changes(harness.client.secret) == [
-        {"action": "add", "audience": "browse-abandoners", "customer": {"email_sha256": OLENA_SHA256}, "store_id": STORE_ID, "occurred_at": "2026-11-02T09:30:00Z"},
-        {"action": "remove", "audience": "browse-abandoners", "customer": {"email_sha256": OLENA_SHA256}, "store_id": STORE_ID, "occurred_at": "2026-11-02T12:00:00Z"},
+        {
+            "action": "add",
+            "audience": "browse-abandoners",
+            "customer": {"email_sha256": OLENA_SHA256},
+            "store_id": STORE_ID,
+            "occurred_at": "2026-11-02T09:30:00Z",
+        },
+        {
+            "action": "remove",
+            "audience": "browse-abandoners",
+            "customer": {"email_sha256": OLENA_SHA256},
+            "store_id": STORE_ID,
+            "occurred_at": "2026-11-02T12:00:00Z",
+        },
     ]
     assert _browse_emails(harness) == [(REMINDER_1, START + 30 * MINUTE + HOUR)]
     journey = _only_journey(harness)

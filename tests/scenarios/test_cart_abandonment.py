@@ -3,7 +3,7 @@ Lambdas → DynamoDB → the Step Functions journey under the virtual clock → 
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 import boto3
@@ -16,7 +16,7 @@ DAY = timedelta(days=1)
 
 def _sent(harness) -> list[tuple[str, object]]:
     """(subject, Date header) of every email SES accepted, in sending order."""
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails("cart-abandonment", "post-purchase")]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails("cart-abandonment", "post-purchase")]
 
 
 def _only_journey(harness) -> dict:
@@ -75,7 +75,7 @@ def test_purchase_after_reminder_1_gets_one_thank_you_in_the_same_minute_and_no_
     ]
     journey = _only_journey(harness)
     assert journey["status"] == "SUCCEEDED"
-    assert journey["stopDate"].astimezone(timezone.utc) == START + 2 * HOUR
+    assert journey["stopDate"].astimezone(UTC) == START + 2 * HOUR
     assert "Journey ended with an order" in dict(harness.states_entered(journey))
 
 
@@ -170,8 +170,15 @@ TOMAS = {"locale": "en-US", "traits": {"email": "tomas@example.com", "first_name
 
 def _product_change(harness, event: str, message_id: str, **properties) -> None:
     """The spec's single-product Product Added / Removed (no ``products``), now, by the generic API."""
-    message = {"type": "track", "event": event, "messageId": message_id, "userId": "user-1001", "timestamp": harness.now().isoformat(),
-               "context": TOMAS, "properties": properties}
+    message = {
+        "type": "track",
+        "event": event,
+        "messageId": message_id,
+        "userId": "user-1001",
+        "timestamp": harness.now().isoformat(),
+        "context": TOMAS,
+        "properties": properties,
+    }
     reply = harness.client.track(message)
     assert (reply.status, reply.json["accepted"]) == (202, [message_id])
     harness.clock.settle()

@@ -5,7 +5,7 @@ that reaches the threshold, or an order, ends it without a message."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from encore.journeys import CART_THRESHOLD_NUDGE, execution_name
@@ -37,7 +37,7 @@ def _cart_update(harness, webhook_id: str, line_items: list[dict]) -> None:
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails()]
 
 
 def _nudges(harness) -> list[tuple[str, object]]:
@@ -113,7 +113,7 @@ def test_no_nudge_once_the_cart_reaches_the_threshold(harness):
     # Cart reminder 1 counts from the cart's last update (issue 12, defect 9).
     assert (CART_REMINDER_1, START + 10 * MINUTE + HOUR) in _sent(harness)
     (journey,) = _journeys(harness)
-    assert journey["stopDate"].astimezone(timezone.utc) == START + 10 * MINUTE
+    assert journey["stopDate"].astimezone(UTC) == START + 10 * MINUTE
     assert _states(harness, journey)[-1] == "Journey ended because the cart reached the threshold"
 
 
@@ -126,7 +126,7 @@ def test_no_nudge_after_an_order(harness):
 
     assert _nudges(harness) == []
     (journey,) = _journeys(harness)
-    assert journey["stopDate"].astimezone(timezone.utc) == START + 10 * MINUTE
+    assert journey["stopDate"].astimezone(UTC) == START + 10 * MINUTE
     assert _states(harness, journey) == [
         "Wait for the cart to change or an order until the cart has rested",
         "What happened to the cart?",

@@ -26,8 +26,12 @@ def _shop_customer(customer_id: int, email: str, phone: str | None = None) -> di
     """The customer as the shop holds it: subscribed on both channels."""
     subscribed = {"state": "subscribed", "opt_in_level": "single_opt_in", "consent_updated_at": "2026-10-01T12:00:00+00:00"}
     return {
-        "id": customer_id, "email": email, "phone": phone, "updated_at": "2026-10-01T12:00:00+00:00",
-        "email_marketing_consent": dict(subscribed), "sms_marketing_consent": dict(subscribed, consent_collected_from="SHOPIFY") if phone else None,
+        "id": customer_id,
+        "email": email,
+        "phone": phone,
+        "updated_at": "2026-10-01T12:00:00+00:00",
+        "email_marketing_consent": dict(subscribed),
+        "sms_marketing_consent": dict(subscribed, consent_collected_from="SHOPIFY") if phone else None,
     }
 
 
@@ -57,8 +61,12 @@ def _one_click(url: str) -> int:
 
 def _stop(harness, number: str) -> None:
     message = {
-        "originationNumber": number, "destinationNumber": "+18005550100", "messageKeyword": "KEYWORD_123456789012", "messageBody": "STOP",
-        "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84", "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
+        "originationNumber": number,
+        "destinationNumber": "+18005550100",
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": "STOP",
+        "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
+        "previousPublishedMessageId": "wJ0rAE9B7wJlYrZbtXaXsaGXz8cVnkXPFPcqOu6Elgo=",
     }
     boto3.client("sns").publish(TopicArn=harness.stack.physical("SmsRepliesTopic"), Message=json.dumps(message))
     harness.clock.settle()
@@ -108,8 +116,11 @@ def test_a_bounce_and_a_consent_change_from_shopify_itself_are_not_written_back(
     # Encore's own suppression after a hard bounce is about sending, not the customer's consent.
     detail = {
         "eventType": "Bounce",
-        "mail": {"timestamp": harness.now().isoformat(), "messageId": "0100019a-bounce",
-                 "tags": {"store": [STORE_ID], "customer": [str(MARTA["id"])], "journey": ["welcome-series-x"], "step": ["welcome"]}},
+        "mail": {
+            "timestamp": harness.now().isoformat(),
+            "messageId": "0100019a-bounce",
+            "tags": {"store": [STORE_ID], "customer": [str(MARTA["id"])], "journey": ["welcome-series-x"], "step": ["welcome"]},
+        },
         "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": harness.now().isoformat(), "bouncedRecipients": []},
     }
     boto3.client("events").put_events(Entries=[{"Source": "aws.ses", "DetailType": "Email Bounced", "Detail": json.dumps(detail)}])
@@ -149,8 +160,16 @@ def test_a_replayed_withdrawal_does_not_undo_a_later_subscription(harness, shop)
     harness.clock.settle()
     assert harness.profile(str(OLENA))["accepts_email_marketing"] is True
 
-    boto3.client("events").put_events(Entries=[{"Source": "encore.ingest", "DetailType": "consent_withdrawn", "Detail": json.dumps(withdrawal["detail"]),
-                                                 "EventBusName": harness.stack.physical("EventBus")}])
+    boto3.client("events").put_events(
+        Entries=[
+            {
+                "Source": "encore.ingest",
+                "DetailType": "consent_withdrawn",
+                "Detail": json.dumps(withdrawal["detail"]),
+                "EventBusName": harness.stack.physical("EventBus"),
+            }
+        ]
+    )
     harness.clock.settle()
     assert len(_write_backs(harness)) == 2  # the replay was delivered ...
     assert _consent_calls(shop) == ["customerEmailMarketingConsentUpdate"]  # ... and wrote nothing

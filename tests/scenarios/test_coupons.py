@@ -30,7 +30,9 @@ def _reminder_3(harness) -> dict:
 
 
 def _settings(harness, **cart):
-    harness.configure_store({**only_scenarios("cart_abandonment"), "version": 1, "cart_abandonment": cart} if cart else {**only_scenarios("cart_abandonment"), "version": 1})
+    harness.configure_store(
+        {**only_scenarios("cart_abandonment"), "version": 1, "cart_abandonment": cart} if cart else {**only_scenarios("cart_abandonment"), "version": 1}
+    )
 
 
 def _point_shop(document: dict, credentials: dict) -> None:
@@ -111,7 +113,10 @@ def test_woocommerce_reminder_3_carries_a_coupon_restricted_to_the_customer_that
     from infra.local.shops import FakeWooCommerce
 
     with FakeWooCommerce() as woo:
-        _point_shop({"platform": "woocommerce", "site_url": "https://shop.example", "admin_base_url": woo.url}, {"consumer_key": "ck_local_fake", "consumer_secret": "cs_local_fake"})
+        _point_shop(
+            {"platform": "woocommerce", "site_url": "https://shop.example", "admin_base_url": woo.url},
+            {"consumer_key": "ck_local_fake", "consumer_secret": "cs_local_fake"},
+        )
         _settings(harness)
         harness.checkout()
         harness.run_until(73 * HOUR)
@@ -130,7 +135,10 @@ def test_a_woocommerce_400_sends_without_a_code_and_records_the_shops_error_code
 
     with FakeWooCommerce() as woo:
         woo.coupon_failure = (400, "woocommerce_rest_invalid_coupon", "Invalid coupon.")
-        _point_shop({"platform": "woocommerce", "site_url": "https://shop.example", "admin_base_url": woo.url}, {"consumer_key": "ck_local_fake", "consumer_secret": "cs_local_fake"})
+        _point_shop(
+            {"platform": "woocommerce", "site_url": "https://shop.example", "admin_base_url": woo.url},
+            {"consumer_key": "ck_local_fake", "consumer_secret": "cs_local_fake"},
+        )
         _settings(harness)
         harness.checkout()
         harness.run_until(73 * HOUR)
@@ -171,8 +179,13 @@ def test_an_erased_customers_codes_are_deleted_at_the_shop_or_recorded_for_the_c
     harness.run_until(73 * HOUR)
     code = _code(harness.emails()[2])
     document = {"platform": "shopify", "shop_domain": shop.shop_domain, "admin_base_url": shop.url if reachable else "http://127.0.0.1:9"}
-    erase_customer(STORE_ID, CUSTOMER, workflows=StepFunctionsWorkflows(), now=START + 74 * HOUR,
-                   coupon_shop=lambda: shop_coupons(document, {"access_token": f"shpat_{STORE_ID}"}))
+    erase_customer(
+        STORE_ID,
+        CUSTOMER,
+        workflows=StepFunctionsWorkflows(),
+        now=START + 74 * HOUR,
+        coupon_shop=lambda: shop_coupons(document, {"access_token": f"shpat_{STORE_ID}"}),
+    )
     assert harness.item(f"STORE#{STORE_ID}#COUPON#{code}", "COUPON") is None
     if reachable:
         assert shop.deleted_codes == [code]
@@ -205,7 +218,14 @@ def test_a_generic_pool_gives_each_message_one_code_and_alerts_when_low(harness)
     customer = Customer(customer_key(STORE_ID, "c1"), "PROFILE", email="c1@example.com")
     taken = []
     for number in range(4):
-        request = StepRequest(store_id=STORE_ID, customer_id=f"c{number}", journey=f"cart-abandonment-{STORE_ID}-c{number}-cart", step="reminder_3", template="cart_reminder_3", coupon=CouponRequest(percent_off=10, valid_days=7))
+        request = StepRequest(
+            store_id=STORE_ID,
+            customer_id=f"c{number}",
+            journey=f"cart-abandonment-{STORE_ID}-c{number}-cart",
+            step="reminder_3",
+            template="cart_reminder_3",
+            coupon=CouponRequest(percent_off=10, valid_days=7),
+        )
         try:
             taken.append(issuer.issue(request, customer, START).code)
         except Exception as error:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from tests.conftest import START, load_event, only_scenarios
@@ -52,7 +52,7 @@ def _buy(harness, order_id: str, *lines: dict, **changes):
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails()]
 
 
 def _text(mail) -> str:
@@ -84,6 +84,8 @@ REMINDED = [
     "Was the complementary products reminder held back?",
     "Wait for a complementary purchase until the offer lapses",
 ]
+
+
 def _review_asked(products_in_the_order: int) -> list[str]:
     """The states from a complementary purchase to the end: one check per product of the
     complementary order, then the review request 3.5 days later."""
@@ -183,7 +185,10 @@ def test_an_order_without_complements_in_the_catalogue_starts_no_journey(harness
 def test_without_marketing_consent_no_offer_is_sent(harness):
     _store(harness)
     customer = {
-        "id": 603851970716743426, "email": "olena@example.com", "first_name": "Olena", "last_name": "Koval",
+        "id": 603851970716743426,
+        "email": "olena@example.com",
+        "first_name": "Olena",
+        "last_name": "Koval",
         "email_marketing_consent": {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": None},
     }
     harness.order(customer=customer, buyer_accepts_marketing=False)

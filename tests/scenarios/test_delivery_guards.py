@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,7 @@ SHOPIFY_CUSTOMER = "603851970716743426"
 
 
 def _sent(harness) -> list[tuple[str, str, datetime]]:
-    return [
-        (mail["To"], mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()
-    ]
+    return [(mail["To"], mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails()]
 
 
 def _checkout_started(harness, user: str, zone: str) -> None:
@@ -45,7 +43,7 @@ def test_a_reminder_due_at_2am_local_goes_out_when_quiet_hours_end_in_three_time
     # 02:00 local, inside quiet hours (21:00–09:00), and must go out at 09:00 local.
     customers = [("kenji", "Asia/Tokyo"), ("olena", "Europe/Kyiv"), ("maria", "America/New_York")]
     for user, zone in customers:
-        one_am = datetime(2026, 11, 3, 1, 0, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+        one_am = datetime(2026, 11, 3, 1, 0, tzinfo=ZoneInfo(zone)).astimezone(UTC)
         harness.run_until(one_am - START)
         _checkout_started(harness, user, zone)
     harness.run_until(3 * DAY)
@@ -56,9 +54,7 @@ def test_a_reminder_due_at_2am_local_goes_out_when_quiet_hours_end_in_three_time
     # The deferral is recorded with its reason, and the console shows the wait.
     execution = next(e for e in harness.stack.executions("CartAbandonmentStateMachine") if "kenji" in e["name"])
     assert "Wait until the reminder 1 may be sent" in dict(harness.states_entered(execution))
-    record = next(
-        item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1") and "kenji" in item["pk"]["S"]
-    )
+    record = next(item for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_1") and "kenji" in item["pk"]["S"])
     assert record["status"]["S"] == "sent" and record["deferred_reason"]["S"] == "quiet_hours"
 
 
@@ -131,7 +127,11 @@ def test_a_complaint_suppresses_and_opens_and_clicks_are_recorded(harness):
 
 
 def test_an_event_about_mail_encore_did_not_send_changes_nothing(harness):
-    detail = {"eventType": "Complaint", "mail": {"timestamp": harness.now().isoformat(), "messageId": "x", "tags": {}}, "complaint": {"timestamp": harness.now().isoformat()}}
+    detail = {
+        "eventType": "Complaint",
+        "mail": {"timestamp": harness.now().isoformat(), "messageId": "x", "tags": {}},
+        "complaint": {"timestamp": harness.now().isoformat()},
+    }
     boto3.client("events").put_events(Entries=[{"Source": "aws.ses", "DetailType": "Email Complaint Received", "Detail": json.dumps(detail)}])
     harness.clock.settle()
     (call,) = [i for i in harness.stack.lambdas.invocations if "MessageEvents" in i.function]
@@ -178,7 +178,14 @@ def test_a_step_run_again_as_a_redrive_would_sends_nothing_more(harness):
     tags = _tags_of_first_message(harness)
     # A redriven execution re-runs the send step with the same input.
     cart_id = next(item["cart_id"]["S"] for item in harness.table_items() if item["sk"]["S"].startswith("CART#"))
-    request = {"store_id": STORE_ID, "customer_id": tags["customer"], "journey": tags["journey"], "step": tags["step"], "template": "cart_reminder_1", "cart_id": cart_id}
+    request = {
+        "store_id": STORE_ID,
+        "customer_id": tags["customer"],
+        "journey": tags["journey"],
+        "step": tags["step"],
+        "template": "cart_reminder_1",
+        "cart_id": cart_id,
+    }
     lam = boto3.client("lambda")
     reply = json.loads(lam.invoke(FunctionName=harness.stack.physical("SendMessageFunction"), Payload=json.dumps(request))["Payload"].read())
     # The journey goes on as it did the first time (a re-run must not change its path).
@@ -190,7 +197,12 @@ def _sms_store(harness, **extra) -> None:
     from infra.cli.settings import load_settings
 
     prefix = harness.stack.resolver.parameters["ParametersPrefix"]
-    load_settings(STORE_ID, {"postal_address": POSTAL_ADDRESS, "channels": {"email": True, "sms": True}, "sms_origination": "+18005550100", **extra}, prefix=prefix, force=True)
+    load_settings(
+        STORE_ID,
+        {"postal_address": POSTAL_ADDRESS, "channels": {"email": True, "sms": True}, "sms_origination": "+18005550100", **extra},
+        prefix=prefix,
+        force=True,
+    )
 
 
 def _checkout_with_phone(harness, *, email_consent: bool, locale: str = "en-US") -> None:
@@ -252,16 +264,20 @@ def test_the_frequency_cap_holds_across_three_scenarios_competing_for_one_custom
     load_settings(STORE_ID, {"postal_address": POSTAL_ADDRESS, "education_series": {"tips": {"shirts": tips}}}, force=True)
     clear_cache()
     bind_table(harness.stack.physical("EncoreTable"))
-    import_catalogue(STORE_ID, [
-        {"product_id": shirt, "title": "Linen shirt", "category": "shirts", "product_type": "apparel", "price_cents": 4900, "complements": [trousers]},
-        {"product_id": trousers, "title": "Linen trousers", "category": "trousers", "product_type": "apparel", "price_cents": 6900},
-    ], imported_at=harness.now())
+    import_catalogue(
+        STORE_ID,
+        [
+            {"product_id": shirt, "title": "Linen shirt", "category": "shirts", "product_type": "apparel", "price_cents": 4900, "complements": [trousers]},
+            {"product_id": trousers, "title": "Linen trousers", "category": "trousers", "product_type": "apparel", "price_cents": 6900},
+        ],
+        imported_at=harness.now(),
+    )
 
     harness.order()
     harness.run_until(30 * DAY)
 
     def sent_by(scenario: str) -> list[datetime]:
-        return [parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc) for mail in harness.emails(scenario)]
+        return [parsedate_to_datetime(mail["Date"]).astimezone(UTC) for mail in harness.emails(scenario)]
 
     assert sent_by("welcome-series") == [START, START + 2 * DAY, START + 5 * DAY]
     assert sent_by("cross-sell") == []  # offer skipped as stale; its reminder never follows
@@ -287,13 +303,18 @@ def _checkout_from_the_app(harness, *, sms: bool = False) -> None:
 
 
 def _push_store(harness) -> None:
-    from infra.local.stack import LOCAL_PUSH_APPLICATION
     from infra.cli.settings import load_settings
+    from infra.local.stack import LOCAL_PUSH_APPLICATION
 
     prefix = harness.stack.resolver.parameters["ParametersPrefix"]
     load_settings(
         STORE_ID,
-        {"postal_address": POSTAL_ADDRESS, "channels": {"email": True, "sms": True, "push": True}, "sms_origination": "+18005550100", "push_application_id": LOCAL_PUSH_APPLICATION},
+        {
+            "postal_address": POSTAL_ADDRESS,
+            "channels": {"email": True, "sms": True, "push": True},
+            "sms_origination": "+18005550100",
+            "push_application_id": LOCAL_PUSH_APPLICATION,
+        },
         prefix=prefix,
         force=True,
     )

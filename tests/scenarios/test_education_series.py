@@ -4,7 +4,7 @@ category → three usage and care tips from the store's settings under the virtu
 from __future__ import annotations
 
 import copy
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from tests.conftest import POSTAL_ADDRESS, START, STORE_ID, iso, load_event
@@ -22,7 +22,10 @@ CATALOGUE = [
 ]
 TIPS = {
     "shirts": [
-        {"title": "Wash your shirt cold, inside out", "body": "Cold water keeps the colour and the fit.\n\nTurn it inside out and skip the dryer: hang it to dry."},
+        {
+            "title": "Wash your shirt cold, inside out",
+            "body": "Cold water keeps the colour and the fit.\n\nTurn it inside out and skip the dryer: hang it to dry.",
+        },
         {"title": "Iron it while it is still damp", "body": "A slightly damp shirt irons in half the time, and linen creases far less."},
         {"title": "Store it on a wide hanger", "body": "Wide, shaped hangers keep the shoulders in form; wire hangers leave bumps."},
     ],
@@ -37,7 +40,7 @@ COFFEE_TIPS = [tip["title"] for tip in TIPS["coffee"]]
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails()]
 
 
 def _tips_sent(harness) -> list[tuple[str, object]]:
@@ -78,7 +81,9 @@ def _setup(harness, *, welcome: bool = False, frequency_cap: bool = True) -> Non
 def _order(harness, order_id: int, *products: int, consent: bool = True, **changes):
     catalogue = {int(entry["product_id"]): entry for entry in CATALOGUE}
     template = load_event("shopify_orders_create")["line_items"][0]
-    lines = [dict(copy.deepcopy(template), product_id=p, title=catalogue[p]["title"], quantity=1, price=f"{catalogue[p]['price_cents'] / 100:.2f}") for p in products]
+    lines = [
+        dict(copy.deepcopy(template), product_id=p, title=catalogue[p]["title"], quantity=1, price=f"{catalogue[p]['price_cents'] / 100:.2f}") for p in products
+    ]
     if not consent:
         customer = copy.deepcopy(load_event("shopify_orders_create")["customer"])
         customer["email_marketing_consent"] = {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": None}

@@ -3,7 +3,7 @@ delivery notice when it arrives — even for a customer without marketing consen
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from tests.conftest import START, load_event
@@ -13,7 +13,7 @@ DAY = timedelta(days=1)
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails("post-purchase")]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails("post-purchase")]
 
 
 def _post_purchase(harness) -> dict:
@@ -23,7 +23,10 @@ def _post_purchase(harness) -> dict:
 
 def _without_consent(**changes) -> dict:
     customer = {
-        "id": 603851970716743426, "email": "olena@example.com", "first_name": "Olena", "last_name": "Koval",
+        "id": 603851970716743426,
+        "email": "olena@example.com",
+        "first_name": "Olena",
+        "last_name": "Koval",
         "email_marketing_consent": {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": None},
     }
     return {"customer": customer, "buyer_accepts_marketing": False, **changes}

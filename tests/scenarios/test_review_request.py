@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
-
 
 from tests.conftest import START, STORE_ID, load_event, only_scenarios
 
@@ -65,7 +64,7 @@ def _review(harness, product_id: str, rating: int, *, review_id: str = "review-1
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails()]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails()]
 
 
 def _journeys(harness) -> list[dict]:
@@ -155,9 +154,7 @@ def test_an_old_delivery_report_starts_no_request(harness):
     _store(harness)
     harness.order()
     harness.run_until(12 * DAY)
-    harness.shopify(
-        "fulfillments/update", "shopify_fulfillments_update", webhook_id="late", order_id=int(ORDER), updated_at=(START + HOUR).isoformat()
-    )
+    harness.shopify("fulfillments/update", "shopify_fulfillments_update", webhook_id="late", order_id=int(ORDER), updated_at=(START + HOUR).isoformat())
     assert _journeys(harness) == []
 
 
@@ -220,7 +217,11 @@ def test_a_neutral_review_gets_a_plain_thank_you(harness):
     _review(harness, SHIRT, 3)
     harness.run_until(30 * DAY)
     assert _sent(harness)[2:] == [(REQUEST, START + 12 * DAY), (NEUTRAL, START + 14 * DAY)]
-    assert _states(harness)[-3:] == ["Send the thank-you for the feedback", "Was the thank-you for the feedback held back?", "Journey ended with a neutral review"]
+    assert _states(harness)[-3:] == [
+        "Send the thank-you for the feedback",
+        "Was the thank-you for the feedback held back?",
+        "Journey ended with a neutral review",
+    ]
     assert _staff_alerts(harness) == []
 
 
@@ -257,7 +258,10 @@ def test_a_review_of_another_product_does_not_release_the_wait(harness):
 def test_without_marketing_consent_nothing_is_sent_but_the_staff_still_hear_of_a_bad_review(harness):
     _store(harness)
     customer = {
-        "id": int(CUSTOMER), "email": "olena@example.com", "first_name": "Olena", "last_name": "Koval",
+        "id": int(CUSTOMER),
+        "email": "olena@example.com",
+        "first_name": "Olena",
+        "last_name": "Koval",
         "email_marketing_consent": {"state": "not_subscribed", "opt_in_level": None, "consent_updated_at": None},
     }
     harness.order(customer=customer, buyer_accepts_marketing=False)

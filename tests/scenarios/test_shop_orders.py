@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import encore.rendering
-
 from encore.rendering import available_locales, email_templates, render_email
 from encore.signatures import sign_base64
 from infra.preview import SAMPLE_CONTEXT
@@ -23,8 +22,17 @@ DAY = timedelta(days=1)
 SAMPLE = load_event("shopify_orders_test_notification")  # order 820982911946154508, "#9999", John Smith
 ORDER_TOPICS = ["orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/updated", "refunds/create"]
 # refunds/create carries a refund of the sample order, not the order.
-SAMPLE_REFUND = {"id": 890088186047892319, "order_id": SAMPLE["id"], "created_at": SAMPLE["created_at"], "note": "Things were damaged", "restock": False,
-                 "processed_at": SAMPLE["created_at"], "admin_graphql_api_id": "gid://shopify/Refund/890088186047892319", "refund_line_items": [], "transactions": []}
+SAMPLE_REFUND = {
+    "id": 890088186047892319,
+    "order_id": SAMPLE["id"],
+    "created_at": SAMPLE["created_at"],
+    "note": "Things were damaged",
+    "restock": False,
+    "processed_at": SAMPLE["created_at"],
+    "admin_graphql_api_id": "gid://shopify/Refund/890088186047892319",
+    "refund_line_items": [],
+    "transactions": [],
+}
 
 
 def _text(mail) -> str:
@@ -49,7 +57,9 @@ def test_shopifys_test_notification_on_each_order_topic_is_accepted_and_changes_
     assert harness.table_items() == []  # no customer, no order, no revenue
     assert [i.function for i in harness.stack.lambdas.invocations if not i.function.endswith("IngestFunction")] == []
     if topic not in ("orders/updated", "refunds/create"):  # the topics Encore subscribes to say why
-        assert [(message, extra["topic"], extra["order_id"]) for message, extra in logged if message == "shopify test order ignored"] == [("shopify test order ignored", topic, "820982911946154508")]
+        assert [(message, extra["topic"], extra["order_id"]) for message, extra in logged if message == "shopify test order ignored"] == [
+            ("shopify test order ignored", topic, "820982911946154508")
+        ]
 
 
 def test_a_real_order_after_the_test_notification_is_taken_as_usual(harness):
@@ -70,13 +80,15 @@ def test_shopify_order_emails_name_the_order_as_the_shop_does(harness):
     harness.run_until(5 * DAY)
 
     mails = harness.emails("post-purchase", "unpaid-order")
-    assert sorted(mail["Subject"] for mail in mails) == sorted([
-        "Order #1001 confirmed",
-        "Your order #1001 is waiting for payment",
-        "Last reminder: order #1001 is not paid yet",
-        "Your order #1001 is on its way",
-        "Your order #1001 has arrived",
-    ])
+    assert sorted(mail["Subject"] for mail in mails) == sorted(
+        [
+            "Order #1001 confirmed",
+            "Your order #1001 is waiting for payment",
+            "Last reminder: order #1001 is not paid yet",
+            "Your order #1001 is on its way",
+            "Your order #1001 has arrived",
+        ]
+    )
     for mail in mails:
         assert str(order["id"]) not in mail["Subject"] + _text(mail)  # Encore's key stays inside
     delivered = next(mail for mail in mails if mail["Subject"].endswith("has arrived"))
@@ -87,8 +99,15 @@ def test_woocommerce_order_emails_name_the_order_by_its_number(harness):
     # A sequential-numbering plugin: WooCommerce shows "#2026-0727" for the order with id 727.
     payload = dict(load_event("woocommerce_order_created"), number="2026-0727", date_created_gmt=harness.now().strftime("%Y-%m-%dT%H:%M:%S"))
     body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Resource": "order", "X-WC-Webhook-Event": "created",
-               "X-WC-Webhook-Signature": sign_base64(harness.client.secret, body), "X-WC-Webhook-ID": "7", "X-WC-Webhook-Delivery-ID": "d-1"}
+    headers = {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Topic": "order.created",
+        "X-WC-Webhook-Resource": "order",
+        "X-WC-Webhook-Event": "created",
+        "X-WC-Webhook-Signature": sign_base64(harness.client.secret, body),
+        "X-WC-Webhook-ID": "7",
+        "X-WC-Webhook-Delivery-ID": "d-1",
+    }
     assert harness.client.post(f"/webhooks/woocommerce/{STORE_ID}", body, headers).status == 202
     harness.clock.settle()
     harness.run_until(HOUR)
@@ -99,7 +118,9 @@ def test_woocommerce_order_emails_name_the_order_by_its_number(harness):
 
 TEMPLATES = Path(encore.rendering.__file__).parent / "templates" / "email"
 # Every email whose copy names an order (its subject, HTML or text part binds the order's name).
-ORDER_EMAILS = sorted({t for t in email_templates() for part in TEMPLATES.glob(f"{t}.*") if "order_name" in part.read_text() or "order.name" in part.read_text()})
+ORDER_EMAILS = sorted(
+    {t for t in email_templates() for part in TEMPLATES.glob(f"{t}.*") if "order_name" in part.read_text() or "order.name" in part.read_text()}
+)
 
 
 @pytest.mark.parametrize("locale", available_locales())

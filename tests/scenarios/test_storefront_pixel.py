@@ -104,9 +104,16 @@ def _tracking_key(harness) -> str:
     return create_tracking_key(Context(prefix=harness.stack.resolver.parameters["ParametersPrefix"]), STORE_ID)
 
 
-def run_pixel(tmp_path: Path, steps: list[dict], *, endpoint: str, post: bool, privacy: dict = ALLOWED, cookies: dict | None = None, origin: str | None = "null") -> dict:
+def run_pixel(
+    tmp_path: Path, steps: list[dict], *, endpoint: str, post: bool, privacy: dict = ALLOWED, cookies: dict | None = None, origin: str | None = "null"
+) -> dict:
     scenario = {
-        "pixel": str(PIXEL), "endpoint": endpoint, "privacy": privacy, "post": post, "cookies": cookies or {}, "steps": steps,
+        "pixel": str(PIXEL),
+        "endpoint": endpoint,
+        "privacy": privacy,
+        "post": post,
+        "cookies": cookies or {},
+        "steps": steps,
         # What Shopify tells every pixel about a logged-in shopper: the pixel must not pass it on.
         "customer": {"id": OLENA, "email": "olena@example.com", "firstName": "Olena"},
         **({"origin": origin} if origin is not None else {}),
@@ -160,7 +167,12 @@ def test_the_pixels_views_start_browse_abandonment_once_the_signed_checkout_webh
     harness.run_until(3 * DAY)
     assert [mail["To"] for mail in harness.emails("browse-abandonment") if mail["Subject"] == JACKET_REMINDER] == ["olena@example.com"]
     # The linen shirt is in her open cart: cart abandonment's business, not browse abandonment's.
-    text = "".join(part.get_payload(decode=True).decode() for mail in harness.emails("browse-abandonment") for part in mail.walk() if part.get_content_type() == "text/plain")
+    text = "".join(
+        part.get_payload(decode=True).decode()
+        for mail in harness.emails("browse-abandonment")
+        for part in mail.walk()
+        if part.get_content_type() == "text/plain"
+    )
     assert "Trail jacket" in text and "Linen shirt" not in text
 
 
@@ -185,15 +197,22 @@ def test_a_customer_id_or_email_claimed_by_the_browser_starts_nothing_and_sends_
     forged = {
         "batch": [
             {
-                "type": "track", "event": "Product Viewed", "messageId": f"forged-{number}", "anonymousId": "attacker-visitor-000001",
-                "userId": OLENA, "traits": {"email": "olena@example.com"}, "context": {"traits": {"email": "olena@example.com"}},
+                "type": "track",
+                "event": "Product Viewed",
+                "messageId": f"forged-{number}",
+                "anonymousId": "attacker-visitor-000001",
+                "userId": OLENA,
+                "traits": {"email": "olena@example.com"},
+                "context": {"traits": {"email": "olena@example.com"}},
                 "properties": {"product_id": JACKET, "dwell_seconds": 120},
             }
             for number in range(3)
         ]
     }
     request = urllib.request.Request(
-        f"{harness.client.api_url}/v1/t/{key}", data=json.dumps(forged).encode(), method="POST",
+        f"{harness.client.api_url}/v1/t/{key}",
+        data=json.dumps(forged).encode(),
+        method="POST",
         headers={"Content-Type": "text/plain", "Origin": "https://shop.example", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"},
     )
     with urllib.request.urlopen(request) as reply:
@@ -224,11 +243,23 @@ def test_without_consent_the_pixel_sends_and_stores_nothing_until_the_visitor_al
     # Consent given on the banner mid-visit (visitorConsentCollected), then withdrawn again.
     changing = run_pixel(
         tmp_path,
-        [product_viewed(1, LINEN_VARIANT), {"consent": ALLOWED}, product_viewed(2, LINEN_VARIANT), product_added_to_cart(3, LINEN_VARIANT), {"consent": DECLINED}, checkout_started(4)],
-        endpoint=endpoint, post=False, privacy=DECLINED,
+        [
+            product_viewed(1, LINEN_VARIANT),
+            {"consent": ALLOWED},
+            product_viewed(2, LINEN_VARIANT),
+            product_added_to_cart(3, LINEN_VARIANT),
+            {"consent": DECLINED},
+            checkout_started(4),
+        ],
+        endpoint=endpoint,
+        post=False,
+        privacy=DECLINED,
     )
     bodies = [json.loads(request["body"])["batch"][0] for request in changing["requests"]]
-    assert [(body["event"], body["messageId"]) for body in bodies] == [("Product Viewed", "sh-product_viewed-0002-5d1e2f"), ("Product Added", "sh-product_added_to_cart-0003-5d1e2f")]
+    assert [(body["event"], body["messageId"]) for body in bodies] == [
+        ("Product Viewed", "sh-product_viewed-0002-5d1e2f"),
+        ("Product Added", "sh-product_added_to_cart-0003-5d1e2f"),
+    ]
     assert bodies[0]["properties"] == {"product_id": LINEN, "name": "Linen shirt", "category": "Shirts", "price": 49, "url": "/products/linen-shirt"}
     request = changing["requests"][0]
     assert request["url"] == endpoint and request["method"] == "POST" and request["keepalive"] is True and request["credentials"] == "omit"
@@ -243,7 +274,13 @@ SCRIPT_BROWSER = Path(__file__).with_name("script_browser.js")
 
 
 def run_script(tmp_path: Path, steps: list[dict], *, queued: list | None = None, consent: str = "required") -> dict:
-    scenario = {"script": str(SCRIPT), "endpoint": "https://encore.example/v1/t/pk_0123456789abcdefghij", "consent": consent, "queued": queued or [], "steps": steps}
+    scenario = {
+        "script": str(SCRIPT),
+        "endpoint": "https://encore.example/v1/t/pk_0123456789abcdefghij",
+        "consent": consent,
+        "queued": queued or [],
+        "steps": steps,
+    }
     path = tmp_path / f"script-{len(list(tmp_path.iterdir()))}.json"
     path.write_text(json.dumps(scenario))
     done = subprocess.run([NODE, str(SCRIPT_BROWSER), str(path)], capture_output=True, text=True, timeout=60)
@@ -256,13 +293,18 @@ def test_the_storefront_script_waits_for_consent_and_sends_views_with_their_dwel
 
     view = ["track", "Product Viewed", {"product_id": LINEN, "name": "Linen shirt", "price": "49.00"}]
     # Consent required (the default) and never given: nothing sent, nothing stored.
-    silent = run_script(tmp_path, [{"wait_seconds": 90}, {"page": "hidden"}, {"call": ["track", "Checkout Started", {"checkout_token": "tok-12345678"}]}], queued=[view])
+    silent = run_script(
+        tmp_path, [{"wait_seconds": 90}, {"page": "hidden"}, {"call": ["track", "Checkout Started", {"checkout_token": "tok-12345678"}]}], queued=[view]
+    )
     assert silent["beacons"] == [] and silent["cookie"] is None and silent["localStorage"] == {}
 
     # The banner grants consent; the view queued before the script loaded goes out when the
     # page is left, 75 s later; an order is not a storefront event; withdrawing forgets the id.
     steps = [
-        {"call": ["consent", True]}, {"wait_seconds": 75}, {"page": "hidden"}, {"page": "pagehide"},
+        {"call": ["consent", True]},
+        {"wait_seconds": 75},
+        {"page": "hidden"},
+        {"page": "pagehide"},
         {"call": ["track", "Checkout Started", {"checkout_token": "tok-12345678"}]},
         {"call": ["track", "Order Completed", {"order_id": "1"}]},
     ]
@@ -277,5 +319,13 @@ def test_the_storefront_script_waits_for_consent_and_sends_views_with_their_dwel
     for body in bodies:  # what the endpoint's own parser accepts
         assert tracking.parse_events(body)
 
-    withdrawn = run_script(tmp_path, [{"call": ["consent", True]}, {"call": ["track", "Product Added", {"product_id": LINEN}]}, {"call": ["consent", False]}, {"call": ["track", "Product Added", {"product_id": LINEN}]}])
+    withdrawn = run_script(
+        tmp_path,
+        [
+            {"call": ["consent", True]},
+            {"call": ["track", "Product Added", {"product_id": LINEN}]},
+            {"call": ["consent", False]},
+            {"call": ["track", "Product Added", {"product_id": LINEN}]},
+        ],
+    )
     assert len(withdrawn["beacons"]) == 1 and withdrawn["cookie"] is None and withdrawn["localStorage"] == {}

@@ -3,7 +3,7 @@ or cancelling ends the journey at once."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from tests.conftest import START
@@ -14,7 +14,7 @@ PENDING = {"financial_status": "pending", "order_status_url": "https://demo-stor
 
 
 def _sent(harness) -> list[tuple[str, object]]:
-    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails("unpaid-order", "post-purchase")]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails("unpaid-order", "post-purchase")]
 
 
 def _journey(harness) -> dict:
@@ -42,7 +42,7 @@ def test_paying_after_the_first_reminder_ends_the_journey_at_once(harness):
     harness.shopify("orders/paid", "shopify_orders_paid", webhook_id="paid-1", updated_at=harness.now().isoformat())
     journey = _journey(harness)
     assert journey["status"] == "SUCCEEDED"
-    assert journey["stopDate"].astimezone(timezone.utc) == START + 3 * HOUR
+    assert journey["stopDate"].astimezone(UTC) == START + 3 * HOUR
     harness.run_until(5 * DAY)
     assert [subject for subject, _ in _sent(harness)] == ["Order #1001 confirmed", "Your order #1001 is waiting for payment"]
 

@@ -60,9 +60,9 @@ def test_one_click_unsubscribe_from_reminder_1_stops_reminders_2_and_3(harness):
 
     harness.run_until(11 * DAY)
     assert len(harness.emails()) == 1
-    skipped = harness.item(f"STORE#{STORE_ID}#CUSTOMER#603851970716743426", next(
-        item["sk"]["S"] for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_2")
-    ))
+    skipped = harness.item(
+        f"STORE#{STORE_ID}#CUSTOMER#603851970716743426", next(item["sk"]["S"] for item in harness.table_items() if item["sk"]["S"].endswith("#reminder_2"))
+    )
     assert (skipped["status"], skipped["reason"]) == ("skipped", "no_marketing_consent")
 
 

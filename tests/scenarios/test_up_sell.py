@@ -5,7 +5,7 @@ alongside for the same customer without either disturbing the other."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
 from tests.conftest import START, STORE_ID, only_scenarios
@@ -19,7 +19,15 @@ CATALOGUE = [
     {"product_id": PHONE_64, "title": "Phone 64 GB", "category": "Phones", "price_cents": 49900, "currency": "USD", "url": "https://shop.example/p/phone-64"},
     # Two higher tiers of the 64 GB phone: the next one up (the cheaper) is offered.
     {"product_id": PHONE_512, "title": "Phone 512 GB", "category": "Phones", "price_cents": 69900, "currency": "USD", "upgrade_of": [PHONE_64, PHONE_256]},
-    {"product_id": PHONE_256, "title": "Phone 256 GB", "category": "Phones", "price_cents": 59900, "currency": "USD", "url": "https://shop.example/p/phone-256", "upgrade_of": [PHONE_64]},
+    {
+        "product_id": PHONE_256,
+        "title": "Phone 256 GB",
+        "category": "Phones",
+        "price_cents": 59900,
+        "currency": "USD",
+        "url": "https://shop.example/p/phone-256",
+        "upgrade_of": [PHONE_64],
+    },
 ]
 JOURNEY = f"up-sell-{STORE_ID}-{CUSTOMER}-{PHONE_64}"
 OFFER = "Olena, have you seen Phone 256 GB?"
@@ -44,9 +52,7 @@ def _line(product_id: str) -> dict:
 
 
 def _emails(harness, subjects=(OFFER, REMINDER, THANK_YOU)) -> list[tuple[str, object]]:
-    return [
-        (mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc)) for mail in harness.emails() if mail["Subject"] in subjects
-    ]
+    return [(mail["Subject"], parsedate_to_datetime(mail["Date"]).astimezone(UTC)) for mail in harness.emails() if mail["Subject"] in subjects]
 
 
 def _journeys(harness) -> list[dict]:
@@ -116,7 +122,7 @@ def test_an_add_to_cart_gets_the_offer_and_buying_the_product_itself_afterwards_
 
     assert _emails(harness) == [(OFFER, START + 15 * MINUTE)]
     (journey,) = _journeys(harness)
-    assert journey["stopDate"].astimezone(timezone.utc) == START + 3 * HOUR
+    assert journey["stopDate"].astimezone(UTC) == START + 3 * HOUR
     assert _states(harness, journey)[-3:] == [
         "Note whether the order holds the upgrade",
         "Did the customer buy the upgrade?",
@@ -184,7 +190,7 @@ def test_browse_abandonment_and_up_sell_run_side_by_side_for_the_same_customer(h
     (up_sell,) = _journeys(harness)
     (browse,) = harness.stack.executions("BrowseAbandonmentStateMachine")
     assert up_sell["status"] == browse["status"] == "SUCCEEDED"
-    assert up_sell["stopDate"].astimezone(timezone.utc) == browse["stopDate"].astimezone(timezone.utc) == START + 4 * HOUR
+    assert up_sell["stopDate"].astimezone(UTC) == browse["stopDate"].astimezone(UTC) == START + 4 * HOUR
     assert _states(harness, up_sell)[-1] == "Journey ended because the customer bought the upgrade"
     assert _states(harness, browse)[:4] == ["Wait for the visit to end", "What did the customer do next?", "Wait for the visit to end", "Is retargeting on?"]
     assert _states(harness, browse)[-1] == "Journey ended because the customer ordered"

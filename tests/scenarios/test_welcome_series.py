@@ -5,7 +5,7 @@ virtual clock → SES."""
 from __future__ import annotations
 
 import copy
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 
@@ -31,7 +31,7 @@ CATALOGUE = [
 def _sent(harness, to: str | None = None) -> list[tuple[str, object]]:
     """(subject, virtual send time) of every email SES accepted, in sending order."""
     return [
-        (str(make_header(decode_header(mail["Subject"]))), parsedate_to_datetime(mail["Date"]).astimezone(timezone.utc))
+        (str(make_header(decode_header(mail["Subject"]))), parsedate_to_datetime(mail["Date"]).astimezone(UTC))
         for mail in harness.emails()
         if to is None or mail["To"] == to
     ]
@@ -89,7 +89,9 @@ def _register(harness, *, webhook_id: str = "customer-create-1", consent: bool =
 def _subscribe(harness, *, webhook_id: str, granted: bool = True):
     """Shopify customers/update for Marta: email consent changed now."""
     consent = {"state": "subscribed" if granted else "unsubscribed", "opt_in_level": "single_opt_in", "consent_updated_at": iso(harness.now())}
-    return harness.shopify("customers/update", "shopify_customers_update", webhook_id=webhook_id, updated_at=iso(harness.now()), email_marketing_consent=consent)
+    return harness.shopify(
+        "customers/update", "shopify_customers_update", webhook_id=webhook_id, updated_at=iso(harness.now()), email_marketing_consent=consent
+    )
 
 
 def _signed_up(harness, user_id: str = OLENA):
@@ -103,7 +105,9 @@ def _signed_up(harness, user_id: str = OLENA):
 def _order_by_marta(harness, *, webhook_id: str, order_id: int):
     customer = copy.deepcopy(load_event("shopify_orders_create")["customer"])
     customer.update(id=int(MARTA), email="marta@example.com", first_name="Marta", last_name="Jonaitė")
-    return harness.order(webhook_id=webhook_id, id=order_id, name=f"#{order_id}", customer=customer, email="marta@example.com", contact_email="marta@example.com")
+    return harness.order(
+        webhook_id=webhook_id, id=order_id, name=f"#{order_id}", customer=customer, email="marta@example.com", contact_email="marta@example.com"
+    )
 
 
 def test_registration_is_confirmed_then_welcome_best_sellers_and_the_coupon_expiry_reminder_follow(harness):
@@ -293,7 +297,9 @@ def test_a_customer_is_never_welcomed_twice(harness):
     before = len(harness.emails())
     _subscribe(harness, webhook_id="customer-update-later")
     _register(harness, webhook_id="customer-create-again")
-    harness.shopify("orders/cancelled", "shopify_orders_cancelled", webhook_id="cancel-1", cancelled_at=iso(harness.now()), updated_at=iso(harness.now()), customer=None)
+    harness.shopify(
+        "orders/cancelled", "shopify_orders_cancelled", webhook_id="cancel-1", cancelled_at=iso(harness.now()), updated_at=iso(harness.now()), customer=None
+    )
     assert harness.profile(MARTA)["orders_count"] == 0
     _order_by_marta(harness, webhook_id="order-marta-2", order_id=1002)
     assert harness.profile(MARTA)["orders_count"] == 1

@@ -23,13 +23,20 @@ def test_a_new_product_is_a_new_line_with_the_events_fields_and_one_by_default()
     lines = changed_lines([BEANS], add("frother", title="Milk frother", price_cents=3990, image_url="https://shop.example/i/f.jpg"))
     assert lines[0] == BEANS
     assert (lines[1].product_id, lines[1].title, lines[1].quantity, lines[1].price_cents, lines[1].image_url) == (
-        "frother", "Milk frother", 1, 3990, "https://shop.example/i/f.jpg")
+        "frother",
+        "Milk frother",
+        1,
+        3990,
+        "https://shop.example/i/f.jpg",
+    )
 
 
 def test_a_product_already_in_the_cart_gets_the_quantity_added_and_keeps_what_the_event_leaves_out():
     lines = changed_lines([BEANS, FROTHER], add("beans", quantity=3, price_cents=2300))
     assert [(line.product_id, line.quantity, line.price_cents, line.title, line.url) for line in lines] == [
-        ("beans", 5, 2300, "Espresso beans 1 kg", "https://shop.example/p/beans"), ("frother", 1, 3990, "Milk frother", None)]
+        ("beans", 5, 2300, "Espresso beans 1 kg", "https://shop.example/p/beans"),
+        ("frother", 1, 3990, "Milk frother", None),
+    ]
 
 
 def test_a_new_product_without_name_or_price_takes_them_from_the_catalogue_else_its_id_and_no_price():

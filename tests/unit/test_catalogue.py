@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from encore.models import Product
 
 def _product(**fields) -> Product:
     pk, sk = Product.key("corner-shop", "p-1")
-    return Product(pk, sk, store_id="corner-shop", product_id="p-1", title="Linen shirt", updated_at=datetime(2026, 11, 2, tzinfo=timezone.utc), **fields)
+    return Product(pk, sk, store_id="corner-shop", product_id="p-1", title="Linen shirt", updated_at=datetime(2026, 11, 2, tzinfo=UTC), **fields)
 
 
 @pytest.mark.parametrize(

@@ -83,10 +83,17 @@ def _observed_as_planned(plan) -> Observed:
             sent = message.outcome == "sent"
             items.append(
                 {
-                    "pk": f"C#{customer.customer_id}", "sk": f"MESSAGE#{number}", "customer_id": customer.customer_id,
-                    "journey": f"{message.scenario}-demo-store-{customer.customer_id}", "template": message.template,
-                    "status": "sent" if sent else "skipped", "reason": None if sent else message.outcome.split("(")[1].rstrip(")"),
-                    "sent_at": stamp if sent else None, "claimed_at": stamp, "first_attempt_at": stamp, "deferred_reason": message.held_back or None,
+                    "pk": f"C#{customer.customer_id}",
+                    "sk": f"MESSAGE#{number}",
+                    "customer_id": customer.customer_id,
+                    "journey": f"{message.scenario}-demo-store-{customer.customer_id}",
+                    "template": message.template,
+                    "status": "sent" if sent else "skipped",
+                    "reason": None if sent else message.outcome.split("(")[1].rstrip(")"),
+                    "sent_at": stamp if sent else None,
+                    "claimed_at": stamp,
+                    "first_attempt_at": stamp,
+                    "deferred_reason": message.held_back or None,
                 }
             )
         for planned in customer.journeys:
@@ -102,8 +109,15 @@ def test_a_stack_that_did_as_planned_passes_and_every_difference_is_named(plan):
         if customer.story.uses_coupon:
             observed.items += [
                 {"pk": "x", "sk": "COUPON", "code": f"C-{customer.customer_id}", "customer_id": customer.customer_id, "journey": "cart-abandonment-x"},
-                {"pk": "x", "sk": "ORDER#1", "customer_id": customer.customer_id, "coupon_codes": [f"C-{customer.customer_id}"],
-                 "placed_at": START.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), "currency": "USD", "total_cents": 100},
+                {
+                    "pk": "x",
+                    "sk": "ORDER#1",
+                    "customer_id": customer.customer_id,
+                    "coupon_codes": [f"C-{customer.customer_id}"],
+                    "placed_at": START.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"),
+                    "currency": "USD",
+                    "total_cents": 100,
+                },
             ]
     summary = summarise(observed, plan, seed=7)
     assert summary["checks"]["mismatches"] == [] and summary["ok"]

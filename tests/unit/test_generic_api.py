@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from encore.signatures import sign_hex
 from tests.conftest import load_event
 
 STORE = "demo-store"
-AT = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 def canonical(payload: dict):
@@ -241,9 +241,20 @@ def test_a_product_quantity_defaults_to_one_and_amounts_may_be_strings_or_number
 
 # The Segment e-commerce spec's single-product form: the product's fields, no products.
 SPEC_PRODUCT_ADDED = message(
-    type="track", event="Product Added", userId="user-1001",
-    properties={"cart_id": "cart-5521", "product_id": "sku-milk-frother", "sku": "MF-01", "name": "Milk frother", "price": "39.90",
-                "quantity": 2, "url": "https://shop.example/p/milk-frother", "image_url": "https://shop.example/i/mf.jpg", "position": 3},
+    type="track",
+    event="Product Added",
+    userId="user-1001",
+    properties={
+        "cart_id": "cart-5521",
+        "product_id": "sku-milk-frother",
+        "sku": "MF-01",
+        "name": "Milk frother",
+        "price": "39.90",
+        "quantity": 2,
+        "url": "https://shop.example/p/milk-frother",
+        "image_url": "https://shop.example/i/mf.jpg",
+        "position": 3,
+    },
 )
 
 
@@ -263,14 +274,24 @@ def test_a_single_product_change_names_its_line_by_sku_without_a_product_id_and_
         del payload["properties"][field]
     event = canonical(payload)
     assert (event.cart_id, event.change.product_id, event.change.quantity, event.change.title, event.change.price_cents, event.change.to_open_cart) == (
-        "m-1", "MF-01", None, None, None, True)
+        "m-1",
+        "MF-01",
+        None,
+        None,
+        None,
+        True,
+    )
     _validator(_openapi(), "EventsRequest").validate(payload)
 
 
 @pytest.mark.parametrize(
     ("properties", "field"),
-    [({"name": "Milk frother"}, "properties.product_id"), ({"product_id": "p", "quantity": 0}, "properties.quantity"),
-     ({"product_id": "p", "price": -1}, "properties.price"), ({"product_id": ""}, "properties.product_id")],
+    [
+        ({"name": "Milk frother"}, "properties.product_id"),
+        ({"product_id": "p", "quantity": 0}, "properties.quantity"),
+        ({"product_id": "p", "price": -1}, "properties.price"),
+        ({"product_id": ""}, "properties.product_id"),
+    ],
 )
 def test_a_single_product_change_the_code_refuses_the_document_refuses(properties, field):
     payload = {**SPEC_PRODUCT_ADDED, "properties": properties}
@@ -428,7 +449,9 @@ def test_envelope_problems_name_the_field(payload, expected):
 
 def test_every_invalid_message_of_a_batch_is_named_at_once():
     good = message(type="track", event="Something", messageId="ok")
-    found = problems({"batch": [good, message(type="identify"), good, message(type="track", event="Order Completed", userId="u", properties={"order_id": "o"})]})
+    found = problems(
+        {"batch": [good, message(type="identify"), good, message(type="track", event="Order Completed", userId="u", properties={"order_id": "o"})]}
+    )
     assert set(found) == {"batch.1.userId", "batch.3.properties.total"}
 
 

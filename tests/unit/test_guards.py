@@ -3,7 +3,7 @@ time zones and DST, staleness, the campaign send window and the learned active h
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from encore.guards import (
@@ -17,7 +17,7 @@ from encore.guards import (
 )
 from encore.stores import StoreSettings
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday
 WEEK = timedelta(days=7)
 PRIORITIES = StoreSettings(store_id="s", postal_address="1 Main St").delivery.priorities
@@ -92,8 +92,13 @@ def test_quiet_hours_across_a_dst_change_open_at_local_nine():
 
 def test_a_message_held_back_too_long_becomes_stale_and_is_skipped():
     common = dict(
-        zone=ZoneInfo("UTC"), window=WEEK, max_journeys=1, priorities=PRIORITIES,
-        quiet_start=time(21, 0), quiet_end=time(9, 0), stale_after=timedelta(hours=24),
+        zone=ZoneInfo("UTC"),
+        window=WEEK,
+        max_journeys=1,
+        priorities=PRIORITIES,
+        quiet_start=time(21, 0),
+        quiet_end=time(9, 0),
+        stale_after=timedelta(hours=24),
     )
     sent = [SentMarketing("cart-abandonment-s-42-cart-0", NOW - timedelta(days=1))]
     verdict = check_marketing("up-sell-s-42-x", sent, now=NOW, first_attempt_at=NOW, **common)

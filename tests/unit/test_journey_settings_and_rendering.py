@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -82,7 +82,7 @@ def test_one_rule_for_too_old_to_start():
 
     from encore.scenarios.spec import too_old_to_start
 
-    now = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, tzinfo=UTC)
     limit = timedelta(hours=24)
     assert not too_old_to_start(now - limit + timedelta(seconds=1), limit, now)
     assert too_old_to_start(now - limit, limit, now)  # at the limit the moment has passed

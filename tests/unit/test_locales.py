@@ -2,7 +2,7 @@
 storefront links with UTM parameters and CSS inlined for email clients."""
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,6 @@ from babel.messages.pofile import read_po
 
 from encore import rendering
 from encore.rendering import (
-    _environment,
     available_locales,
     catalogue_path,
     compile_catalogue,
@@ -145,7 +144,7 @@ def test_dates_are_written_the_locale_s_way_in_the_store_s_time_zone():
     assert format_day(date(2026, 11, 9), "uk") == f"9 листопада 2026{NARROW_NBSP}р."
     assert format_day(date(2026, 11, 9), "lt") == "2026 m. lapkričio 9 d."
     assert format_day(date(2026, 11, 9), "en") == "November 9, 2026"
-    late_evening_utc = datetime(2026, 11, 9, 23, 0, tzinfo=timezone.utc)
+    late_evening_utc = datetime(2026, 11, 9, 23, 0, tzinfo=UTC)
     assert format_day(late_evening_utc, "uk", "Europe/Kyiv") == f"10 листопада 2026{NARROW_NBSP}р."
     assert format_day("2026-11-09", "ru") == f"9 ноября 2026{NARROW_NBSP}г."
     assert format_day("9 November 2026", "ru") == "9 November 2026"  # already written upstream
@@ -176,8 +175,7 @@ def test_every_message_of_every_catalogue_is_translated(locale):
     untranslated = [
         message.id
         for message in catalogue
-        if message.id
-        and (message.fuzzy or not (all(message.string) if isinstance(message.string, tuple) else message.string))
+        if message.id and (message.fuzzy or not (all(message.string) if isinstance(message.string, tuple) else message.string))
     ]
     assert untranslated == [], f"{locale}: translate these (or unmark fuzzy) in {catalogue_path(locale)}"
     problems = [(message.id, [str(error) for error in errors]) for message, errors in catalogue.check()]
@@ -248,7 +246,7 @@ def new_templates(tmp_path: Path, monkeypatch):
 def test_a_template_not_translated_yet_is_sent_wholly_in_english(new_templates):
     half = new_templates(
         "test_new_offer",
-        '{% trans %}A brand new offer{% endtrans %}',
+        "{% trans %}A brand new offer{% endtrans %}",
         '<p>{{ _("Hi %(name)s,", name=customer.first_name) }}</p><p>{% trans %}Nobody has translated this yet.{% endtrans %}</p>',
     )
     rendered = render_email(half, sample("uk"))
@@ -268,7 +266,9 @@ def test_a_template_with_no_marked_copy_is_english_only(new_templates):
 def test_a_new_template_made_of_translated_messages_is_sent_in_the_customer_s_language(new_templates):
     reused = new_templates("test_reused", '{{ _("You left something in your cart") }}', '<p>{{ _("Hi there,") }}</p><p>{{ _("Return to your cart") }}</p>')
     assert render_email(reused, sample("ru")).subject == "Вы кое-что оставили в корзине"
-    assert render_email(reused, sample("fr", store=StoreSettings(store_id="s", postal_address="1 Main St", locale="lt"))).subject == "Krepšelyje kai ką palikote"
+    assert (
+        render_email(reused, sample("fr", store=StoreSettings(store_id="s", postal_address="1 Main St", locale="lt"))).subject == "Krepšelyje kai ką palikote"
+    )
 
 
 # ---------------------------------------------------------------- links
@@ -289,7 +289,10 @@ def test_storefront_links_get_utm_parameters_and_others_do_not():
 
 def test_utm_parameters_keep_the_existing_query_and_fragment():
     tagged = with_utm("https://www.Shop.example/p/mug?variant=2&ref=a%20b#reviews", "shop.example", "welcome-series", "welcome_1")
-    assert tagged == "https://www.Shop.example/p/mug?variant=2&ref=a%20b&utm_source=encore&utm_medium=email&utm_campaign=welcome-series&utm_content=welcome_1#reviews"
+    assert (
+        tagged
+        == "https://www.Shop.example/p/mug?variant=2&ref=a%20b&utm_source=encore&utm_medium=email&utm_campaign=welcome-series&utm_content=welcome_1#reviews"
+    )
     assert with_utm("https://shop.example", "shop.example", "c", "t") == "https://shop.example/?utm_source=encore&utm_medium=email&utm_campaign=c&utm_content=t"
     assert with_utm("https://shop.example/?utm_source=partner", "shop.example", "c", "t") == (
         "https://shop.example/?utm_source=partner&utm_medium=email&utm_campaign=c&utm_content=t"

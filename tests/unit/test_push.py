@@ -3,7 +3,7 @@ used directly and behind a real botocore client that serialises and validates th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -19,7 +19,7 @@ from encore.adapters.push import (
 )
 from infra.local.push import FakePushService
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 APP = "encore-push"
 IPHONE = "a" * 64  # APNs tokens are 32 bytes in hex
 ANDROID = "fcm-registration-token-1"

@@ -173,7 +173,10 @@ def test_an_exit_rule_nobody_implements_is_refused_where_it_is_declared():
     from encore.scenarios.spec import MessageTemplate
 
     with pytest.raises(ValueError, match=r"cart-abandonment: unknown exit rules \['cart_forgotten'\]"):
-        replace(registry.scenario("cart-abandonment"), templates=(MessageTemplate("cart_reminder_1", marketing=True, content="commercial", exit_rules=("cart_forgotten",)),))
+        replace(
+            registry.scenario("cart-abandonment"),
+            templates=(MessageTemplate("cart_reminder_1", marketing=True, content="commercial", exit_rules=("cart_forgotten",)),),
+        )
 
 
 def test_scenarios_are_numbered_and_named_once():
@@ -291,7 +294,12 @@ def test_what_used_to_keep_its_own_list_reads_the_registry():
             assert messaging.is_marketing(template.name) == template.marketing, template.name
     # Today's classification, unchanged by the move.
     assert messaging.TRANSACTIONAL_TEMPLATES == {
-        "registration_confirmation", "order_confirmation", "shipping_notice", "delivery_notice", "payment_reminder_1", "payment_reminder_2",
+        "registration_confirmation",
+        "order_confirmation",
+        "shipping_notice",
+        "delivery_notice",
+        "payment_reminder_1",
+        "payment_reminder_2",
     }
     assert messaging.CART_REMINDERS == {"cart_reminder_1", "cart_reminder_2", "cart_reminder_3"}
     assert messaging.UNPAID_REMINDERS == {"payment_reminder_1", "payment_reminder_2"}

@@ -4,7 +4,7 @@ involved); the review-request settings that time and shape the journey."""
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -46,7 +46,7 @@ def test_product_reviewed_becomes_a_review_submitted_event():
         "review-5521",
     )
     assert (event.title, event.body) == ("Silky foam every morning", "Froths oat milk in under a minute and is easy to rinse. Worth every cent.")
-    assert event.occurred_at == datetime(2026, 11, 20, 18, 45, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 11, 20, 18, 45, tzinfo=UTC)
     # What goes on the bus comes back as the same event.
     assert canonical_event.validate_json(event.model_dump_json()) == event
 
@@ -100,7 +100,9 @@ def test_the_delay_follows_the_product_type_and_the_longest_wins():
 
 def test_incentives_are_off_until_a_store_turns_them_on():
     assert StoreSettings(store_id="s", postal_address="1 Main St").review_request.incentive() is None
-    tuned = StoreSettings.from_dict("s", {"postal_address": "1 Main St", "review_request": {"incentive_percent_off": 15, "delay_days_by_product_type": {"bikes": 30}}})
+    tuned = StoreSettings.from_dict(
+        "s", {"postal_address": "1 Main St", "review_request": {"incentive_percent_off": 15, "delay_days_by_product_type": {"bikes": 30}}}
+    )
     assert tuned.review_request.incentive() == {"percent_off": 15, "valid_days": 30}
     assert tuned.review_request.delay_days(["bikes", "apparel"]) == 30  # a store's own map replaces the default one
 

@@ -7,7 +7,7 @@ import base64
 import gzip
 import json
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -194,7 +194,7 @@ def test_the_batch_context_is_merged_under_each_messages_own():
 
 
 def test_without_timestamp_the_original_timestamp_is_corrected_for_the_senders_clock_skew(monkeypatch):
-    received = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
+    received = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
     monkeypatch.setattr(segment, "utcnow", lambda: received)
     # The sender's clock is 5 minutes fast: it says it sent at 10:05 what happened at 10:03.
     skewed = {k: v for k, v in message(type="identify").items() if k != "timestamp"}
@@ -208,7 +208,7 @@ def test_without_timestamp_the_original_timestamp_is_corrected_for_the_senders_c
 
 def test_an_explicit_timestamp_is_taken_as_sent():
     event = parse("batch", {"sentAt": "2030-01-01T00:00:00Z", "batch": [message(type="identify", originalTimestamp="2020-01-01T00:00:00Z")]}).events[0]
-    assert event.occurred_at == datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 # ------------------------------------------------------------------------ the answer
@@ -221,29 +221,55 @@ def test_accepted_is_200_and_a_message_in_progress_elsewhere_is_a_retryable_503(
 def test_error_bodies_carry_segments_code_and_message():
     body = segment.problem(UnknownStore("the write key is not the API key of any store"))
     assert body == {
-        "title": "the write key is not the API key of any store", "status": 401, "invalid_fields": [],
-        "code": "unauthorized", "message": "the write key is not the API key of any store",
+        "title": "the write key is not the API key of any store",
+        "status": 401,
+        "invalid_fields": [],
+        "code": "unauthorized",
+        "message": "the write key is not the API key of any store",
     }
 
 
 # ------------------------------------------------------------------------ the e-commerce spec's own shapes
-SPEC_PRODUCT = {"product_id": "507f1f77bcf86cd799439011", "sku": "G-32", "category": "Games", "name": "Monopoly: 3rd Edition", "brand": "Hasbro",
-                "variant": "200 pieces", "price": 18.99, "quantity": 1, "coupon": "MAYDEALS", "position": 3,
-                "url": "https://www.example.com/product/path", "image_url": "https://www.example.com/product/path.jpg"}
+SPEC_PRODUCT = {
+    "product_id": "507f1f77bcf86cd799439011",
+    "sku": "G-32",
+    "category": "Games",
+    "name": "Monopoly: 3rd Edition",
+    "brand": "Hasbro",
+    "variant": "200 pieces",
+    "price": 18.99,
+    "quantity": 1,
+    "coupon": "MAYDEALS",
+    "position": 3,
+    "url": "https://www.example.com/product/path",
+    "image_url": "https://www.example.com/product/path.jpg",
+}
 
 
 def test_the_specs_single_product_added_and_removed_change_that_line_of_the_cart():
-    batch = {"batch": [
-        message(type="track", messageId="added", event="Product Added", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT, "quantity": 2}),
-        message(type="track", messageId="removed", event="Product Removed", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT}),
-        message(type="track", messageId="order", event="Order Completed", properties={"order_id": "50314b8e9bcf000000000000", "total": 27.5, "products": [SPEC_PRODUCT]}),
-    ]}
+    batch = {
+        "batch": [
+            message(type="track", messageId="added", event="Product Added", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT, "quantity": 2}),
+            message(type="track", messageId="removed", event="Product Removed", properties={"cart_id": "skdjsidjsdkdj29j", **SPEC_PRODUCT}),
+            message(
+                type="track",
+                messageId="order",
+                event="Order Completed",
+                properties={"order_id": "50314b8e9bcf000000000000", "total": 27.5, "products": [SPEC_PRODUCT]},
+            ),
+        ]
+    }
     parsed = parse("batch", batch)
     assert parsed.ignored == []
     added, removed, order = parsed.events
     assert (added.type, added.cart_id, added.lines, removed.cart_id, order.type) == ("cart_updated", "skdjsidjsdkdj29j", [], "skdjsidjsdkdj29j", "order_placed")
     assert (added.change.action, added.change.product_id, added.change.quantity, added.change.title, added.change.price_cents) == (
-        "add", "507f1f77bcf86cd799439011", 2, "Monopoly: 3rd Edition", 1899)
+        "add",
+        "507f1f77bcf86cd799439011",
+        2,
+        "Monopoly: 3rd Edition",
+        1899,
+    )
     assert (added.change.url, added.change.image_url, added.change.to_open_cart) == (SPEC_PRODUCT["url"], SPEC_PRODUCT["image_url"], False)
     assert (removed.change.action, removed.change.product_id, removed.change.quantity) == ("remove", "507f1f77bcf86cd799439011", 1)
     # With the whole cart in products they replace the cart, as on /v1/events.
@@ -267,8 +293,17 @@ def test_a_single_product_change_without_a_cart_id_goes_to_the_open_cart_and_nee
 
 
 def test_the_specs_checkout_started_names_its_cart_by_the_order_id():
-    spec = {"order_id": "50314b8e9bcf000000000000", "value": 30, "revenue": 25, "shipping": 3, "tax": 2, "discount": 2.5,
-            "coupon": "hasbros", "currency": "USD", "products": [SPEC_PRODUCT]}
+    spec = {
+        "order_id": "50314b8e9bcf000000000000",
+        "value": 30,
+        "revenue": 25,
+        "shipping": 3,
+        "tax": 2,
+        "discount": 2.5,
+        "coupon": "hasbros",
+        "currency": "USD",
+        "products": [SPEC_PRODUCT],
+    }
     event = parse("track", message(event="Checkout Started", properties=spec)).events[0]
     assert (event.type, event.cart_id, event.total_cents) == ("cart_updated", "50314b8e9bcf000000000000", 1899)
 
@@ -280,8 +315,9 @@ def test_the_specs_order_completed_with_revenue_only_takes_it_as_the_total():
 
 # ------------------------------------------------------------------------ the document agrees with the code
 def _openapi() -> dict:
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     return yaml.safe_load((Path(__file__).parents[2] / "docs" / "openapi.yaml").read_text())
 
@@ -337,8 +373,10 @@ def test_the_single_call_routes_document_type_as_optional_as_the_code_takes_it(c
 def test_in_a_batch_every_message_has_a_type_by_the_document_as_by_the_code():
     document = _openapi()
     validator = _validator(document, {"$ref": "#/components/schemas/SegmentBatchRequest"})
-    for untyped in (message(event="Order Completed", properties={"order_id": "o-1", "total": 10}),
-                    message(event="Checkout Started", properties={"order_id": "o-1", "products": [SPEC_PRODUCT]})):
+    for untyped in (
+        message(event="Order Completed", properties={"order_id": "o-1", "total": 10}),
+        message(event="Checkout Started", properties={"order_id": "o-1", "products": [SPEC_PRODUCT]}),
+    ):
         assert not validator.is_valid({"batch": [untyped]})
         with pytest.raises(InvalidPayload):
             parse("batch", {"batch": [untyped]})

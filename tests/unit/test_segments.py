@@ -1,9 +1,9 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from encore.customers import Rfm, rfm, segments
 from encore.models import Customer
 
-NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def _customer(orders: int, revenue_cents: int, days_since_last_order: int | None) -> Customer:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from encore.adapters.sms import InboundSms, OutgoingSms
-from encore.rendering import _environment
-from encore.rendering import render_text
+from encore.rendering import _environment, render_text
 from encore.sms import InvalidPhoneNumber, SmsSegments, e164_as_written, is_stop_keyword, mask_phone, normalise_phone, segments
 from encore.stores import StoreSettings
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CART = {"recovery_url": "https://shop.example/cart"}
 
 # --- phone numbers ----------------------------------------------------------------------
@@ -139,18 +138,16 @@ def _render_inline(source: str, locale: str, store_name: str) -> str:
 
 
 def test_the_cart_reminder_sms_sample_renders_in_one_gsm7_segment():
-    text = render_text("sms", "cart_reminder_1", {"locale": "en", "store": StoreSettings(store_id="s", postal_address="1 Main St", name="Shop & Co"), "cart": CART})
-    assert text == (
-        "Shop & Co: your cart is still waiting for you. Pick up where you left off: https://shop.example/cart\n"
-        "Reply STOP to opt out"
+    text = render_text(
+        "sms", "cart_reminder_1", {"locale": "en", "store": StoreSettings(store_id="s", postal_address="1 Main St", name="Shop & Co"), "cart": CART}
     )
+    assert text == ("Shop & Co: your cart is still waiting for you. Pick up where you left off: https://shop.example/cart\nReply STOP to opt out")
     assert segments(text) == SmsSegments("GSM-7", 122, 1, 160)
 
 
 def test_the_ukrainian_sms_counts_ucs2_segments():
     text = _render_inline(
-        "{{ store.name }}: ваш кошик досі чекає на вас. Поверніться до покупок: {{ cart.recovery_url }}\n"
-        "Відповідайте СТОП, щоб відписатися",
+        "{{ store.name }}: ваш кошик досі чекає на вас. Поверніться до покупок: {{ cart.recovery_url }}\nВідповідайте СТОП, щоб відписатися",
         "uk",
         "Кавова крамниця",
     )

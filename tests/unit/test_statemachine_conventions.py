@@ -65,9 +65,7 @@ def test_every_task_error_no_retry_covers_ends_at_the_named_failure_ending(path)
             assert last["ResultPath"] == "$.failure" and last["Assign"] == {"failed_state": name}, name
         else:  # a best-effort step (the retargeting audience) goes on by design
             assert "audience" in name and last["ResultPath"] != "$.failure", name
-    assert any(
-        catcher["Next"] == RECORD for state in states.values() for catcher in state.get("Catch", [])
-    ), "no step reaches the failure record"
+    assert any(catcher["Next"] == RECORD for state in states.values() for catcher in state.get("Catch", [])), "no step reaches the failure record"
 
 
 @pytest.mark.parametrize("path", STATE_MACHINES, ids=lambda path: path.name)
@@ -80,7 +78,9 @@ def test_the_failure_ending_cannot_fail_the_execution(path):
         assert [(c["ErrorEquals"], c["Next"]) for c in state["Catch"]] == [(["States.ALL"], then)]
         assert state["ResultPath"] is None  # the failure stays as caught
     # Only the failure path reaches the ending: a SUCCEEDED execution there always means a failed step.
-    into_ending = {name for name, state in states.items() if state.get("Next") == FAILURE_ENDING or any(c["Next"] == FAILURE_ENDING for c in state.get("Catch", []))}
+    into_ending = {
+        name for name, state in states.items() if state.get("Next") == FAILURE_ENDING or any(c["Next"] == FAILURE_ENDING for c in state.get("Catch", []))
+    }
     assert into_ending == {ALERT}
     item = record["Parameters"]["Item"]
     assert set(item) == {"pk", "sk", "state", "error", "state_machine", "at"}  # ids and names only, no Cause
@@ -122,7 +122,18 @@ RETRY_SHAPES: dict[str, tuple[list[dict], str]] = {
         "the ad platform's webhook is down for minutes, like a channel",
     ),
     "failure record": (
-        [_retrier(["DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException", "DynamoDB.InternalServerErrorException", "DynamoDB.RequestLimitExceeded"], 2, 3)],
+        [
+            _retrier(
+                [
+                    "DynamoDB.ProvisionedThroughputExceededException",
+                    "DynamoDB.ThrottlingException",
+                    "DynamoDB.InternalServerErrorException",
+                    "DynamoDB.RequestLimitExceeded",
+                ],
+                2,
+                3,
+            )
+        ],
         "the direct DynamoDB write of why a journey failed: only throttling and DynamoDB's own errors pass",
     ),
     "operators' alert": (
@@ -155,8 +166,7 @@ def test_a_retry_outside_the_named_shapes_is_named():
     definition = json.loads((STATE_MACHINES[0].parent / "cart_abandonment.asl.json").read_text())
     del definition["States"]["Send reminder 2"]["Retry"][2]["JitterStrategy"]
     assert retry_problems("cart_abandonment.asl.json", definition) == [
-        "cart_abandonment.asl.json: 'Send reminder 2' has a Retry that is none of the named shapes "
-        f"({', '.join(RETRY_SHAPES)})"
+        f"cart_abandonment.asl.json: 'Send reminder 2' has a Retry that is none of the named shapes ({', '.join(RETRY_SHAPES)})"
     ]
 
 
@@ -175,10 +185,7 @@ def test_no_state_is_named_after_a_duration():
     """The waits come from the store's settings ($.waits.*): "Wait 1 hour" lies as soon as a
     store sets another delay; "Wait until browse reminder 1 is due" stays true."""
     named = [
-        f"{path.name}: {name!r}"
-        for path in STATE_MACHINES
-        for name, _state in _all_states(json.loads(path.read_text())["States"])
-        if DURATION.search(name)
+        f"{path.name}: {name!r}" for path in STATE_MACHINES for name, _state in _all_states(json.loads(path.read_text())["States"]) if DURATION.search(name)
     ]
     assert named == []
 
@@ -254,7 +261,7 @@ def triple_shape(states: dict, send_name: str, choice_name: str, wait_name: str)
         if isinstance(value, str) and value in own_names:
             return own_names[value]
         if isinstance(value, str) and (value == result or value.startswith(result + ".")):
-            return "<result>" + value[len(result):]
+            return "<result>" + value[len(result) :]
         return value
 
     return placeholders({"send": send, "held back?": choice, "wait": wait})
@@ -300,6 +307,4 @@ def test_every_copy_of_the_held_back_triple_is_the_same():
 def test_a_copy_that_differs_is_named_by_file_and_state(mutate, part):
     definitions = _definitions()
     mutate(definitions["cart_abandonment.asl.json"]["States"])
-    assert triple_differences(definitions) == [
-        f"cart_abandonment.asl.json: 'Send reminder 2' differs from the other copies in its {part!r} state"
-    ]
+    assert triple_differences(definitions) == [f"cart_abandonment.asl.json: 'Send reminder 2' differs from the other copies in its {part!r} state"]

@@ -42,7 +42,14 @@ def test_every_marketing_scenario_off_loads_without_an_address_and_transactional
     assert settings.postal_address is None and settings.marketing_scenarios_on() == []
     assert settings.post_purchase.enabled and settings.unpaid_order.enabled
     assert set(MARKETING_SCENARIOS) == {
-        "cart_abandonment", "welcome_series", "browse_abandonment", "up_sell", "cross_sell", "review_request", "education_series", "cart_threshold_nudge",
+        "cart_abandonment",
+        "welcome_series",
+        "browse_abandonment",
+        "up_sell",
+        "cross_sell",
+        "review_request",
+        "education_series",
+        "cart_threshold_nudge",
     }
 
 

@@ -34,7 +34,7 @@ def test_there_are_only_the_two_known_wildcards():
 
 
 def test_a_new_unexplained_wildcard_is_caught():
-    policy = '''
+    policy = """
             - Effect: Allow
               Action: s3:GetObject
               Resource: "*"
@@ -42,5 +42,5 @@ def test_a_new_unexplained_wildcard_is_caught():
               Action: sns:Publish
               # An SMS straight to a phone number has no ARN to scope it to.
               Resource: "*"
-'''
+"""
     assert unexplained_wildcards(policy) == [4]

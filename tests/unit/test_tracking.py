@@ -51,8 +51,17 @@ def view(number: int = 1, **changes) -> dict:
     return {"type": "track", "event": "Product Viewed", "messageId": f"m{number}", "anonymousId": VISITOR, "properties": {"product_id": "632910392"}, **changes}
 
 
-def send(payload, *, key: str = KEY, origin: str | None = "https://www.shop.example", user_agent: str | None = FIREFOX,
-         content_type: str = "text/plain", parameters=None, method: str = "POST", raw: bytes | None = None):
+def send(
+    payload,
+    *,
+    key: str = KEY,
+    origin: str | None = "https://www.shop.example",
+    user_agent: str | None = FIREFOX,
+    content_type: str = "text/plain",
+    parameters=None,
+    method: str = "POST",
+    raw: bytes | None = None,
+):
     headers = {"content-type": content_type}
     if origin is not None:
         headers["origin"] = origin
@@ -146,8 +155,11 @@ def test_preflight_allows_a_json_post_from_the_store_only():
     answer, _ = send(None, method="OPTIONS", raw=b"", origin="https://demo-store.myshopify.com")
     assert answer.status == 204
     assert answer.headers == {
-        "Access-Control-Allow-Origin": "https://demo-store.myshopify.com", "Vary": "Origin",
-        "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "86400",
+        "Access-Control-Allow-Origin": "https://demo-store.myshopify.com",
+        "Vary": "Origin",
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "86400",
     }
     answer, _ = send(None, method="OPTIONS", raw=b"", origin="https://evil.example")
     assert answer.status == 403 and "Access-Control-Allow-Origin" not in answer.headers
@@ -157,9 +169,14 @@ def test_preflight_allows_a_json_post_from_the_store_only():
 @pytest.mark.parametrize(
     "user_agent",
     [
-        None, "", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        None,
+        "",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
-        "facebookexternalhit/1.1", "python-requests/2.32.3", "curl/8.5.0", "Mozilla/5.0 (compatible; AhrefsBot/7.0)",
+        "facebookexternalhit/1.1",
+        "python-requests/2.32.3",
+        "curl/8.5.0",
+        "Mozilla/5.0 (compatible; AhrefsBot/7.0)",
     ],
 )
 def test_bots_get_the_same_202_and_nothing_is_recorded(user_agent):
@@ -167,7 +184,10 @@ def test_bots_get_the_same_202_and_nothing_is_recorded(user_agent):
     assert (answer.status, answer.body) == (202, {"accepted": 2}) and publisher.published == []
 
 
-@pytest.mark.parametrize("user_agent", [FIREFOX, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"])
+@pytest.mark.parametrize(
+    "user_agent",
+    [FIREFOX, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"],
+)
 def test_a_shoppers_browser_is_not_a_bot(user_agent):
     assert not tracking.is_bot(user_agent)
     with pytest.raises(AssertionError, match="past the gate"):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,8 +12,8 @@ from encore.errors import InvalidPayload, SignatureMismatch
 from encore.ingest import WebhookRequest
 from encore.platforms import woocommerce
 from encore.platforms.woocommerce import WOOCOMMERCE
-from encore.sms import e164_as_written
 from encore.signatures import sign_base64
+from encore.sms import e164_as_written
 from tests.conftest import load_event
 
 STORE = "demo-store"
@@ -75,7 +75,7 @@ def test_order_created_is_an_order_placed_with_cents_lines_and_coupons():
 
 def test_order_created_takes_the_gmt_creation_time_as_utc_not_the_store_local_time():
     placed = _events("order.created", load_event("woocommerce_order_created"))[0]
-    assert placed.occurred_at == datetime(2026, 11, 2, 11, 30, tzinfo=timezone.utc)
+    assert placed.occurred_at == datetime(2026, 11, 2, 11, 30, tzinfo=UTC)
 
 
 def test_registered_buyer_is_the_wordpress_customer_with_billing_details():
@@ -106,7 +106,7 @@ def test_order_created_already_paid_also_emits_order_paid_with_its_own_event_id(
     placed, paid = _events("order.created", load_event("woocommerce_order_created"), delivery_id="abc")
     assert (placed.type, placed.event_id) == ("order_placed", "abc:727")
     assert (paid.type, paid.event_id, paid.order_id) == ("order_paid", "abc:727:paid", "727")
-    assert paid.occurred_at == datetime(2026, 11, 2, 11, 30, 4, tzinfo=timezone.utc)  # date_paid_gmt
+    assert paid.occurred_at == datetime(2026, 11, 2, 11, 30, 4, tzinfo=UTC)  # date_paid_gmt
     assert paid.customer.customer_id == "42"
 
 
@@ -154,7 +154,7 @@ def test_order_status_becomes_its_lifecycle_event(status, event_type):
     event = _one("order.updated", _update(status=status))
     # The resource and status join the delivery id: WooCommerce reuses a delivery id within a second.
     assert (event.type, event.event_id, event.order_id) == (event_type, f"d1:727:{status}", "727")
-    assert event.occurred_at == datetime(2026, 11, 3, 8, 15, tzinfo=timezone.utc)  # date_modified_gmt
+    assert event.occurred_at == datetime(2026, 11, 3, 8, 15, tzinfo=UTC)  # date_modified_gmt
     assert event.customer.customer_id == "42"
     assert event.source == "woocommerce:order.updated"
 
@@ -191,7 +191,7 @@ def test_guest_status_change_without_email_has_no_customer():
 def test_customer_created_is_a_registration_without_consent():
     event = _one("customer.created", load_event("woocommerce_customer_created"))
     assert (event.type, event.registered, event.source) == ("customer_updated", True, "woocommerce:customer.created")
-    assert event.occurred_at == datetime(2026, 11, 2, 11, 21, 47, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 11, 2, 11, 21, 47, tzinfo=UTC)
     customer = event.customer
     assert (customer.customer_id, customer.email, customer.first_name, customer.last_name) == ("42", "olena@example.com", "Olena", "Kovalenko")
     assert (customer.phone, customer.country) == ("+4930901820", "DE")
@@ -202,14 +202,14 @@ def test_customer_created_is_a_registration_without_consent():
 def test_customer_updated_is_not_a_registration_and_a_local_phone_is_dropped():
     event = _one("customer.updated", load_event("woocommerce_customer_updated"))
     assert event.registered is False
-    assert event.occurred_at == datetime(2026, 11, 5, 17, 2, 13, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 11, 5, 17, 2, 13, tzinfo=UTC)
     assert (event.customer.email, event.customer.last_name) == ("olena.kovalenko@example.com", "Kovalenko-Schmidt")
     assert event.customer.phone is None  # "030 901820" has no country code: not E.164
 
 
 def test_customer_never_saved_since_creation_falls_back_to_the_creation_time():
     event = _one("customer.updated", dict(load_event("woocommerce_customer_updated"), date_modified_gmt=None))
-    assert event.occurred_at == datetime(2026, 11, 2, 11, 21, 47, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 11, 2, 11, 21, 47, tzinfo=UTC)
 
 
 def test_customer_without_billing_country_or_phone_has_none():
@@ -246,7 +246,7 @@ def test_product_created_is_a_catalogue_entry():
     assert event.url == "https://shop.example.com/product/linen-shirt/"
     assert event.image_url == "https://shop.example.com/wp-content/uploads/2026/09/linen-shirt.jpg"
     assert event.deleted is False
-    assert event.occurred_at == datetime(2026, 9, 14, 8, 5, 31, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2026, 9, 14, 8, 5, 31, tzinfo=UTC)
 
 
 def test_product_updated_on_sale_and_sold_out():

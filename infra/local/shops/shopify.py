@@ -46,7 +46,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from graphql import (
@@ -287,7 +287,7 @@ SCHEMA = build_schema(SDL + DISCOUNT_SDL + CONSENT_SDL)
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _page_info(filters: dict, last_id: int, direction: str) -> str:
@@ -340,7 +340,15 @@ class _Bucket:
 class FakeShopify(FakeHttpServer):
     name = "fake-shopify"
 
-    def __init__(self, *, shop_domain: str = "demo-store.myshopify.com", access_token: str = "shpat_local_fake", scopes=DEFAULT_SCOPES, maximum_available: float = MAXIMUM_AVAILABLE, restore_rate: float = RESTORE_RATE):
+    def __init__(
+        self,
+        *,
+        shop_domain: str = "demo-store.myshopify.com",
+        access_token: str = "shpat_local_fake",
+        scopes=DEFAULT_SCOPES,
+        maximum_available: float = MAXIMUM_AVAILABLE,
+        restore_rate: float = RESTORE_RATE,
+    ):
         super().__init__()
         self.shop_domain = shop_domain
         self.tokens = {access_token}
@@ -470,7 +478,12 @@ class FakeShopify(FakeHttpServer):
         self.bucket.refill()
         if requested > SINGLE_QUERY_MAX_COST:
             return {
-                "errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost limit ({SINGLE_QUERY_MAX_COST}).", "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": SINGLE_QUERY_MAX_COST}}],
+                "errors": [
+                    {
+                        "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({SINGLE_QUERY_MAX_COST}).",
+                        "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": SINGLE_QUERY_MAX_COST},
+                    }
+                ],
                 "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": self.bucket.status()}},
             }
         if requested > self.bucket.available or self.throttle_always:
@@ -498,7 +511,11 @@ class FakeShopify(FakeHttpServer):
         limit_header = {"X-Shopify-Shop-Api-Call-Limit": "1/40"}
         if self.rest_throttled_answers:
             self.rest_throttled_answers -= 1
-            return Reply(429, {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}, {"Retry-After": "2.0", **limit_header})
+            return Reply(
+                429,
+                {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."},
+                {"Retry-After": "2.0", **limit_header},
+            )
         query = dict(request.query)
         try:
             limit = int(query.get("limit", 50))
@@ -544,7 +561,7 @@ class FakeShopify(FakeHttpServer):
             if name not in filters:
                 return None
             try:
-                return datetime.fromisoformat(filters[name].replace("Z", "+00:00")).astimezone(timezone.utc)
+                return datetime.fromisoformat(filters[name].replace("Z", "+00:00")).astimezone(UTC)
             except ValueError:
                 raise ValueError(name) from None
 
@@ -557,7 +574,7 @@ class FakeShopify(FakeHttpServer):
             items = sorted(self.resources[kind].values(), key=lambda item: item["id"], reverse=True)
         chosen = []
         for item in items:
-            updated = datetime.fromisoformat(item["updated_at"].replace("Z", "+00:00")).astimezone(timezone.utc)
+            updated = datetime.fromisoformat(item["updated_at"].replace("Z", "+00:00")).astimezone(UTC)
             if (low and updated < low) or (high and updated > high):
                 continue
             if kind == "orders" and status != "any":
@@ -610,7 +627,9 @@ class FakeShopify(FakeHttpServer):
             child = data.get(key) if isinstance(data, dict) else None
             if named.name.endswith("Connection"):
                 arguments = get_argument_values(field, selection, variables)
-                count = len(child.get("edges") or child.get("nodes") or []) if isinstance(child, dict) else (arguments.get("first") or arguments.get("last") or 0)
+                count = (
+                    len(child.get("edges") or child.get("nodes") or []) if isinstance(child, dict) else (arguments.get("first") or arguments.get("last") or 0)
+                )
                 per_item = self._selection_cost(named, selection.selection_set, fragments, variables, None)
                 total += 2 + count * per_item
             elif named.name.endswith("Edge") or named.name == "PageInfo":
@@ -667,7 +686,21 @@ class _Root:
         found = self.shop.subscriptions.get(number)
         return _present(found) if found else None
 
-    def webhookSubscriptions(self, info, first=None, after=None, last=None, before=None, reverse=False, sortKey="CREATED_AT", topics=None, format=None, uri=None, query=None, callbackUrl=None):
+    def webhookSubscriptions(
+        self,
+        info,
+        first=None,
+        after=None,
+        last=None,
+        before=None,
+        reverse=False,
+        sortKey="CREATED_AT",
+        topics=None,
+        format=None,
+        uri=None,
+        query=None,
+        callbackUrl=None,
+    ):
         if first is None and last is None:
             raise GraphQLError("you must provide one of first or last")
         if (first or 0) > MAX_PAGE_SIZE or (last or 0) > MAX_PAGE_SIZE:
@@ -760,10 +793,16 @@ class _Root:
             errors.append({"field": ["basicCodeDiscount", "code"], "code": "BLANK", "message": "Code can't be blank"})
         elif self.shop.discount_of_code(code):
             errors.append({"field": ["basicCodeDiscount", "code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code."})
-        value = ((given.get("customerGets") or {}).get("value") or {})
+        value = (given.get("customerGets") or {}).get("value") or {}
         percentage = value.get("percentage")
         if percentage is None or not 0 < percentage <= 1:
-            errors.append({"field": ["basicCodeDiscount", "customerGets", "value", "percentage"], "code": "VALUE_OUTSIDE_RANGE", "message": "Value must be between 0.0 and 1.0"})
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", "customerGets", "value", "percentage"],
+                    "code": "VALUE_OUTSIDE_RANGE",
+                    "message": "Value must be between 0.0 and 1.0",
+                }
+            )
         if not given.get("startsAt"):
             errors.append({"field": ["basicCodeDiscount", "startsAt"], "code": "BLANK", "message": "Starts at can't be blank"})
         if errors:
@@ -771,9 +810,15 @@ class _Root:
         self.shop._next_id += 1
         number = self.shop._next_id
         self.shop.discounts[number] = {
-            "number": number, "title": given["title"], "percentage": percentage, "startsAt": given["startsAt"], "endsAt": given.get("endsAt"),
-            "appliesOncePerCustomer": bool(given.get("appliesOncePerCustomer")), "usageLimit": given.get("usageLimit"),
-            "all_items": bool(((given.get("customerGets") or {}).get("items") or {}).get("all")), "context": given.get("context"),
+            "number": number,
+            "title": given["title"],
+            "percentage": percentage,
+            "startsAt": given["startsAt"],
+            "endsAt": given.get("endsAt"),
+            "appliesOncePerCustomer": bool(given.get("appliesOncePerCustomer")),
+            "usageLimit": given.get("usageLimit"),
+            "all_items": bool(((given.get("customerGets") or {}).get("items") or {}).get("all")),
+            "context": given.get("context"),
             "codes": {},
         }
         self.shop._add_redeem_code(self.shop.discounts[number], code)
@@ -787,9 +832,20 @@ class _Root:
         if discount is None:
             return {"bulkCreation": None, "userErrors": [{"field": ["discountId"], "code": "INVALID", "message": "Code discount does not exist."}]}
         if len(codes) > MAX_REDEEM_CODES_PER_ADD:
-            return {"bulkCreation": None, "userErrors": [{"field": ["codes"], "code": "EXCEEDED_MAX", "message": f"Cannot add more than {MAX_REDEEM_CODES_PER_ADD} codes at a time."}]}
+            return {
+                "bulkCreation": None,
+                "userErrors": [{"field": ["codes"], "code": "EXCEEDED_MAX", "message": f"Cannot add more than {MAX_REDEEM_CODES_PER_ADD} codes at a time."}],
+            }
         self.shop._next_id += 1
-        creation = {"number": self.shop._next_id, "discount": discount["number"], "codes": [item["code"] for item in codes], "results": [], "done": False, "polls": 0, "createdAt": _now_iso()}
+        creation = {
+            "number": self.shop._next_id,
+            "discount": discount["number"],
+            "codes": [item["code"] for item in codes],
+            "results": [],
+            "done": False,
+            "polls": 0,
+            "createdAt": _now_iso(),
+        }
         self.shop.bulk_creations[creation["number"]] = creation
         return {"bulkCreation": _present_bulk_creation(creation), "userErrors": []}
 
@@ -809,7 +865,6 @@ class _Root:
                 self.shop.deleted_codes.append(code)
         self.shop._next_id += 1
         return {"job": {"id": f"gid://shopify/Job/{self.shop._next_id}", "done": False}, "userErrors": []}
-
 
     # -- customer marketing consent (CONSENT_SDL) ----------------------------------------------
 
@@ -869,7 +924,13 @@ def _discount_methods():
         discount = self.discounts.get(creation["discount"])
         for code in creation["codes"]:
             if discount is None or self.discount_of_code(code):
-                creation["results"].append({"code": code, "discountRedeemCode": None, "errors": [{"field": ["code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code."}]})
+                creation["results"].append(
+                    {
+                        "code": code,
+                        "discountRedeemCode": None,
+                        "errors": [{"field": ["code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code."}],
+                    }
+                )
             else:
                 redeem = self._add_redeem_code(discount, code)
                 creation["results"].append({"code": code, "discountRedeemCode": {"id": redeem["id"], "code": code, "asyncUsageCount": 0}, "errors": []})
@@ -883,7 +944,7 @@ def _discount_methods():
             if discount is None:
                 return False
             redeem = discount["codes"][code.strip().upper()]
-            moment = at or datetime.now(timezone.utc)
+            moment = at or datetime.now(UTC)
             starts = datetime.fromisoformat(discount["startsAt"].replace("Z", "+00:00"))
             ends = datetime.fromisoformat(discount["endsAt"].replace("Z", "+00:00")) if discount.get("endsAt") else None
             if moment < starts or (ends and moment >= ends):
@@ -902,7 +963,9 @@ def _discount_methods():
     return discount_of_code, _add_redeem_code, _run_bulk_creation, code_valid_for, redeem
 
 
-(FakeShopify.discount_of_code, FakeShopify._add_redeem_code, FakeShopify._run_bulk_creation, FakeShopify.code_valid_for, FakeShopify.redeem) = _discount_methods()
+(FakeShopify.discount_of_code, FakeShopify._add_redeem_code, FakeShopify._run_bulk_creation, FakeShopify.code_valid_for, FakeShopify.redeem) = (
+    _discount_methods()
+)
 
 
 CUSTOMER_GID_PREFIX = "gid://shopify/Customer/"
@@ -926,11 +989,25 @@ def _consent_update(shop: FakeShopify, given: dict, channel: str, input_field: s
             return {"customer": None, "userErrors": [{"field": ["input", "customerId"], "message": "Customer does not exist", "code": "INVALID"}]}
         address = "email" if channel == "email" else "phone"
         if not customer.get(address):
-            return {"customer": None, "userErrors": [{"field": ["input", input_field], "message": f"Customer must have {'an email address' if channel == 'email' else 'a phone number'} to update its marketing consent", "code": "INVALID"}]}
+            return {
+                "customer": None,
+                "userErrors": [
+                    {
+                        "field": ["input", input_field],
+                        "message": f"Customer must have {'an email address' if channel == 'email' else 'a phone number'} to update its marketing consent",
+                        "code": "INVALID",
+                    }
+                ],
+            }
         consent = given[input_field]
         state = consent["marketingState"]
         if state not in ("SUBSCRIBED", "UNSUBSCRIBED", "PENDING"):  # the others are read-only
-            return {"customer": None, "userErrors": [{"field": ["input", input_field, "marketingState"], "message": "Marketing state is not included in the list", "code": "INCLUSION"}]}
+            return {
+                "customer": None,
+                "userErrors": [
+                    {"field": ["input", input_field, "marketingState"], "message": "Marketing state is not included in the list", "code": "INCLUSION"}
+                ],
+            }
         key = f"{channel}_marketing_consent"
         stored = dict(customer.get(key) or {})
         at = consent.get("consentUpdatedAt") or _now_iso()
@@ -946,7 +1023,7 @@ def _consent_update(shop: FakeShopify, given: dict, channel: str, input_field: s
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _present_customer(customer: dict) -> dict:

@@ -38,7 +38,7 @@ import json
 import math
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from infra.local.shops.server import FakeHttpServer, Reply, Request
@@ -81,13 +81,20 @@ def _valid_url(url: str) -> bool:
 
 
 def _local_time() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")  # the fake site's time zone is UTC
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")  # the fake site's time zone is UTC
 
 
 class FakeWooCommerce(FakeHttpServer):
     name = "fake-woocommerce"
 
-    def __init__(self, *, site_url: str = "https://shop.example", consumer_key: str = "ck_local_fake", consumer_secret: str = "cs_local_fake", permissions: str = "read_write"):
+    def __init__(
+        self,
+        *,
+        site_url: str = "https://shop.example",
+        consumer_key: str = "ck_local_fake",
+        consumer_secret: str = "cs_local_fake",
+        permissions: str = "read_write",
+    ):
         super().__init__()
         self.site_url = site_url
         self.keys = {consumer_key: {"secret": consumer_secret, "permissions": permissions}}
@@ -144,7 +151,7 @@ class FakeWooCommerce(FakeHttpServer):
     def handle(self, request: Request) -> Reply:
         if not request.path.startswith(API + "/"):
             return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
-        route = request.path[len(API):]
+        route = request.path[len(API) :]
         if route.rstrip("/") == "/coupons" or _COUPON.match(route):
             return self._coupons(request, route)
         if route.rstrip("/") in ("/orders", "/customers") and request.method == "GET":
@@ -188,7 +195,9 @@ class FakeWooCommerce(FakeHttpServer):
         found = self.keys.get(key) if key and secret else None
         if found and not secrets.compare_digest(found["secret"], secret):
             reply = _error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
-            reply.headers["WWW-Authenticate"] = 'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field."'
+            reply.headers["WWW-Authenticate"] = (
+                'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field."'
+            )
             return reply
         if not found:
             code, message = {
@@ -268,6 +277,7 @@ class FakeWooCommerce(FakeHttpServer):
         per_page, page = int(per_page), int(page)
         with self.lock:
             items = [json.loads(json.dumps(item)) for item in (self.orders if kind == "orders" else self.customers).values()]
+
         # The fake site's time zone is UTC, so local and GMT dates agree whatever dates_are_gmt says.
         def stamp(item: dict, field: str) -> datetime:
             return datetime.fromisoformat(item.get(f"{field}_gmt") or item.get(field) or "1970-01-01T00:00:00")
@@ -319,8 +329,10 @@ class FakeWooCommerce(FakeHttpServer):
         if not topic or not _valid_topic(topic):
             return _error(400, "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.")
         if not params["delivery_url"] or not _valid_url(str(params["delivery_url"])):
-            return _error(400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.")
-        name = params.get("name") or f"Webhook created on {datetime.now(timezone.utc):%b %d, %Y @ %I:%M %p}"
+            return _error(
+                400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://."
+            )
+        name = params.get("name") or f"Webhook created on {datetime.now(UTC):%b %d, %Y @ %I:%M %p}"
         # WooCommerce creates every REST webhook active, whatever status the request names.
         webhook = self._insert(name, topic, str(params["delivery_url"]), params.get("secret") or secrets.token_urlsafe(37), "active")
         return Reply(201, self._present(webhook), {"Location": f"{self.site_url}{API}/webhooks/{webhook['id']}"})
@@ -338,7 +350,9 @@ class FakeWooCommerce(FakeHttpServer):
             changes["topic"] = str(params["topic"]).lower()
         if params.get("delivery_url"):
             if not _valid_url(str(params["delivery_url"])):
-                return _error(400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.")
+                return _error(
+                    400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://."
+                )
             changes["delivery_url"] = str(params["delivery_url"])
         if params.get("secret"):
             changes["secret"] = str(params["secret"])
@@ -365,7 +379,17 @@ class FakeWooCommerce(FakeHttpServer):
     def _insert(self, name: str, topic: str, delivery_url: str, secret: str, status: str) -> dict:
         self._next_id += 1
         now = _local_time()
-        webhook = {"id": self._next_id, "name": name, "status": status, "topic": topic, "delivery_url": delivery_url, "secret": secret, "date_created": now, "date_modified": now, "failure_count": 0}
+        webhook = {
+            "id": self._next_id,
+            "name": name,
+            "status": status,
+            "topic": topic,
+            "delivery_url": delivery_url,
+            "secret": secret,
+            "date_created": now,
+            "date_modified": now,
+            "failure_count": 0,
+        }
         self.webhooks[self._next_id] = webhook
         return webhook
 
@@ -396,7 +420,18 @@ class FakeWooCommerce(FakeHttpServer):
 # GET /coupons?code=..., GET/DELETE /coupons/<id> (DELETE without force=true moves it to the
 # trash, with force=true deletes it; an unknown id is 404 woocommerce_rest_shop_coupon_invalid_id).
 
-COUPON_FIELDS = ("code", "amount", "discount_type", "description", "date_expires", "date_expires_gmt", "individual_use", "usage_limit", "usage_limit_per_user", "email_restrictions")
+COUPON_FIELDS = (
+    "code",
+    "amount",
+    "discount_type",
+    "description",
+    "date_expires",
+    "date_expires_gmt",
+    "individual_use",
+    "usage_limit",
+    "usage_limit_per_user",
+    "email_restrictions",
+)
 
 
 def _coupon_methods():
@@ -439,7 +474,12 @@ def _coupon_methods():
             return _error(400, "woocommerce_rest_coupon_code_already_exists", "The coupon code already exists")
         discount_type = params.get("discount_type", "fixed_cart")
         if discount_type not in ("percent", "fixed_cart", "fixed_product"):
-            return _error(400, "rest_invalid_param", "Invalid parameter(s): discount_type", params={"discount_type": "discount_type is not one of percent, fixed_cart, and fixed_product."})
+            return _error(
+                400,
+                "rest_invalid_param",
+                "Invalid parameter(s): discount_type",
+                params={"discount_type": "discount_type is not one of percent, fixed_cart, and fixed_product."},
+            )
         self._next_id += 1
         coupon = {"id": self._next_id, "status": "publish", "usage_count": 0, "used_by": [], "date_created": _local_time()}
         for field in COUPON_FIELDS:
@@ -460,9 +500,9 @@ def _coupon_methods():
             coupon = next((c for c in self.coupons.values() if c["code"] == code.strip().lower() and c["status"] == "publish"), None)
             if coupon is None:
                 return False
-            moment = at or datetime.now(timezone.utc)
+            moment = at or datetime.now(UTC)
             expires = coupon.get("date_expires_gmt") or coupon.get("date_expires")
-            if expires and moment >= datetime.fromisoformat(expires).replace(tzinfo=timezone.utc):
+            if expires and moment >= datetime.fromisoformat(expires).replace(tzinfo=UTC):
                 return False
             if coupon.get("usage_limit") and coupon["usage_count"] >= int(coupon["usage_limit"]):
                 return False

@@ -29,9 +29,9 @@ from pynamodb.exceptions import DoesNotExist
 
 from encore.clock import iso
 from encore.models import Customer, customer_key
+from encore.outbound import UnsafeDestination, check_before_request
 from encore.signatures import sign_hex
 from encore.stores import StoreSettings
-from encore.outbound import UnsafeDestination, check_before_request
 
 BROWSE_ABANDONERS = "browse-abandoners"
 SIGNATURE_HEADER = "X-Encore-Signature"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from encore.adapters.workflows import Workflows
+from encore.catalogue import get_product
 from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
-from encore.catalogue import get_product
 from encore.events import MAX_LINES, MAX_QUANTITY, CartChange, CartUpdated, Line, OrderPlaced
 from encore.journeys import CART_ABANDONMENT, Journeys
 from encore.models import Cart, CartLineAttribute, CartLink, Customer, Product, condition_failed, customer_key, get_or_none, update_returning
@@ -29,7 +29,6 @@ OUTCOME_CART_CHANGED = "cart_changed"
 # Each move costs the journey about a dozen history events: past this many a cart update no
 # longer moves the timer (Step Functions keeps at most 25,000 events per execution).
 MAX_TIMER_MOVES = 50
-
 
 
 def _resolve_customer(event: CartUpdated) -> str | None:
@@ -79,9 +78,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
         actions.append(Cart.recovery_url.set(event.recovery_url))
     # An ordered cart stays ordered (late or reordered cart webhooks must not reopen it),
     # and an older update never overwrites a newer one.
-    condition = (Cart.status.does_not_exist() | (Cart.status != "ordered")) & (
-        Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at)
-    )
+    condition = (Cart.status.does_not_exist() | (Cart.status != "ordered")) & (Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at))
     try:
         cart.update(actions=actions, condition=condition if precondition is None else condition & precondition)
     except UpdateError as error:
@@ -171,10 +168,16 @@ def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows) -> int:
         # The order's own cart is closed even if its checkout has not arrived yet (webhooks
         # come in any order): a late checkout finds it ordered and starts no journey.
         token = _take_journey_token(
-            pk, event.cart_id,
-            [Cart.status.set("ordered"), Cart.order_id.set(event.order_id), Cart.store_id.set(event.store_id),
-             Cart.customer_id.set(event.customer.customer_id), Cart.cart_id.set(event.cart_id),
-             Cart.updated_at.set(Cart.updated_at | event.occurred_at)],
+            pk,
+            event.cart_id,
+            [
+                Cart.status.set("ordered"),
+                Cart.order_id.set(event.order_id),
+                Cart.store_id.set(event.store_id),
+                Cart.customer_id.set(event.customer.customer_id),
+                Cart.cart_id.set(event.cart_id),
+                Cart.updated_at.set(Cart.updated_at | event.occurred_at),
+            ],
             Cart.status.does_not_exist() | (Cart.status == "open"),
             missing_ok=True,
         )
@@ -183,17 +186,13 @@ def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows) -> int:
     for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open"):
         if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
             continue  # a cart started after this order is a new shopping trip
-        token = _take_journey_token(
-            pk, cart.cart_id, [Cart.status.set("ordered"), Cart.order_id.set(event.order_id)], Cart.status == "open"
-        )
+        token = _take_journey_token(pk, cart.cart_id, [Cart.status.set("ordered"), Cart.order_id.set(event.order_id)], Cart.status == "open")
         if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
             released += 1
     return released
 
 
-def park_cart_journey(
-    store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows, reminder: str | None = None
-) -> str:
+def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows, reminder: str | None = None) -> str:
     """Called by the journey's "wait for an order" step: keep its token on the open cart,
     with the reminder the wait leads to (None: the last wait, for a late order), so that a
     cart update can move that reminder's timer.
@@ -301,7 +300,11 @@ def changed_lines(lines: list[Line], change: CartChange, catalogued: Product | N
             changed[index] = line.model_copy(update={"quantity": line.quantity - change.quantity})
         return changed
     added = change.quantity or 1
-    given = {name: value for name, value in (("title", change.title), ("price_cents", change.price_cents), ("url", change.url), ("image_url", change.image_url)) if value is not None}
+    given = {
+        name: value
+        for name, value in (("title", change.title), ("price_cents", change.price_cents), ("url", change.url), ("image_url", change.image_url))
+        if value is not None
+    }
     if index is not None:
         line = lines[index]
         changed[index] = line.model_copy(update={**given, "quantity": min(line.quantity + added, MAX_QUANTITY)})

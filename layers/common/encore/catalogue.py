@@ -78,9 +78,7 @@ def _reverse_relations(products: list[CatalogueEntry]) -> tuple[dict[str, list[s
         if entry.category:
             by_category.setdefault(entry.category, []).append(entry.product_id)
     similar = {
-        entry.product_id: [other for other in by_category[entry.category] if other != entry.product_id][:MAX_SIMILAR]
-        for entry in products
-        if entry.category
+        entry.product_id: [other for other in by_category[entry.category] if other != entry.product_id][:MAX_SIMILAR] for entry in products if entry.category
     }
     return upgrades, similar
 

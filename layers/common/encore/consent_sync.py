@@ -22,8 +22,9 @@ list): nothing is written there. Encore's opt-out stays authoritative in Encore,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -31,6 +32,9 @@ from encore.adapters.bus import EventPublisher
 from encore.adapters.shop_http import ShopAdminError, ShopAuthRefused, ShopRefused
 from encore.models import Customer, customer_key, get_or_none
 from encore.observability import logger
+
+if TYPE_CHECKING:
+    from encore.adapters.shopify_admin import ShopifyAdmin
 
 Channel = Literal["email", "sms"]
 
@@ -86,7 +90,7 @@ def _still_withdrawn(event: ConsentWithdrawn) -> bool:
 ShopifyClientFactory = Callable[[dict, dict], "ShopifyAdmin"]
 
 
-def _shopify_client(shop: dict, credentials: dict) -> "ShopifyAdmin":
+def _shopify_client(shop: dict, credentials: dict) -> ShopifyAdmin:
     # Imported here: the unsubscribe and SMS functions announce withdrawals but never call a shop.
     from encore.adapters.shopify_admin import ShopifyAdmin
 

@@ -149,16 +149,29 @@ def issue(
 def _coupon(store_id: str, customer_id: str, journey: str, offer: Offer, now: datetime, code: str, platform: str, status: str, **refs) -> Coupon:
     return Coupon(
         *Coupon.key(store_id, code),
-        store_id=store_id, code=code, customer_id=customer_id, journey=journey, step=offer.step,
-        percent_off=offer.percent_off, issued_at=now, expires_at=now + timedelta(days=offer.valid_days),
-        status=status, platform=platform, **refs,
+        store_id=store_id,
+        code=code,
+        customer_id=customer_id,
+        journey=journey,
+        step=offer.step,
+        percent_off=offer.percent_off,
+        issued_at=now,
+        expires_at=now + timedelta(days=offer.valid_days),
+        status=status,
+        platform=platform,
+        **refs,
     )
 
 
 def _issued(coupon: Coupon, due: datetime | None = None, reason: str | None = None) -> IssuedCode:
     return IssuedCode(
-        IssuedCode.partition(coupon.store_id), f"{iso(due or coupon.expires_at)}#{coupon.code}",
-        code=coupon.code, platform=coupon.platform, shop_ref=coupon.shop_ref, discount_ref=coupon.discount_ref, reason=reason,
+        IssuedCode.partition(coupon.store_id),
+        f"{iso(due or coupon.expires_at)}#{coupon.code}",
+        code=coupon.code,
+        platform=coupon.platform,
+        shop_ref=coupon.shop_ref,
+        discount_ref=coupon.discount_ref,
+        reason=reason,
     )
 
 
@@ -166,7 +179,9 @@ def _take(store_id, customer_id, journey, offer: Offer, now, platform: str, pool
     """One code out of the pool into this step, atomically; refill (Shopify) or alert (generic)."""
     for attempt in range(2):
         for stocked in PooledCode.query(PooledCode.key(store_id, pool)[0], PooledCode.sk.startswith("CODE#"), consistent_read=True, limit=5):
-            coupon = _coupon(store_id, customer_id, journey, offer, now, stocked.code, platform, "accepted", shop_ref=stocked.shop_ref, discount_ref=stocked.discount_ref)
+            coupon = _coupon(
+                store_id, customer_id, journey, offer, now, stocked.code, platform, "accepted", shop_ref=stocked.shop_ref, discount_ref=stocked.discount_ref
+            )
             anchor = StepCoupon(customer_key(store_id, customer_id), StepCoupon.sort_key(journey, offer.step), code=stocked.code)
             writes = [(stocked, DELETE, PooledCode.pk.exists()), (coupon, None, Coupon.pk.does_not_exist()), (anchor, None, StepCoupon.pk.does_not_exist())]
             if platform == "shopify":
@@ -241,7 +256,7 @@ def _discount(store_id: str, offer: Offer, now: datetime, client) -> ShopDiscoun
 def _adopt(store_id: str, offer: Offer, discount: ShopDiscount, now: datetime, client, codes: int) -> int:
     """Wait (briefly) for the pending bulk add of ``codes`` codes and stock those Shopify created.
     Reading no more codes than were added keeps the query's cost (2 + 3 a code) small."""
-    for poll in range(BULK_POLLS):
+    for _poll in range(BULK_POLLS):
         done, created, failed = client.bulk_creation(discount.pending_creation_id, first=codes)
         if done:
             break
@@ -445,13 +460,21 @@ class ShopCoupons:
 
         offer = Offer(scenario_of(request.journey) or "journey", request.step, request.coupon.percent_off, request.coupon.valid_days)
         return issue(
-            store_id=self.store_id, customer_id=request.customer_id, email=customer.email, journey=request.journey, offer=offer,
-            now=now, platform=self.platform, client=self.client(), settings=self.settings, alerts=self.alerts,
+            store_id=self.store_id,
+            customer_id=request.customer_id,
+            email=customer.email,
+            journey=request.journey,
+            offer=offer,
+            now=now,
+            platform=self.platform,
+            client=self.client(),
+            settings=self.settings,
+            alerts=self.alerts,
         )
 
 
 class EventBridgePoolAlerts:
-    """"Coupon pool low" on the stack's bus (CouponPoolLowRule sends it to the operators)."""
+    """ "Coupon pool low" on the stack's bus (CouponPoolLowRule sends it to the operators)."""
 
     SOURCE = "encore.coupons"
     DETAIL_TYPE = "Coupon pool low"
@@ -465,7 +488,13 @@ class EventBridgePoolAlerts:
         from encore.adapters.aws import client
 
         client("events").put_events(
-            Entries=[{"Source": self.SOURCE, "DetailType": self.DETAIL_TYPE, "EventBusName": self.bus_name,
-                      "Detail": json.dumps({"store_id": store_id, "pool": pool, "remaining": remaining})}]
+            Entries=[
+                {
+                    "Source": self.SOURCE,
+                    "DetailType": self.DETAIL_TYPE,
+                    "EventBusName": self.bus_name,
+                    "Detail": json.dumps({"store_id": store_id, "pool": pool, "remaining": remaining}),
+                }
+            ]
         )
         logger.warning("coupon pool low", extra={"pool": pool, "remaining": remaining})

@@ -8,31 +8,30 @@ different platforms and in any order add up instead of overwriting each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from encore.events import Consent, CustomerRef, CustomerUpdated, ProductViewed
 from encore.models import (
+    CheckoutVisitor,
     ConsentAttribute,
     Customer,
+    CustomerCheckout,
     JourneyWait,
     Message,
     Milestone,
     Order,
     PhoneIdentity,
     ProductView,
-    CheckoutVisitor,
-    CustomerCheckout,
     VisitorIdentity,
     condition_failed,
-    update_returning,
-    set_given,
     customer_key,
-    visitor_key,
     get_or_none,
+    set_given,
+    update_returning,
+    visitor_key,
 )
-
 
 # How long an anonymous visitor's product views are kept after their last view (rolling).
 VISITOR_VIEWS_KEPT = timedelta(days=90)
@@ -323,7 +322,7 @@ class CustomerRecord:
 
 
 def _order_moment(order: Order) -> datetime:
-    return order.placed_at or order.paid_at or order.cancelled_at or datetime.max.replace(tzinfo=timezone.utc)
+    return order.placed_at or order.paid_at or order.cancelled_at or datetime.max.replace(tzinfo=UTC)
 
 
 def customer_record(store_id: str, customer_id: str) -> CustomerRecord:

@@ -22,10 +22,10 @@ from pynamodb.exceptions import UpdateError
 
 from encore.adapters.bus import EventPublisher
 from encore.adapters.sms import InboundSms
+from encore.clock import first_known_zone
 from encore.consent_sync import announce_withdrawal
 from encore.customers import upsert_customer
 from encore.events import Consent, CustomerRef
-from encore.clock import first_known_zone
 from encore.guards import learned_active_hour
 from encore.models import Customer, Message, PhoneIdentity, condition_failed, customer_key
 from encore.observability import logger
@@ -86,10 +86,7 @@ def _learn_active_hour(pk: str) -> None:
     if not customer.time_zone:
         return  # a local hour needs the customer's own time zone
     engaged = [
-        moment
-        for message in Message.query(pk, Message.sk.startswith("MESSAGE#"))
-        for moment in (message.opened_at, message.clicked_at)
-        if moment is not None
+        moment for message in Message.query(pk, Message.sk.startswith("MESSAGE#")) for moment in (message.opened_at, message.clicked_at) if moment is not None
     ]
     hour = learned_active_hour(engaged, first_known_zone(customer.time_zone))
     if hour is not None and hour != customer.active_hour:
@@ -175,9 +172,7 @@ def apply_sms_reply(reply: InboundSms, *, now: datetime, publisher: EventPublish
         pk = customer_key(identity.store_id, identity.customer_id)
         ref = CustomerRef(customer_id=identity.customer_id, sms_consent=Consent(granted=False, source=SMS_STOP_SOURCE, updated_at=now))
         upsert_customer(identity.store_id, ref, now)
-        Customer(pk, Customer.sort_key()).update(
-            actions=[Customer.sms_suppressed_reason.set("stop_keyword"), Customer.sms_suppressed_at.set(now)]
-        )
+        Customer(pk, Customer.sort_key()).update(actions=[Customer.sms_suppressed_reason.set("stop_keyword"), Customer.sms_suppressed_at.set(now)])
         announce_withdrawal(identity.store_id, identity.customer_id, "sms", SMS_STOP_SOURCE, now, publisher=publisher)
         suppressed += 1
     logger.info("sms reply", extra={"opt_out": True, "profiles": suppressed})

@@ -40,7 +40,4 @@ class InvalidPayload(ClientError):
 
 def problems_from_validation(error) -> list[dict]:
     """Turn a pydantic ValidationError into a list of {field, problem} a client can act on."""
-    return [
-        {"field": ".".join(str(part) for part in issue["loc"]) or "(body)", "problem": issue["msg"]}
-        for issue in error.errors(include_url=False)
-    ]
+    return [{"field": ".".join(str(part) for part in issue["loc"]) or "(body)", "problem": issue["msg"]} for issue in error.errors(include_url=False)]

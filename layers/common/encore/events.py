@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
@@ -198,7 +198,7 @@ class PrivacyRequest(_Event):
     orders_to_redact: list[str] = []
 
     @model_validator(mode="after")
-    def _names_the_customer(self) -> "PrivacyRequest":
+    def _names_the_customer(self) -> PrivacyRequest:
         # Refused at the door (400 naming the field), never accepted and then failed on.
         if self.type != "shop_redact_requested" and self.customer is None:
             raise ValueError(f"customer: required for {self.type}")
@@ -223,10 +223,7 @@ class ReviewSubmitted(_Event):
 
 
 CanonicalEvent = Annotated[
-    Union[
-        CartUpdated, OrderPlaced, CustomerUpdated, OrderStatusChanged, ProductViewed, ProductUpdated, PrivacyRequest,
-        ReviewSubmitted,
-    ],
+    CartUpdated | OrderPlaced | CustomerUpdated | OrderStatusChanged | ProductViewed | ProductUpdated | PrivacyRequest | ReviewSubmitted,
     Field(discriminator="type"),
 ]
 canonical_event = TypeAdapter(CanonicalEvent)

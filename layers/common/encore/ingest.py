@@ -21,16 +21,18 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Mapping, Protocol
+from typing import Protocol
 
 from pydantic import ValidationError
+from pynamodb.exceptions import UpdateError
 
+from encore import signals
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
 from encore.clock import utcnow
-from encore import signals
 from encore.errors import (
     ClientError,
     InvalidPayload,
@@ -40,8 +42,6 @@ from encore.errors import (
     UnsupportedMediaType,
     problems_from_validation,
 )
-from pynamodb.exceptions import UpdateError
-
 from encore.models import ProcessedEvent, condition_failed, save_owned
 from encore.observability import logger
 
@@ -182,9 +182,7 @@ def count_taken(source: str, result: IngestResult) -> None:
     signals.count("EventsDuplicate", source, len(result.duplicates))
 
 
-def _accept(
-    platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta
-) -> IngestResult:
+def _accept(platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:
     handshake = platform.handshake(request)
     if handshake is not None:
         return handshake
@@ -231,8 +229,14 @@ def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for
         seen.add(event.event_id)
         pk, sk = ProcessedEvent.key(event.store_id, event.event_id)
         record = ProcessedEvent(
-            pk, sk, received_at=now, event_type=event.type, expires_at=now + DEDUPE_RETENTION,
-            status="in_progress", attempt=attempt, in_progress_until=now + in_progress_for,
+            pk,
+            sk,
+            received_at=now,
+            event_type=event.type,
+            expires_at=now + DEDUPE_RETENTION,
+            status="in_progress",
+            attempt=attempt,
+            in_progress_until=now + in_progress_for,
         )
         if save_owned(record, condition=free, attempt_attribute="attempt"):
             fresh.append((record, event))
@@ -260,7 +264,9 @@ def _mark_done(record: ProcessedEvent) -> None:
         try:
             # Only while it is still ours: an erasure the event caused (shop/redact) may have
             # deleted it already, and an update must not bring it back.
-            record.update(actions=[ProcessedEvent.status.set("done"), ProcessedEvent.in_progress_until.remove()], condition=ProcessedEvent.attempt == record.attempt)
+            record.update(
+                actions=[ProcessedEvent.status.set("done"), ProcessedEvent.in_progress_until.remove()], condition=ProcessedEvent.attempt == record.attempt
+            )
             return
         except UpdateError as error:
             if condition_failed(error):

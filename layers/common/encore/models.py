@@ -12,12 +12,12 @@ import hashlib
 
 from pynamodb.attributes import (
     BooleanAttribute,
-    UnicodeSetAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import UpdateError

@@ -27,7 +27,19 @@ from encore.clock import utcnow
 from encore.customers import upsert_customer
 from encore.events import OrderPlaced, OrderStatusChanged
 from encore.journeys import Journeys
-from encore.models import CartLineAttribute, Coupon, Customer, Order, OrderOwner, PendingOrderStatus, PurchasedProduct, condition_failed, customer_key, get_or_none, transact
+from encore.models import (
+    CartLineAttribute,
+    Coupon,
+    Customer,
+    Order,
+    OrderOwner,
+    PendingOrderStatus,
+    PurchasedProduct,
+    condition_failed,
+    customer_key,
+    get_or_none,
+    transact,
+)
 from encore.scenarios import registry
 from encore.stores import StoreSettings
 
@@ -37,7 +49,6 @@ _MOMENTS = {
     "order_delivered": Order.delivered_at,
     "order_cancelled": Order.cancelled_at,
 }
-
 
 
 @dataclass(frozen=True)
@@ -221,7 +232,11 @@ def _apply_refund(order: Order, event: OrderStatusChanged, base: list, customer_
         )
         # Counted orders carry their refunds in the totals; an order counted later subtracts
         # its refunded amount then (see _totals).
-        adjust = [(Customer(customer_key(event.store_id, customer_id), Customer.sort_key()), [Customer.revenue_cents.add((previous or 0) - new_total)], None)] if counted else []
+        adjust = (
+            [(Customer(customer_key(event.store_id, customer_id), Customer.sort_key()), [Customer.revenue_cents.add((previous or 0) - new_total)], None)]
+            if counted
+            else []
+        )
         if transact([(order, [*base, Order.refunded_cents.set(new_total)], unchanged), *adjust]):
             return StatusOutcome(True, "refund recorded", customer_id)
     raise RuntimeError(f"order {event.order_id} kept changing while its refund was applied")

@@ -19,7 +19,16 @@ from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
 from encore.events import PrivacyRequest
 from encore.models import (
-    CartLink, CheckoutVisitor, Coupon, ErasureReceipt, OrderOwner, PhoneIdentity, VisitorIdentity, _Item, customer_key, get_or_none,
+    CartLink,
+    CheckoutVisitor,
+    Coupon,
+    ErasureReceipt,
+    OrderOwner,
+    PhoneIdentity,
+    VisitorIdentity,
+    _Item,
+    customer_key,
+    get_or_none,
 )
 from encore.observability import logger
 
@@ -101,8 +110,16 @@ def erased_since(store_id: str, customer_id: str | None, moment: datetime) -> bo
     return receipt is not None and receipt.erased_at >= moment
 
 
-def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows, sink: ExportSink | None = None,
-                   request_id: str = "", now: datetime | None = None, coupon_shop=None) -> PrivacyOutcome:
+def erase_customer(
+    store_id: str,
+    customer_id: str,
+    *,
+    workflows: Workflows,
+    sink: ExportSink | None = None,
+    request_id: str = "",
+    now: datetime | None = None,
+    coupon_shop=None,
+) -> PrivacyOutcome:
     """``coupon_shop``: a callable giving the shop's coupon client (encore.coupons), so the
     customer's codes are deleted at the shop too; a shop that cannot be reached never blocks
     the erasure (the deletion is recorded without the customer's id and retried)."""
@@ -129,8 +146,12 @@ def erase_customer(store_id: str, customer_id: str, *, workflows: Workflows, sin
     exports = sink.delete_under(_export_prefix(store_id, customer_id)) if sink else 0
     # Written last: the receipt says the erasure is complete (a retry redoes it all otherwise).
     ErasureReceipt(
-        *ErasureReceipt.key(store_id, customer_id), erased_at=now or utcnow(), request_id=request_id,
-        items_deleted=len(keys), journeys_stopped=stopped, exports_deleted=exports,
+        *ErasureReceipt.key(store_id, customer_id),
+        erased_at=now or utcnow(),
+        request_id=request_id,
+        items_deleted=len(keys),
+        journeys_stopped=stopped,
+        exports_deleted=exports,
     ).save()
     logger.info("customer erased", extra={"items": len(keys), "journeys_stopped": stopped, "exports": exports})
     return PrivacyOutcome(items=len(keys), journeys_stopped=stopped)

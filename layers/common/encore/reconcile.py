@@ -31,9 +31,9 @@ whole window, so a failed run is covered by the next one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from pynamodb.attributes import UTCDateTimeAttribute
 
@@ -99,7 +99,15 @@ def _shopify_deliveries(store_id: str, client, since: datetime, until: datetime)
     for customer in customers:
         deliveries.append(_Delivery("customers", "customers/update", customer, f"reconcile:customer:{customer['id']}:{_stamp(customer.get('updated_at'))}"))
     for checkout in checkouts:
-        deliveries.append(_Delivery("checkouts", "checkouts/update", checkout, f"reconcile:checkout:{checkout['token']}:{_stamp(checkout.get('updated_at'))}", _checkout_known(store_id, checkout)))
+        deliveries.append(
+            _Delivery(
+                "checkouts",
+                "checkouts/update",
+                checkout,
+                f"reconcile:checkout:{checkout['token']}:{_stamp(checkout.get('updated_at'))}",
+                _checkout_known(store_id, checkout),
+            )
+        )
     statuses: list[_Delivery] = []
     for order in orders:
         event_id = f"reconcile:order:{order['id']}:{_stamp(order.get('updated_at'))}"
@@ -135,7 +143,12 @@ def _woocommerce_deliveries(store_id: str, client, since: datetime, until: datet
     customers = sorted(client.customers_modified(since, until), key=lambda item: item.get("date_modified_gmt") or item.get("date_created_gmt") or "")
     orders = sorted(client.orders_modified(since, until), key=lambda item: item.get("date_created_gmt") or "")
     deliveries = [
-        _Delivery("customers", "customer.updated", customer, f"reconcile:customer:{customer['id']}:{_stamp(customer.get('date_modified_gmt') or customer.get('date_created_gmt'))}")
+        _Delivery(
+            "customers",
+            "customer.updated",
+            customer,
+            f"reconcile:customer:{customer['id']}:{_stamp(customer.get('date_modified_gmt') or customer.get('date_created_gmt'))}",
+        )
         for customer in customers
     ]
     statuses = []
@@ -271,25 +284,41 @@ def shop_admin(store_id: str, shop: dict, credentials: dict | None):
 
     if platform == "shopify":
         return ShopifyAdmin(
-            required(shop, "shop_domain", "shop settings"), required(credentials, "access_token", "admin-api secret"),
-            required(shop, "api_version", "shop settings"), base_url=shop.get("admin_base_url"),
+            required(shop, "shop_domain", "shop settings"),
+            required(credentials, "access_token", "admin-api secret"),
+            required(shop, "api_version", "shop settings"),
+            base_url=shop.get("admin_base_url"),
         )
     if platform == "woocommerce":
         return WooCommerceAdmin(
-            required(shop, "site_url", "shop settings"), required(credentials, "consumer_key", "admin-api secret"),
-            required(credentials, "consumer_secret", "admin-api secret"), base_url=shop.get("admin_base_url"),
+            required(shop, "site_url", "shop settings"),
+            required(credentials, "consumer_key", "admin-api secret"),
+            required(credentials, "consumer_secret", "admin-api secret"),
+            base_url=shop.get("admin_base_url"),
         )
     raise ShopMisconfigured(f"store {store_id!r} is on platform {platform!r}: only Shopify and WooCommerce stores can be reconciled")
 
 
 def reconcile_on_schedule(
-    store_id: str, shop: dict, *, credentials: dict | None, now: datetime, parameters: StoreParameters, publisher: EventPublisher,
+    store_id: str,
+    shop: dict,
+    *,
+    credentials: dict | None,
+    now: datetime,
+    parameters: StoreParameters,
+    publisher: EventPublisher,
 ) -> ReconcileReport:
     """One scheduled run for one store: from the end of its last run (less the overlap) to now."""
     mark = get_or_none(ReconcileMark, *ReconcileMark.key(store_id), consistent_read=True)
     since = (mark.until - SCHEDULE_OVERLAP) if mark is not None else now - FIRST_WINDOW
     report = reconcile_store(
-        store_id, shop, admin_client=shop_admin(store_id, shop, credentials), since=since, until=now, parameters=parameters, publisher=publisher,
+        store_id,
+        shop,
+        admin_client=shop_admin(store_id, shop, credentials),
+        since=since,
+        until=now,
+        parameters=parameters,
+        publisher=publisher,
     )
     pk, sk = ReconcileMark.key(store_id)
     ReconcileMark(pk, sk, until=now).save()

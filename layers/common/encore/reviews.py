@@ -66,7 +66,12 @@ def apply_review_submitted(event: ReviewSubmitted, *, workflows: Workflows) -> R
     if erased_since(event.store_id, event.customer.customer_id, event.occurred_at) or not record_review(event):
         return ReviewOutcome(recorded=False)
     released = waits.release(
-        event.store_id, event.customer.customer_id, REVIEW_SUBMITTED, None, wait_outcome(event),
-        workflows=workflows, product_ids=[event.product_id],
+        event.store_id,
+        event.customer.customer_id,
+        REVIEW_SUBMITTED,
+        None,
+        wait_outcome(event),
+        workflows=workflows,
+        product_ids=[event.product_id],
     )
     return ReviewOutcome(recorded=True, journeys_released=released)

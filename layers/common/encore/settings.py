@@ -34,7 +34,7 @@ class Settings:
     ses_configuration_set: str = ""  # its events (bounces, complaints, opens) come back to us
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls(
             table_name=_required("TABLE_NAME"),
             event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),

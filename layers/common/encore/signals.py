@@ -18,8 +18,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from encore.channels import CHANNELS
-from encore.scenarios.registry import SCENARIOS
 from encore.observability import NAMESPACE, SERVICE
+from encore.scenarios.registry import SCENARIOS
 
 MAX_SERIES = 50
 

@@ -103,10 +103,7 @@ def mask_phone(phone: str | None) -> str:
 
 # The GSM 03.38 default alphabet, one septet each (0x1B, the escape to the extension table,
 # is left out: it is not a character a text can contain).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
+GSM7_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 # The extension table: the escape septet plus the character, so two septets each.
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 

@@ -22,7 +22,8 @@ from encore.scenarios.cross_sell import CrossSellSettings
 from encore.scenarios.education_series import EducationSeriesSettings, EducationTip
 from encore.scenarios.post_purchase import PostPurchaseSettings
 from encore.scenarios.review_request import ReviewRequestSettings
-from encore.scenarios.spec import DAY, HOUR, OnCouponFailure, ScenarioSettings as _Settings
+from encore.scenarios.spec import DAY, HOUR, OnCouponFailure
+from encore.scenarios.spec import ScenarioSettings as _Settings
 from encore.scenarios.unpaid_order import UnpaidOrderSettings
 from encore.scenarios.up_sell import UpSellSettings
 from encore.scenarios.welcome_series import WelcomeSeriesSettings
@@ -149,14 +150,14 @@ class StoreSettings(_Settings):
         return [name for name in MARKETING_SCENARIOS if getattr(self, name).enabled]
 
     @model_validator(mode="after")
-    def _postal_address_for_marketing(self) -> "StoreSettings":
+    def _postal_address_for_marketing(self) -> StoreSettings:
         on = self.marketing_scenarios_on()
         if self.postal_address is None and on:
             # Raised with the field's own location, so `encore settings load` names it.
             problem = PydanticCustomError(
                 "postal_address_required",
                 "the store's postal address is required while a marketing scenario is on ({scenarios}): "
-                "every marketing email shows it; add \"postal_address\" or switch those scenarios off",
+                'every marketing email shows it; add "postal_address" or switch those scenarios off',
                 {"scenarios": ", ".join(on)},
             )
             raise ValidationError.from_exception_data(
@@ -165,7 +166,7 @@ class StoreSettings(_Settings):
         return self
 
     @classmethod
-    def from_dict(cls, store_id: str, raw: dict) -> "StoreSettings":
+    def from_dict(cls, store_id: str, raw: dict) -> StoreSettings:
         return cls.model_validate({**raw, "store_id": store_id})
 
 

@@ -332,9 +332,7 @@ def preflight(request: WebhookRequest, *, parameters: StoreParameters) -> TrackR
     )
 
 
-def accept(
-    request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None
-) -> TrackResponse:
+def accept(request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None) -> TrackResponse:
     """One browser request: the answer (status, JSON body, CORS headers). Nothing is written
     unless the whole request is valid."""
     headers: dict[str, str] = {"Vary": "Origin"}

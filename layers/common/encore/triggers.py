@@ -93,7 +93,11 @@ def product_viewed(event: ProductViewed, *, store: StoreSettings, journeys: Jour
     if customer_id is None:
         return recorded_on
     waits.release(
-        event.store_id, customer_id, "product_viewed", None, {"product_ids": [event.product_id]},
+        event.store_id,
+        customer_id,
+        "product_viewed",
+        None,
+        {"product_ids": [event.product_id]},
         workflows=journeys.workflows,
     )
     _start_journeys(event, customer_id, store=store, journeys=journeys)

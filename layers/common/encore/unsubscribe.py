@@ -23,9 +23,9 @@ from datetime import datetime
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
 from encore.consent_sync import announce_withdrawal
-from encore.events import Consent, CustomerRef
 from encore.customers import upsert_customer
 from encore.errors import ClientError
+from encore.events import Consent, CustomerRef
 from encore.models import Customer, customer_key, get_or_none
 
 SOURCE = "email:one-click-unsubscribe"
@@ -56,7 +56,7 @@ class UnsubscribeKeys:
     keys: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, raw: dict | None) -> "UnsubscribeKeys | None":
+    def from_dict(cls, raw: dict | None) -> UnsubscribeKeys | None:
         if not raw or raw.get("current") not in (raw.get("keys") or {}):
             return None
         return cls(current=raw["current"], keys=dict(raw["keys"]))
@@ -65,10 +65,10 @@ class UnsubscribeKeys:
         return {"current": self.current, "keys": dict(self.keys)}
 
     @classmethod
-    def generate(cls, now: datetime) -> "UnsubscribeKeys":
+    def generate(cls, now: datetime) -> UnsubscribeKeys:
         return cls(current="", keys={}).rotated(now)
 
-    def rotated(self, now: datetime) -> "UnsubscribeKeys":
+    def rotated(self, now: datetime) -> UnsubscribeKeys:
         """A new current key; the old ones stay, so links already sent still verify."""
         kid = f"{now:%Y%m%d}{secrets.token_hex(3)}"
         return UnsubscribeKeys(current=kid, keys={**self.keys, kid: secrets.token_urlsafe(32)})

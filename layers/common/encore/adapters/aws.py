@@ -14,8 +14,14 @@ def client(service: str):
 
 # Errors that say the service never acted on the request: safe to send again.
 _THROTTLED = {
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded", "LimitExceededException", "SlowDown", "ThrottledException",
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "SlowDown",
+    "ThrottledException",
 }
 
 
@@ -50,7 +56,8 @@ def maybe_applied(error: BaseException) -> bool:
 def transient(error: BaseException) -> bool:
     """A failure that goes away on its own (throttling, a 5xx, a network blip): the step
     that met it is run again by its state's Retry (every step is safe to re-run)."""
-    from botocore.exceptions import ConnectionError as BotoConnectionError, ReadTimeoutError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ReadTimeoutError
 
     seen = error
     while seen is not None:

@@ -29,7 +29,7 @@ know: the UTC moment is sent and Encore's cleanup deletes the coupon at that UTC
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from encore.adapters.shop_http import ShopRefused
 from encore.adapters.shopify_admin import ShopifyAdmin
@@ -122,7 +122,9 @@ class ShopifyDiscounts:
         """Start the asynchronous bulk add; returns the DiscountRedeemCodeBulkCreation id."""
         if not 0 < len(codes) <= MAX_REDEEM_CODES_PER_CALL:
             raise ValueError(f"1 to {MAX_REDEEM_CODES_PER_CALL} codes per bulk add, not {len(codes)}")
-        payload = self.admin.mutate(DISCOUNT_REDEEM_CODE_BULK_ADD, {"discountId": discount_id, "codes": [{"code": code} for code in codes]}, "discountRedeemCodeBulkAdd")
+        payload = self.admin.mutate(
+            DISCOUNT_REDEEM_CODE_BULK_ADD, {"discountId": discount_id, "codes": [{"code": code} for code in codes]}, "discountRedeemCodeBulkAdd"
+        )
         creation = payload.get("bulkCreation") or {}
         if not creation.get("id"):
             raise ShopRefused(f"Shopify started no bulk code creation on {self.admin.shop_domain}", code="NO_BULK_CREATION")
@@ -131,7 +133,9 @@ class ShopifyDiscounts:
     def bulk_creation(self, creation_id: str, first: int = MAX_REDEEM_CODES_PER_CALL) -> tuple[bool, dict[str, str], dict[str, str]]:
         """(done, {code: DiscountRedeemCode id} created, {code: why} failed) for the first
         ``first`` codes of the creation (Shopify prices the query by ``first``)."""
-        creation = self.admin.execute(DISCOUNT_REDEEM_CODE_BULK_CREATION, {"id": creation_id, "first": min(first, MAX_REDEEM_CODES_PER_CALL)}).get("discountRedeemCodeBulkCreation")
+        creation = self.admin.execute(DISCOUNT_REDEEM_CODE_BULK_CREATION, {"id": creation_id, "first": min(first, MAX_REDEEM_CODES_PER_CALL)}).get(
+            "discountRedeemCodeBulkCreation"
+        )
         if creation is None:
             raise ShopRefused(f"no bulk code creation {creation_id} on {self.admin.shop_domain}", code="NOT_FOUND")
         created, failed = {}, {}
@@ -145,7 +149,9 @@ class ShopifyDiscounts:
 
     def delete_redeem_codes(self, discount_id: str, redeem_code_ids: list[str]) -> str | None:
         """Delete redeem codes of one discount (an asynchronous job, whose id is returned)."""
-        payload = self.admin.mutate(DISCOUNT_CODE_REDEEM_CODE_BULK_DELETE, {"discountId": discount_id, "ids": redeem_code_ids}, "discountCodeRedeemCodeBulkDelete")
+        payload = self.admin.mutate(
+            DISCOUNT_CODE_REDEEM_CODE_BULK_DELETE, {"discountId": discount_id, "ids": redeem_code_ids}, "discountCodeRedeemCodeBulkDelete"
+        )
         return (payload.get("job") or {}).get("id")
 
 
@@ -166,7 +172,7 @@ class WooCommerceCoupons:
             "usage_limit": 1,
             "usage_limit_per_user": 1,
             "email_restrictions": [email],
-            "date_expires": expires_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_expires": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             "description": description,
         }
         try:
@@ -202,4 +208,4 @@ def shop_coupons(shop: dict, credentials: dict | None, **shopify_options):
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

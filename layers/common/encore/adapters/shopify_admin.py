@@ -29,8 +29,8 @@ import json
 import math
 import re
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from encore.adapters.shop_http import (
@@ -125,7 +125,7 @@ class ShopifyAdmin:
         sleep: Callable[[float], None] = time.sleep,
     ):
         if not access_token:
-            raise ShopAuthRefused(f"no Admin API access token for {shop_domain}: store it as admin-api {{\"access_token\": \"shpat_...\"}}")
+            raise ShopAuthRefused(f'no Admin API access token for {shop_domain}: store it as admin-api {{"access_token": "shpat_..."}}')
         base = (base_url or f"https://{shop_domain}").rstrip("/")
         require_https(base, f"the Admin API address of {shop_domain}")
         self.shop_domain = shop_domain
@@ -152,8 +152,7 @@ class ShopifyAdmin:
                 break
             self._sleep(wait)
         raise ShopThrottled(
-            f"Shopify kept throttling {self.shop_domain} after {self.max_throttle_retries} waits "
-            f"({self._bucket_text()}); try again in a minute"
+            f"Shopify kept throttling {self.shop_domain} after {self.max_throttle_retries} waits ({self._bucket_text()}); try again in a minute"
         )
 
     def mutate(self, mutation: str, variables: dict, payload_field: str) -> dict:
@@ -202,13 +201,17 @@ class ShopifyAdmin:
         data = response.data if isinstance(response.data, dict) else None
         if response.status in (401, 403):
             said = _said(data) or f"HTTP {response.status}"
-            raise ShopAuthRefused(f"Shopify refused the Admin API access token for {self.shop_domain} (HTTP {response.status}: {said}); check the token and the app's access scopes")
+            raise ShopAuthRefused(
+                f"Shopify refused the Admin API access token for {self.shop_domain} (HTTP {response.status}: {said}); check the token and the app's access scopes"
+            )
         if response.status >= 500:
             raise ShopUnreachable(f"Shopify answered HTTP {response.status} for {self.shop_domain}; try again later")
         if response.status == 404:
             raise ShopRefused(f"no Admin GraphQL API at {self.url} (HTTP 404): check shop_domain and api_version", code="NOT_FOUND")
         if response.status != 200 or data is None:
-            raise ShopRefused(f"Shopify answered HTTP {response.status} for {self.shop_domain}: {_said(data) or 'no JSON body'}", code=f"HTTP_{response.status}")
+            raise ShopRefused(
+                f"Shopify answered HTTP {response.status} for {self.shop_domain}: {_said(data) or 'no JSON body'}", code=f"HTTP_{response.status}"
+            )
         self.last_cost = (data.get("extensions") or {}).get("cost") or self.last_cost
         errors = data.get("errors")
         if errors:
@@ -216,7 +219,9 @@ class ShopifyAdmin:
             code = (first.get("extensions") or {}).get("code") or ""
             if code == "ACCESS_DENIED":
                 raise ShopAuthRefused(f"Shopify denied access on {self.shop_domain}: {first.get('message')} (grant the scope to the app and reinstall it)")
-            raise ShopRefused(f"Shopify rejected the request on {self.shop_domain}: {first.get('message')}{f' ({code})' if code else ''}", code=code or "GRAPHQL_ERROR")
+            raise ShopRefused(
+                f"Shopify rejected the request on {self.shop_domain}: {first.get('message')}{f' ({code})' if code else ''}", code=code or "GRAPHQL_ERROR"
+            )
         return data.get("data") or {}
 
     # -- REST (reconciliation) --------------------------------------------------------------
@@ -234,7 +239,9 @@ class ShopifyAdmin:
             self._sleep(self._throttle_wait(response) or 1.0)
         if response.status in (401, 403):
             said = _said(response.data) or f"HTTP {response.status}"
-            raise ShopAuthRefused(f"Shopify refused GET {path} for {self.shop_domain} (HTTP {response.status}: {said}); check the token and the app's access scopes")
+            raise ShopAuthRefused(
+                f"Shopify refused GET {path} for {self.shop_domain} (HTTP {response.status}: {said}); check the token and the app's access scopes"
+            )
         if response.status >= 500:
             raise ShopUnreachable(f"Shopify answered HTTP {response.status} to GET {path} for {self.shop_domain}; try again later")
         if response.status != 200 or response.data is None:
@@ -255,7 +262,10 @@ class ShopifyAdmin:
             if not page_info:
                 return found
             params = {"limit": REST_PAGE_SIZE, "page_info": page_info}
-        raise ShopRefused(f"more than {REST_MAX_PAGES * REST_PAGE_SIZE} {resource} updated since {_rest_time(since)} on {self.shop_domain}: reconcile a shorter window", code="TOO_MANY")
+        raise ShopRefused(
+            f"more than {REST_MAX_PAGES * REST_PAGE_SIZE} {resource} updated since {_rest_time(since)} on {self.shop_domain}: reconcile a shorter window",
+            code="TOO_MANY",
+        )
 
     def orders_updated(self, since: datetime, until: datetime | None = None) -> list[dict]:
         # status=any: the default (open) leaves out closed and cancelled orders.
@@ -304,7 +314,7 @@ class ShopifyAdmin:
         in Encore). Setting the state the shop already holds is harmless; ``consentUpdatedAt``
         is the moment of the customer's act, so a later consent at the shop is kept."""
         mutation, payload_field, input_field = CONSENT_MUTATIONS[channel]
-        consent = {"marketingState": state, "consentUpdatedAt": updated_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        consent = {"marketingState": state, "consentUpdatedAt": updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         return self.mutate(mutation, {"input": {"customerId": customer_gid(customer_id), input_field: consent}}, payload_field)
 
 
@@ -352,7 +362,7 @@ def _next_page_info(link: str | None) -> str | None:
 
 
 def _rest_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def _said(data) -> str:

@@ -112,7 +112,7 @@ class InboundSms:
         return is_stop_keyword(self.body) or is_stop_keyword(self.keyword)
 
     @classmethod
-    def from_sns_message(cls, message: str | Mapping) -> "InboundSms":
+    def from_sns_message(cls, message: str | Mapping) -> InboundSms:
         """``message`` is the SNS notification's ``Message`` (a JSON string) or its parsed form."""
         payload = json.loads(message) if isinstance(message, str) else message
         return cls(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from encore.adapters.shop_http import (
@@ -49,7 +49,7 @@ class WooCommerceAdmin:
 
     def __init__(self, site_url: str, consumer_key: str, consumer_secret: str, *, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT):
         if not consumer_key or not consumer_secret:
-            raise ShopAuthRefused(f"no REST API keys for {site_url}: store admin-api as {{\"consumer_key\": \"ck_...\", \"consumer_secret\": \"cs_...\"}}")
+            raise ShopAuthRefused(f'no REST API keys for {site_url}: store admin-api as {{"consumer_key": "ck_...", "consumer_secret": "cs_..."}}')
         base = (base_url or site_url).rstrip("/")
         require_https(base, f"the WooCommerce site URL of {site_url}")
         self.site_url = site_url
@@ -81,7 +81,10 @@ class WooCommerceAdmin:
                 "check the consumer key and secret and that the key has Read/Write permissions"
             )
         if not code:
-            raise ShopRefused(f"WooCommerce at {self.site_url} answered HTTP {response.status} to {where} without a REST error: is the REST API reachable at {self.base}?", code=f"http_{response.status}")
+            raise ShopRefused(
+                f"WooCommerce at {self.site_url} answered HTTP {response.status} to {where} without a REST error: is the REST API reachable at {self.base}?",
+                code=f"http_{response.status}",
+            )
         params_said = (data.get("data") or {}).get("params") if isinstance(data.get("data"), dict) else None
         detail = f" ({'; '.join(f'{key}: {value}' for key, value in params_said.items())})" if isinstance(params_said, dict) and params_said else ""
         raise ShopRefused(f"WooCommerce at {self.site_url} refused {where}: {message}{detail} [{code}]", code=code)
@@ -118,7 +121,7 @@ class WooCommerceAdmin:
             stamp = customer.get("date_modified_gmt") or customer.get("date_created_gmt")
             if not stamp:
                 continue
-            moment = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
+            moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
             if moment >= since and (until is None or moment <= until):
                 found.append(customer)
         return found
@@ -142,4 +145,4 @@ class WooCommerceAdmin:
 
 def _gmt(moment: datetime) -> str:
     """WooCommerce's REST date arguments: ISO 8601 without an offset (GMT with dates_are_gmt)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")

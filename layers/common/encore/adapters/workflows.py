@@ -34,4 +34,3 @@ class StepFunctionsWorkflows:
             logger.info("journey wait had already ended")
             return False
         return True
-

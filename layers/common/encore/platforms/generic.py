@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,

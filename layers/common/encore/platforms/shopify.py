@@ -9,7 +9,7 @@ Cart webhooks carry no customer; checkouts and orders do (and link the cart toke
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -62,7 +62,7 @@ _PING = re.compile(rb"^webhook_id=\d+$")
 
 def _as_utc(moment: datetime) -> datetime:
     """WooCommerce's ``*_gmt`` fields are UTC but carry no offset: say so."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _blank_as_none(value):

@@ -76,8 +76,6 @@ class BrowseAbandonmentSettings(ScenarioSettings):
         }
 
 
-
-
 def shows_intent(view: ProductView, settings: BrowseAbandonmentSettings) -> bool:
     return int(view.dwell_seconds or 0) > settings.min_dwell_seconds or int(view.views or 0) >= settings.min_views
 
@@ -119,9 +117,7 @@ def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettin
     )
 
 
-def _products_to_show(
-    store_id: str, pk: str, product_id: str, in_carts: set[str], day_start: datetime, settings: BrowseAbandonmentSettings
-) -> list[str]:
+def _products_to_show(store_id: str, pk: str, product_id: str, in_carts: set[str], day_start: datetime, settings: BrowseAbandonmentSettings) -> list[str]:
     """The visit's viewed products not in a cart (the one that showed intent first, then the
     most recent), then similar ones from their categories, all still on sale."""
     others = sorted(

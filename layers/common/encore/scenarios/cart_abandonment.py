@@ -37,7 +37,7 @@ class CartAbandonmentSettings(ScenarioSettings):
     max_cart_age_hours: int = Field(default=48, ge=1)
 
     @model_validator(mode="after")
-    def _increasing(self) -> "CartAbandonmentSettings":
+    def _increasing(self) -> CartAbandonmentSettings:
         first, second, third = self.reminder_offsets_seconds
         if not 0 < first < second < third:
             raise ValueError("reminder_offsets_seconds must be positive and increasing")

@@ -50,8 +50,6 @@ class CartThresholdNudgeSettings(ScenarioSettings):
         return {"settle_seconds": self.settle_seconds}
 
 
-
-
 def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     settings = store.cart_threshold_nudge
     if not settings.enabled or not event.lines or not settings.is_just_below(event.total_cents):
@@ -90,9 +88,7 @@ SCENARIO = Scenario(
     journey_key="cart",
     start_window=lambda settings: timedelta(seconds=settings.settle_seconds),  # the nudge's moment
     templates=(
-        MessageTemplate(
-            "cart_threshold_nudge", marketing=True, content="commercial", exit_rules=("cart_closed", "cart_reached_threshold", "ordered_since")
-        ),
+        MessageTemplate("cart_threshold_nudge", marketing=True, content="commercial", exit_rules=("cart_closed", "cart_reached_threshold", "ordered_since")),
     ),
     priority=2,
     stale_after_hours=12,

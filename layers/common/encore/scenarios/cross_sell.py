@@ -66,12 +66,7 @@ def complements_to_offer(event: OrderPlaced, limit: int) -> list[str]:
     ones the customer has not bought yet, at most ``limit``."""
     ordered = list(dict.fromkeys(line.product_id for line in event.lines))
     bought_now = _catalogue(event.store_id, ordered)
-    candidates = [
-        complement
-        for product_id in ordered
-        if product_id in bought_now
-        for complement in (bought_now[product_id].complements or [])
-    ]
+    candidates = [complement for product_id in ordered if product_id in bought_now for complement in (bought_now[product_id].complements or [])]
     candidates = [product_id for product_id in dict.fromkeys(candidates) if product_id not in ordered]
     catalogue = _catalogue(event.store_id, candidates)
     owned = _bought_before(event.store_id, event.customer.customer_id, candidates)

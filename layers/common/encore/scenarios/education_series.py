@@ -52,7 +52,7 @@ class EducationSeriesSettings(ScenarioSettings):
     max_order_age_hours: int = Field(default=24, ge=1)
 
     @model_validator(mode="after")
-    def _increasing(self) -> "EducationSeriesSettings":
+    def _increasing(self) -> EducationSeriesSettings:
         first, second, third = self.tip_offsets_days
         if not 0 < first < second < third:
             raise ValueError("tip_offsets_days must be positive and increasing")

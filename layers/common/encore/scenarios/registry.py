@@ -77,17 +77,13 @@ def transactional_templates() -> frozenset[str]:
 
 def templates_exiting_on(rule: str, *, scenario_name: str | None = None) -> frozenset[str]:
     """Templates whose step ends on ``rule`` (of one scenario when named)."""
-    return frozenset(
-        template.name for owner, template in templates() if rule in template.exit_rules and scenario_name in (None, owner.name)
-    )
+    return frozenset(template.name for owner, template in templates() if rule in template.exit_rules and scenario_name in (None, owner.name))
 
 
 def order_templates() -> frozenset[str]:
     """Transactional messages about one order (the step names it and the message shows it)."""
     transactional = transactional_templates()
-    return frozenset(
-        template.name for owner, template in templates() if owner.journey_key == "order" and template.name in transactional
-    )
+    return frozenset(template.name for owner, template in templates() if owner.journey_key == "order" and template.name in transactional)
 
 
 def priorities() -> dict[str, int]:

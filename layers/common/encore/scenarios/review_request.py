@@ -50,7 +50,7 @@ class ReviewRequestSettings(ScenarioSettings):
     on_coupon_failure: OnCouponFailure = "send_without_code"
 
     @model_validator(mode="after")
-    def _ratings_apart(self) -> "ReviewRequestSettings":
+    def _ratings_apart(self) -> ReviewRequestSettings:
         if self.negative_up_to >= self.positive_from:
             raise ValueError("negative_up_to must be below positive_from")
         if any(days < 1 for days in self.delay_days_by_product_type.values()):

@@ -43,8 +43,6 @@ class UpSellSettings(ScenarioSettings):
         return {"before_offer_seconds": self.offer_after_seconds, "before_reminder_seconds": self.reminder_after_days * DAY}
 
 
-
-
 def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
     if not _timely(event.occurred_at, store):
         return False

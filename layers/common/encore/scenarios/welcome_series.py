@@ -67,7 +67,7 @@ class WelcomeSeriesSettings(ScenarioSettings):
     max_trigger_age_hours: int = Field(default=24, ge=1)
 
     @model_validator(mode="after")
-    def _reminder_before_expiry(self) -> "WelcomeSeriesSettings":
+    def _reminder_before_expiry(self) -> WelcomeSeriesSettings:
         if self.best_sellers_after_days + self.expiry_reminder_after_days >= self.coupon_valid_days:
             raise ValueError("the coupon-expiry reminder must go out before the coupon expires")
         return self
@@ -106,9 +106,7 @@ def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, 
     return _welcome(event.store_id, customer_id, store, journeys, trigger="first_order", confirm_registration=False, since=event.occurred_at)
 
 
-def _welcome(
-    store_id: str, customer_id: str, store: StoreSettings, journeys: Journeys, *, trigger: str, confirm_registration: bool, since: datetime
-) -> bool:
+def _welcome(store_id: str, customer_id: str, store: StoreSettings, journeys: Journeys, *, trigger: str, confirm_registration: bool, since: datetime) -> bool:
     settings = store.welcome_series
     pk = customer_key(store_id, customer_id)
     if not settings.enabled:
