@@ -15,7 +15,9 @@ from encore.platforms import segment
 from encore.platforms.generic import GENERIC_API
 from encore.platforms.shopify import SHOPIFY
 from encore.platforms.woocommerce import WOOCOMMERCE
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
+
+SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
 
 app = APIGatewayHttpResolver()
 
@@ -25,7 +27,7 @@ def _request() -> WebhookRequest:
 
 
 def _accept(platform, request: WebhookRequest):
-    settings = configure()
+    settings = SETTINGS.configure()
     # A dedupe record this request leaves in progress is free for a retry once it has timed out.
     in_progress_for = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
     return accept(

@@ -5,13 +5,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from encore import triggers
 from encore.events import OrderStatusChanged
 from encore.observability import logger, tracer
-from encore.runtime import configure, journeys, store_settings
+from encore.runtime import HandlerSettings, journeys, store_settings
+
+SETTINGS = HandlerSettings("journey_arn_prefix")  # checked at cold start
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     received = OrderStatusChanged.model_validate(event["detail"])
     outcome = triggers.order_status(received, store=store_settings(settings, received.store_id), journeys=journeys(settings))
     return {"applied": outcome.applied, "reason": outcome.reason}

@@ -9,13 +9,15 @@ from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.events import PrivacyRequest
 from encore.observability import logger, tracer
 from encore.privacy import apply_privacy_request
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
+
+SETTINGS = HandlerSettings("privacy_exports_bucket")  # checked at cold start
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     request = PrivacyRequest.model_validate(event["detail"])
     parameters = SsmStoreParameters(settings.parameters_prefix)
     outcome = apply_privacy_request(

@@ -5,11 +5,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from encore.catalogue import apply_product_updated
 from encore.events import ProductUpdated
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
+
+SETTINGS = HandlerSettings()  # checked at cold start
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    configure()
+    SETTINGS.configure()
     return {"applied": apply_product_updated(ProductUpdated.model_validate(event["detail"]))}

@@ -11,8 +11,10 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.audiences import change_membership
 from encore.clock import utcnow
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
 from encore.stores import load_store_settings
+
+SETTINGS = HandlerSettings()  # checked at cold start
 
 
 class AudienceRequest(BaseModel):
@@ -25,7 +27,7 @@ class AudienceRequest(BaseModel):
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     request = AudienceRequest.model_validate(event)
     parameters = SsmStoreParameters(settings.parameters_prefix)
     store = load_store_settings(parameters, request.store_id)

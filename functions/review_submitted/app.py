@@ -5,13 +5,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from encore.events import ReviewSubmitted
 from encore.observability import logger, tracer
 from encore.reviews import apply_review_submitted
-from encore.runtime import configure, journeys
+from encore.runtime import HandlerSettings, journeys
+
+SETTINGS = HandlerSettings("journey_arn_prefix")  # checked at cold start
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     received = ReviewSubmitted.model_validate(event["detail"])
     outcome = apply_review_submitted(received, workflows=journeys(settings).workflows)
     return {"recorded": outcome.recorded, "journeys_released": outcome.journeys_released}

@@ -25,7 +25,9 @@ from encore.clock import utcnow
 from encore.coupons import cleanup_on_schedule
 from encore.observability import logger, tracer
 from encore.reconcile import reconcile_on_schedule
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
+
+SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
 
 ADMIN_PLATFORMS = ("shopify", "woocommerce")
 
@@ -46,7 +48,7 @@ class ScheduledJobFailed(RuntimeError):
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     parameters = SsmStoreParameters(settings.parameters_prefix)
     job = event.get("job")
     if job not in ("reconcile", "coupon_cleanup"):

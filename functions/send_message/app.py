@@ -10,16 +10,18 @@ from encore.coupons import EventBridgePoolAlerts, ShopCoupons
 from encore.delivery.pipeline import deliver_step
 from encore.delivery.request import StepRequest, UnsubscribeLinks
 from encore.observability import logger, tracer
-from encore.runtime import configure, retry_transient
+from encore.runtime import HandlerSettings, retry_transient
 from encore.stores import load_store_settings
 from encore.unsubscribe import UnsubscribeKeys
+
+SETTINGS = HandlerSettings("api_url", "event_bus_name", "ses_configuration_set")  # checked at cold start
 
 
 @retry_transient
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     request = StepRequest.model_validate(event)
     parameters = SsmStoreParameters(settings.parameters_prefix)
     store = load_store_settings(parameters, request.store_id)

@@ -8,13 +8,15 @@ from encore.adapters.sms import InboundSms
 from encore.clock import utcnow
 from encore.deliverability import apply_sms_reply
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
+
+SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict:
-    publisher = EventBridgePublisher(configure().event_bus_name)
+    publisher = EventBridgePublisher(SETTINGS.configure().event_bus_name)
     suppressed = sum(apply_sms_reply(InboundSms.from_sns_message(record.sns.message), now=utcnow(), publisher=publisher) for record in event.records)
     return {"suppressed": suppressed}

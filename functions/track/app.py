@@ -9,14 +9,16 @@ from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.secrets import SsmStoreParameters
 from encore.ingest import WebhookRequest
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
 from encore.tracking import accept, preflight
+
+SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings = configure()
+    settings = SETTINGS.configure()
     request = WebhookRequest.from_http_api(event)
     parameters = SsmStoreParameters(settings.parameters_prefix)
     if request.method == "OPTIONS":

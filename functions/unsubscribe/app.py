@@ -11,8 +11,10 @@ from encore.adapters.bus import EventBridgePublisher
 from encore.adapters.secrets import SsmStoreParameters
 from encore.clock import utcnow
 from encore.observability import logger, tracer
-from encore.runtime import configure
+from encore.runtime import HandlerSettings
 from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, browser_language, link_owner, preferences, set_preferences, unsubscribe
+
+SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
 
 app = APIGatewayHttpResolver()
 
@@ -29,13 +31,13 @@ def _unsubscribe_page(status: int, stage: str, locale: str | None) -> Response:
 
 @app.get("/unsubscribe/<token>")
 def confirm_page(token: str) -> Response:
-    owner = link_owner(token, SsmStoreParameters(configure().parameters_prefix))  # 404 for a forged link
+    owner = link_owner(token, SsmStoreParameters(SETTINGS.configure().parameters_prefix))  # 404 for a forged link
     return _unsubscribe_page(200, "confirm", owner.locale)
 
 
 @app.post("/unsubscribe/<token>")
 def one_click(token: str) -> Response:
-    settings = configure()
+    settings = SETTINGS.configure()
     owner = unsubscribe(token, parameters=SsmStoreParameters(settings.parameters_prefix), now=utcnow(), publisher=EventBridgePublisher(settings.event_bus_name))
     return _unsubscribe_page(200, "done", owner.locale)
 
@@ -62,7 +64,7 @@ def _form() -> dict[str, list[str]]:
 
 @app.get("/preferences/<token>")
 def preferences_page(token: str) -> Response:
-    return _preferences_page(preferences(token, parameters=SsmStoreParameters(configure().parameters_prefix)), saved=False)
+    return _preferences_page(preferences(token, parameters=SsmStoreParameters(SETTINGS.configure().parameters_prefix)), saved=False)
 
 
 @app.post("/preferences/<token>")
@@ -72,9 +74,9 @@ def save_preferences(token: str) -> Response:
         token,
         email=form.get("email") == ["on"],
         sms=form.get("sms") == ["on"],
-        parameters=SsmStoreParameters(configure().parameters_prefix),
+        parameters=SsmStoreParameters(SETTINGS.configure().parameters_prefix),
         now=utcnow(),
-        publisher=EventBridgePublisher(configure().event_bus_name),
+        publisher=EventBridgePublisher(SETTINGS.configure().event_bus_name),
     )
     logger.info("marketing preferences saved")
     return _preferences_page(choices, saved=True)

@@ -8,8 +8,10 @@ from pydantic import BaseModel
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.clock import utcnow
 from encore.observability import logger, tracer
-from encore.runtime import configure, retry_transient
+from encore.runtime import HandlerSettings, retry_transient
 from encore.waits import park
+
+SETTINGS = HandlerSettings()  # checked at cold start
 
 
 class WaitRequest(BaseModel):
@@ -27,7 +29,7 @@ class WaitRequest(BaseModel):
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    configure()
+    SETTINGS.configure()
     request = WaitRequest.model_validate(event)
     state = park(
         request.store_id,

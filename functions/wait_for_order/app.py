@@ -8,7 +8,9 @@ from pydantic import BaseModel
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.carts import park_cart_journey
 from encore.observability import logger, tracer
-from encore.runtime import configure, retry_transient
+from encore.runtime import HandlerSettings, retry_transient
+
+SETTINGS = HandlerSettings()  # checked at cold start
 
 
 class WaitRequest(BaseModel):
@@ -25,7 +27,7 @@ class WaitRequest(BaseModel):
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    configure()
+    SETTINGS.configure()
     request = WaitRequest.model_validate(event)
     state = park_cart_journey(
         request.store_id, request.customer_id, request.cart_id, request.task_token, workflows=StepFunctionsWorkflows(), reminder=request.reminder

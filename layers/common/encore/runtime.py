@@ -4,7 +4,7 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.journeys import Journeys
 from encore.models import bind_table
-from encore.settings import Settings
+from encore.settings import Settings, check_environment
 from encore.stores import StoreSettings, load_store_settings
 
 
@@ -12,6 +12,22 @@ def configure() -> Settings:
     settings = Settings.from_env()
     bind_table(settings.table_name)
     return settings
+
+
+class HandlerSettings:
+    """The settings a handler needs, declared once at the top of its module
+    (``SETTINGS = HandlerSettings("event_bus_name")``; the table always). Checked when the
+    module is imported — Lambda's cold start — so a function deployed without one fails at
+    once, naming it, rather than on the first event that reaches the code that needs it.
+    ``configure()`` reads the values at every invocation: the local runtime runs every
+    function in one process and swaps each one's environment around its call."""
+
+    def __init__(self, *needs: str):
+        self.needs = ("table_name", *needs)
+        check_environment(self.needs)
+
+    def configure(self) -> Settings:
+        return configure()
 
 
 def store_settings(settings: Settings, store_id: str) -> StoreSettings:

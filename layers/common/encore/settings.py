@@ -45,3 +45,27 @@ class Settings:
             api_url=os.environ.get("API_URL", ""),
             ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
         )
+
+
+# Each setting's environment variable (template.yaml's Globals or the function's Environment).
+ENVIRONMENT: dict[str, str] = {
+    "table_name": "TABLE_NAME",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "parameters_prefix": "PARAMETERS_PREFIX",
+    "journey_arn_prefix": "JOURNEY_ARN_PREFIX",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "privacy_exports_bucket": "PRIVACY_EXPORTS_BUCKET",
+    "api_url": "API_URL",
+    "ses_configuration_set": "SES_CONFIGURATION_SET",
+}
+
+
+def check_environment(needs: tuple[str, ...]) -> None:
+    """Raise ``MissingSetting`` naming every variable of ``needs`` (settings' names) that is
+    unset or empty."""
+    unknown = [name for name in needs if name not in ENVIRONMENT]
+    if unknown:
+        raise ValueError(f"unknown settings {unknown}: settings are {sorted(ENVIRONMENT)}")
+    missing = [ENVIRONMENT[name] for name in needs if not os.environ.get(ENVIRONMENT[name])]
+    if missing:
+        raise MissingSetting(f"environment variable(s) {', '.join(missing)} not set: the function's template entry must give them")
