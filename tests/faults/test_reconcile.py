@@ -3,7 +3,6 @@ still answering) recovered by `encore reconcile`: no lost journey, no duplicate 
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, timedelta
 
@@ -13,51 +12,12 @@ import pytest
 from infra.cli import main
 from infra.local.shops import FakeShopify
 from tests.conftest import START, STORE_ID, iso, load_event, only_scenarios
+from tests.faults.shop_payloads import shopify_checkout, shopify_customer, shopify_order
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 TOKEN = "shpat_reconcile"
-
-
-def _customer(number: int, name: str) -> dict:
-    customer = copy.deepcopy(load_event("shopify_orders_create")["customer"])
-    customer.update(id=700000 + number, email=f"{name}@example.com", first_name=name.title(), phone=None)
-    return customer
-
-
-def _checkout(number: int, name: str, at) -> dict:
-    checkout = copy.deepcopy(load_event("shopify_checkouts_update"))
-    checkout.update(
-        id=980000 + number,
-        token=f"checkout-{number}",
-        cart_token=f"cart-{number}",
-        email=f"{name}@example.com",
-        created_at=iso(at - MINUTE),
-        updated_at=iso(at),
-    )
-    checkout["customer"] = _customer(number, name)
-    return checkout
-
-
-def _order(number: int, name: str, at, *, cart: bool = True, total: str = "98.00", financial_status: str = "paid", cancelled_at=None) -> dict:
-    order = copy.deepcopy(load_event("shopify_orders_create"))
-    order.update(
-        id=450000 + number,
-        email=f"{name}@example.com",
-        created_at=iso(at),
-        updated_at=iso(cancelled_at or at),
-        processed_at=iso(at),
-        cart_token=f"cart-{number}" if cart else None,
-        checkout_token=None,
-        total_price=total,
-        financial_status=financial_status,
-        cancelled_at=iso(cancelled_at) if cancelled_at else None,
-        cancel_reason="customer" if cancelled_at else None,
-        closed_at=None,
-    )
-    order["customer"] = _customer(number, name)
-    return order
 
 
 @pytest.fixture
@@ -90,18 +50,18 @@ def _emails_to(harness, address: str) -> list[str]:
 def test_a_six_hour_shopify_outage_is_recovered_by_reconcile_with_no_lost_journey_and_no_duplicate(harness, shop, capsys):
     harness.configure_store(only_scenarios("cart_abandonment"))
     # Before the outage is noticed, one order's webhook does arrive (Shopify delivered it).
-    delivered = _order(5, "eve", START + 2 * HOUR)
+    delivered = shopify_order(5, "eve", START + 2 * HOUR)
     harness.run_until(2 * HOUR)
     harness.client.shopify("orders/create", delivered, webhook_id="delivered-order")
     harness.clock.settle()
     # What the shop holds and never delivered: its webhooks failed for 6 hours.
     shop.add_order(delivered)
-    shop.add_checkout(_checkout(1, "ana", START + 5 * HOUR + 10 * MINUTE))  # abandoned: needs its journey
-    shop.add_checkout(_checkout(2, "bo", START + 5 * HOUR + 20 * MINUTE))  # then ordered in the outage
-    shop.add_order(_order(2, "bo", START + 5 * HOUR + 40 * MINUTE, total="120.00"))
-    shop.add_order(_order(3, "cy", START + 3 * HOUR, cart=False, total="40.00"))  # no checkout seen
-    shop.add_order(_order(4, "di", START + HOUR, cart=False, total="55.00", cancelled_at=START + 4 * HOUR))
-    registered = _customer(6, "fay")
+    shop.add_checkout(shopify_checkout(1, "ana", START + 5 * HOUR + 10 * MINUTE))  # abandoned: needs its journey
+    shop.add_checkout(shopify_checkout(2, "bo", START + 5 * HOUR + 20 * MINUTE))  # then ordered in the outage
+    shop.add_order(shopify_order(2, "bo", START + 5 * HOUR + 40 * MINUTE, total="120.00"))
+    shop.add_order(shopify_order(3, "cy", START + 3 * HOUR, cart=False, total="40.00"))  # no checkout seen
+    shop.add_order(shopify_order(4, "di", START + HOUR, cart=False, total="55.00", cancelled_at=START + 4 * HOUR))
+    registered = shopify_customer(6, "fay")
     registered.update(created_at=iso(START + 4 * HOUR), updated_at=iso(START + 4 * HOUR))
     shop.add_customer(registered)
     harness.run_until(6 * HOUR)
@@ -112,7 +72,7 @@ def test_a_six_hour_shopify_outage_is_recovered_by_reconcile_with_no_lost_journe
     again = _reconcile(capsys)
     assert again == {"customers": (1, 0, 1), "checkouts": (2, 0, 2), "orders": (4, 0, 4)}
     # The webhook of an order reconciled before arrives late after all (a Shopify retry).
-    harness.client.shopify("orders/create", _order(3, "cy", START + 3 * HOUR, cart=False, total="40.00"), webhook_id="late-order")
+    harness.client.shopify("orders/create", shopify_order(3, "cy", START + 3 * HOUR, cart=False, total="40.00"), webhook_id="late-order")
     harness.clock.settle()
     harness.run_until(6 * HOUR + 5 * DAY)
 
@@ -136,7 +96,7 @@ def test_a_six_hour_shopify_outage_is_recovered_by_reconcile_with_no_lost_journe
 def test_reconcile_follows_shopify_pages_and_waits_out_a_throttled_answer(harness, shop, capsys):
     harness.configure_store(only_scenarios("cart_abandonment"))
     for number in range(1, 261):  # more than one page of 250
-        shop.add_customer({**_customer(number, f"c{number}"), "updated_at": iso(START + MINUTE * number), "created_at": iso(START)})
+        shop.add_customer({**shopify_customer(number, f"c{number}"), "updated_at": iso(START + MINUTE * number), "created_at": iso(START)})
     harness.run_until(6 * HOUR)
     shop.rest_throttle(1)
     counts = _reconcile(capsys)

@@ -5,55 +5,18 @@ expired unused coupon code at the shop (issue 11)."""
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import timedelta
 
 import boto3
 import pytest
 
-from tests.conftest import START, STORE_ID, iso, load_event, only_scenarios
+from tests.conftest import START, STORE_ID, only_scenarios
+from tests.faults.shop_payloads import shopify_checkout, shopify_order
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-
-
-def _customer(number: int, name: str) -> dict:
-    customer = copy.deepcopy(load_event("shopify_orders_create")["customer"])
-    customer.update(id=710000 + number, email=f"{name}@example.com", first_name=name.title(), phone=None)
-    return customer
-
-
-def _checkout(number: int, name: str, at) -> dict:
-    checkout = copy.deepcopy(load_event("shopify_checkouts_update"))
-    checkout.update(
-        id=990000 + number,
-        token=f"dropped-checkout-{number}",
-        cart_token=f"dropped-cart-{number}",
-        email=f"{name}@example.com",
-        created_at=iso(at - MINUTE),
-        updated_at=iso(at),
-    )
-    checkout["customer"] = _customer(number, name)
-    return checkout
-
-
-def _order(number: int, name: str, at, total: str) -> dict:
-    order = copy.deepcopy(load_event("shopify_orders_create"))
-    order.update(
-        id=460000 + number,
-        email=f"{name}@example.com",
-        created_at=iso(at),
-        updated_at=iso(at),
-        processed_at=iso(at),
-        cart_token=None,
-        checkout_token=None,
-        total_price=total,
-        financial_status="paid",
-    )
-    order["customer"] = _customer(number, name)
-    return order
 
 
 def _mark(harness):
@@ -73,14 +36,14 @@ def test_the_hourly_reconciliation_recovers_a_dropped_webhook_and_a_late_webhook
     harness.stack.start_schedules("HourlyReconcile")
     shop = harness.stack.shops[STORE_ID]
     # Two webhooks the shop never managed to deliver: an abandoned checkout and an order.
-    shop.add_checkout(_checkout(1, "ana", START + 10 * MINUTE))
-    dropped_order = _order(2, "bo", START + 20 * MINUTE, "61.50")
+    shop.add_checkout(shopify_checkout(1, "ana", START + 10 * MINUTE))
+    dropped_order = shopify_order(2, "bo", START + 20 * MINUTE, cart=False, total="61.50")
     shop.add_order(dropped_order)
 
     harness.run_until(HOUR + MINUTE)  # the first hourly run
     assert len(_scheduled_runs(harness, "reconcile")) == 1
-    assert int(harness.profile("710002")["orders_count"]) == 1
-    assert [journey["name"] for journey in harness.journeys() if "dropped-cart-1" in journey["name"]]
+    assert int(harness.profile("700002")["orders_count"]) == 1
+    assert [journey["name"] for journey in harness.journeys() if "cart-1" in journey["name"]]
     assert _mark(harness) == START + HOUR
 
     # Shopify's retry of the order arrives after all; and the next hourly runs read it again.
@@ -88,11 +51,11 @@ def test_the_hourly_reconciliation_recovers_a_dropped_webhook_and_a_late_webhook
     harness.clock.settle()
     harness.run_until(4 * DAY)
     assert len(_scheduled_runs(harness, "reconcile")) == 4 * 24
-    profile = harness.profile("710002")
+    profile = harness.profile("700002")
     assert (int(profile["orders_count"]), int(profile["revenue_cents"])) == (1, 6150)
     reminders = [mail["Subject"] for mail in harness.emails("cart-abandonment") if "ana@example.com" in mail["To"]]
     assert len(reminders) == 3 and len(set(reminders)) == 3, reminders
-    assert len([journey for journey in harness.journeys() if "dropped-cart-1" in journey["name"]]) == 1
+    assert len([journey for journey in harness.journeys() if "cart-1" in journey["name"]]) == 1
 
 
 def _point_shop_at(base_url: str) -> None:
@@ -111,7 +74,7 @@ def test_a_scheduled_reconciliation_that_fails_leaves_its_window_to_the_next_run
     harness.clock.settle()
     assert _mark(harness) == START + HOUR
 
-    shop.add_order(_order(3, "cy", START + 90 * MINUTE, "12.00"))
+    shop.add_order(shopify_order(3, "cy", START + 90 * MINUTE, cart=False, total="12.00"))
     _point_shop_at("http://127.0.0.1:9")  # nothing listens there: the shop is unreachable
     harness.run_until(2 * HOUR)
     harness.stack.fire_schedule("HourlyReconcile")
@@ -119,13 +82,13 @@ def test_a_scheduled_reconciliation_that_fails_leaves_its_window_to_the_next_run
     failed = [i for i in harness.stack.lambdas.invocations if i.function.endswith("ScheduledJobsFunction") and i.errored]
     assert len(failed) == 3 and "ScheduledJobFailed" in failed[-1].error
     assert _mark(harness) == START + HOUR  # the window stays open
-    assert harness.profile("710003") is None
+    assert harness.profile("700003") is None
 
     _point_shop_at(shop.url)
     harness.run_until(3 * HOUR)
     harness.stack.fire_schedule("HourlyReconcile")
     harness.clock.settle()
-    assert int(harness.profile("710003")["orders_count"]) == 1
+    assert int(harness.profile("700003")["orders_count"]) == 1
     assert _mark(harness) == START + 3 * HOUR
 
 
