@@ -17,8 +17,8 @@ from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
-from encore.journeys import REVIEW_REQUEST
 from encore.scenarios import registry
+from encore.scenarios.review_request import NAME as REVIEW_REQUEST
 from infra.local.store_client import Reply
 from infra.sample_store import DAY, GENERIC, SENT, SHOPIFY, STORE_ID, Expected, ExpectedJourney, Plan, PlannedCustomer, PlannedEvent
 

@@ -39,18 +39,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from encore.guards import SentMarketing, frequency_cap_until, quiet_hours_end
-from encore.journeys import (
-    BROWSE_ABANDONMENT,
-    CART_ABANDONMENT,
-    CART_THRESHOLD_NUDGE,
-    CROSS_SELL,
-    EDUCATION_SERIES,
-    POST_PURCHASE,
-    REVIEW_REQUEST,
-    UNPAID_ORDER,
-    UP_SELL,
-    WELCOME_SERIES,
-)
+from encore.scenarios.browse_abandonment import NAME as BROWSE_ABANDONMENT
+from encore.scenarios.cart_abandonment import NAME as CART_ABANDONMENT
+from encore.scenarios.cart_threshold_nudge import NAME as CART_THRESHOLD_NUDGE
+from encore.scenarios.cross_sell import NAME as CROSS_SELL
+from encore.scenarios.education_series import NAME as EDUCATION_SERIES
+from encore.scenarios.post_purchase import NAME as POST_PURCHASE
+from encore.scenarios.review_request import NAME as REVIEW_REQUEST
+from encore.scenarios.unpaid_order import NAME as UNPAID_ORDER
+from encore.scenarios.up_sell import NAME as UP_SELL
+from encore.scenarios.welcome_series import NAME as WELCOME_SERIES
 from encore.stores import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -177,7 +177,8 @@ def _waiting_state(sfn, arn: str) -> str:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
-    from encore.journeys import CART_ABANDONMENT, execution_name
+    from encore.journeys import execution_name
+    from encore.scenarios.cart_abandonment import NAME as CART_ABANDONMENT
 
     settings = context.require_store(args.store)
     shop = _shop(context, args.store)

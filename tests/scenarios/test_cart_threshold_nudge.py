@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 
-from encore.journeys import CART_THRESHOLD_NUDGE, execution_name
+from encore.journeys import execution_name
+from encore.scenarios.cart_threshold_nudge import NAME as CART_THRESHOLD_NUDGE
 from tests.conftest import START, STORE_ID, only_scenarios
 
 MINUTE = timedelta(minutes=1)

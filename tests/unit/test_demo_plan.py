@@ -8,7 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from encore.journeys import CART_ABANDONMENT, EDUCATION_SERIES, SCENARIOS, WELCOME_SERIES
+from encore.journeys import SCENARIOS
+from encore.scenarios.cart_abandonment import NAME as CART_ABANDONMENT
+from encore.scenarios.education_series import NAME as EDUCATION_SERIES
+from encore.scenarios.welcome_series import NAME as WELCOME_SERIES
 from infra.demo_report import Journey, Observed, render, summarise
 from infra.sample_store import (
     GENERIC,

@@ -17,10 +17,11 @@ from encore.catalogue import get_product
 from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import MAX_LINES, MAX_QUANTITY, CartChange, CartUpdated, Line, OrderPlaced
-from encore.journeys import CART_ABANDONMENT, Journeys
+from encore.journeys import Journeys
 from encore.models import Cart, CartLineAttribute, CartLink, Customer, Product, condition_failed, customer_key, get_or_none, update_returning
 from encore.observability import logger
 from encore.scenarios import cart_abandonment
+from encore.scenarios.cart_abandonment import NAME as CART_ABANDONMENT
 from encore.stores import StoreSettings
 
 OUTCOME_ORDERED = "ordered"

@@ -9,36 +9,13 @@ import re
 from encore import signals
 from encore.adapters.workflows import Workflows
 from encore.clock import iso, utcnow
-from encore.scenarios import (
-    browse_abandonment,
-    cart_abandonment,
-    cart_threshold_nudge,
-    cross_sell,
-    education_series,
-    post_purchase,
-    registry,
-    review_request,
-    unpaid_order,
-    up_sell,
-    welcome_series,
-)
+from encore.scenarios import registry
 
 MAX_NAME = 80  # Step Functions' limit for execution names
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
-# Scenario names: the suffix of each state machine's name in template.yaml, declared by each
-# scenario's module and listed once in encore.scenarios.registry.
-CART_ABANDONMENT = cart_abandonment.NAME
-POST_PURCHASE = post_purchase.NAME
-UNPAID_ORDER = unpaid_order.NAME
-WELCOME_SERIES = welcome_series.NAME
-BROWSE_ABANDONMENT = browse_abandonment.NAME
-UP_SELL = up_sell.NAME
-CROSS_SELL = cross_sell.NAME
-REVIEW_REQUEST = review_request.NAME
-EDUCATION_SERIES = education_series.NAME
-CART_THRESHOLD_NUDGE = cart_threshold_nudge.NAME
-
+# Scenario names (each the suffix of its state machine's name in template.yaml) are declared by
+# each scenario's module and listed once in encore.scenarios.registry.
 SCENARIOS: tuple[str, ...] = tuple(scenario.name for scenario in registry.SCENARIOS)
 
 
