@@ -121,7 +121,7 @@ def customer_key(store_id: str, customer_id: str) -> str:
 
 
 class _Item(Model):
-    Meta = _Meta
+    Meta = _Meta  # type: ignore[assignment]  # one shared Meta class (bind_table names the table once); PynamoDB types Meta as a protocol instance
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
 
@@ -381,7 +381,9 @@ class TrackingCounter(_Item):
     """Requests of one busy visitor in one minute, across every warm container (written only
     for visitors already over the in-memory threshold: encore.tracking.RateLimiter)."""
 
-    count = NumberAttribute(default=0)
+    # Stored as "count"; named otherwise in Python because ``count`` would shadow Model.count
+    # (the classmethod that counts a table's items).
+    requests = NumberAttribute(default=0, attr_name="count")
     expires_at = TTLAttribute()
 
     @staticmethod
