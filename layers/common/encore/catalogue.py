@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from encore.events import ProductUpdated
 from encore.models import Product, condition_failed, set_given
@@ -33,7 +34,7 @@ class CatalogueEntry(BaseModel):
 
 def apply_product_updated(event: ProductUpdated) -> bool:
     """Webhook fields only; a webhook older than what we have is ignored. False if stale."""
-    actions = [
+    actions: list[Action] = [
         Product.store_id.set(event.store_id),
         Product.product_id.set(event.product_id),
         Product.title.set(event.title),
