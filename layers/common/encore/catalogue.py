@@ -4,6 +4,7 @@ scenarios need (upgrades, complements, daily usage) imported from the store's fi
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
@@ -114,7 +115,7 @@ def _set_upgrades_of_known_product(store_id: str, product_id: str, upgrade_ids: 
         # Not in the catalogue at all: nothing to upgrade from yet.
 
 
-def sellable(product: Product | None) -> bool:
+def sellable(product: Product | None) -> TypeGuard[Product]:
     """A product a message may offer: known, not deleted, and not out of stock. A product
     whose stock the shop never told us (``in_stock`` None) counts as in stock: most shops
     do not track stock, and their products are always for sale."""
