@@ -69,7 +69,7 @@ def test_the_counter_is_written_only_past_the_in_memory_threshold_and_refuses_pa
     assert answers == [True, True, True, True, True, False, False]
     assert limiter.shared_checks == 4  # requests 4-7: none for the first three
     counter = TrackingCounter.get(*TrackingCounter.key(STORE_ID, VISITOR, now.strftime("%Y%m%d%H%M")))
-    assert int(counter.count) == 7 and counter.expires_at == now.replace(microsecond=0) + timedelta(minutes=2)
+    assert int(counter.requests) == 7 and counter.expires_at == now.replace(microsecond=0) + timedelta(minutes=2)
     # Another container (its own memory) sees the same shared count once it is over its threshold.
     other = tracking.RateLimiter(soft_limit=0, hard_limit=5)
     assert other.allow(STORE_ID, VISITOR, now) is False

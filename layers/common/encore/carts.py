@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from encore.adapters.workflows import Workflows
 from encore.catalogue import get_product
@@ -63,7 +64,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
     pk = customer_key(event.store_id, customer_id)
     status = "open" if event.lines else "empty"
     cart = Cart(pk, Cart.sort_key(event.cart_id))
-    actions = [
+    actions: list[Action] = [
         Cart.store_id.set(event.store_id),
         Cart.customer_id.set(customer_id),
         Cart.cart_id.set(event.cart_id),
@@ -241,13 +242,16 @@ def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Jou
     change older than the cart's last update, or to an ordered cart, is ignored like any stale
     cart update (the newer state already counts it, or the cart is bought); removing a product
     the cart does not hold changes nothing."""
+    change = event.change
+    if change is None:  # triggers.cart_updated sends only change events here
+        raise ValueError("apply_cart_change needs an event with a change")
     customer_id = _resolve_customer(event)
     if customer_id is None:
         logger.info("cart change of an unknown visitor kept no state", extra={"source": event.source})
         return CartOutcome(customer_id=None), None
     pk = customer_key(event.store_id, customer_id)
     for _attempt in range(MAX_CHANGE_ATTEMPTS):
-        current = _cart_to_change(pk, event)
+        current = _cart_to_change(pk, event, change)
         if current is not None and (current.status == "ordered" or current.updated_at > event.occurred_at):
             logger.info("stale or already ordered cart change ignored")
             return CartOutcome(customer_id=customer_id, stale=True), None
@@ -255,9 +259,9 @@ def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Jou
         # This very change, written by an earlier run that failed after the write (a retry):
         # its lines stand, and what follows the write runs again (each step once-only itself).
         written_before = current is not None and current.last_event_id == event.event_id
-        changed = lines if written_before else changed_lines(lines, event.change, _catalogue_entry(event.store_id, event.change))
+        changed = lines if written_before else changed_lines(lines, change, _catalogue_entry(event.store_id, change))
         if changed == lines and not written_before:
-            logger.info("cart change left the cart as it was", extra={"action": event.change.action})
+            logger.info("cart change left the cart as it was", extra={"action": change.action})
             return CartOutcome(customer_id=customer_id), None
         whole = event.model_copy(update={"cart_id": current.cart_id if current is not None else event.cart_id, "lines": changed, "change": None})
         unchanged = Cart.updated_at.does_not_exist() if current is None else (Cart.updated_at == current.updated_at)
@@ -268,10 +272,10 @@ def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Jou
     return CartOutcome(customer_id=customer_id, stale=True), None
 
 
-def _cart_to_change(pk: str, event: CartUpdated) -> Cart | None:
+def _cart_to_change(pk: str, event: CartUpdated, change: CartChange) -> Cart | None:
     """The cart the change names; without one, the customer's latest open cart (None: the
     change starts a cart with the event's ``cart_id``)."""
-    if not event.change.to_open_cart:
+    if not change.to_open_cart:
         return get_or_none(Cart, pk, Cart.sort_key(event.cart_id), consistent_read=True)
     open_carts = list(Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open", consistent_read=True))
     return max(open_carts, key=lambda cart: cart.updated_at, default=None)
@@ -317,5 +321,5 @@ def changed_lines(lines: list[Line], change: CartChange, catalogued: Product | N
     if catalogued is not None:
         known = {"title": catalogued.title, "price_cents": catalogued.price_cents, "url": catalogued.url, "image_url": catalogued.image_url}
     fields = {"title": change.product_id, "price_cents": 0, **{name: value for name, value in known.items() if value is not None}, **given}
-    changed.append(Line(product_id=change.product_id, quantity=added, **fields))
+    changed.append(Line.model_validate({"product_id": change.product_id, "quantity": added, **fields}))
     return changed

@@ -4,9 +4,11 @@ scenarios need (upgrades, complements, daily usage) imported from the store's fi
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from encore.events import ProductUpdated
 from encore.models import Product, condition_failed, set_given
@@ -33,7 +35,7 @@ class CatalogueEntry(BaseModel):
 
 def apply_product_updated(event: ProductUpdated) -> bool:
     """Webhook fields only; a webhook older than what we have is ignored. False if stale."""
-    actions = [
+    actions: list[Action] = [
         Product.store_id.set(event.store_id),
         Product.product_id.set(event.product_id),
         Product.title.set(event.title),
@@ -113,7 +115,7 @@ def _set_upgrades_of_known_product(store_id: str, product_id: str, upgrade_ids: 
         # Not in the catalogue at all: nothing to upgrade from yet.
 
 
-def sellable(product: Product | None) -> bool:
+def sellable(product: Product | None) -> TypeGuard[Product]:
     """A product a message may offer: known, not deleted, and not out of stock. A product
     whose stock the shop never told us (``in_stock`` None) counts as in stock: most shops
     do not track stock, and their products are always for sale."""

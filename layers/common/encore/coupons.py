@@ -43,6 +43,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from pynamodb.exceptions import PutError
+from pynamodb.expressions.update import Action
 
 from encore.adapters.shop_coupons import CodeTaken
 from encore.adapters.shop_http import ShopAdminError, ShopAuthRefused, ShopMisconfigured, ShopRefused, ShopThrottled, ShopUnreachable
@@ -183,7 +184,11 @@ def _take(store_id, customer_id, journey, offer: Offer, now, platform: str, pool
                 store_id, customer_id, journey, offer, now, stocked.code, platform, "accepted", shop_ref=stocked.shop_ref, discount_ref=stocked.discount_ref
             )
             anchor = StepCoupon(customer_key(store_id, customer_id), StepCoupon.sort_key(journey, offer.step), code=stocked.code)
-            writes = [(stocked, DELETE, PooledCode.pk.exists()), (coupon, None, Coupon.pk.does_not_exist()), (anchor, None, StepCoupon.pk.does_not_exist())]
+            writes: list[tuple] = [
+                (stocked, DELETE, PooledCode.pk.exists()),
+                (coupon, None, Coupon.pk.does_not_exist()),
+                (anchor, None, StepCoupon.pk.does_not_exist()),
+            ]
             if platform == "shopify":
                 writes.append((_issued(coupon), None, None))
             if transact(writes):
@@ -305,7 +310,7 @@ def _create_woocommerce(coupon: Coupon, client, email, offer: Offer, *, retried:
         if isinstance(error, ShopRefused):  # a refusal is final for this code
             coupon.update(actions=[Coupon.status.set("failed"), Coupon.failure_reason.set(failure_reason(error))])
         raise
-    actions = [Coupon.status.set("accepted")]
+    actions: list[Action] = [Coupon.status.set("accepted")]
     if coupon_id is not None:
         actions.append(Coupon.shop_ref.set(str(coupon_id)))
     coupon.update(actions=actions)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from encore.events import Consent, CustomerRef, CustomerUpdated, ProductViewed
 from encore.models import (
@@ -59,7 +60,7 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
 
     A consent older than the one on file is ignored (a late webhook must not re-subscribe
     someone who has since opted out)."""
-    actions = [
+    actions: list[Action] = [
         Customer.store_id.set(store_id),
         Customer.customer_id.set(ref.customer_id),
         Customer.updated_at.set(occurred_at),
@@ -82,10 +83,11 @@ def upsert_customer(store_id: str, ref: CustomerRef, occurred_at: datetime, *, r
         actions.append(Customer.birthday.set(ref.birthday.isoformat()))
         actions.append(Customer.birthday_key.set(f"STORE#{store_id}#BIRTHDAY#{ref.birthday:%m-%d}"))
     if ref.tags is not None:
-        actions.append(Customer.tags.set(set(ref.tags) or None) if ref.tags else Customer.tags.remove())
+        actions.append(Customer.tags.set(set(ref.tags)) if ref.tags else Customer.tags.remove())
     if registered:
         actions.append(Customer.registered_at.set(Customer.registered_at | occurred_at))
-    consent_actions, condition = [], None
+    consent_actions: list[Action] = []
+    condition = None
     email_consent = ref.email_consent or (Consent(granted=True, source="legacy:accepts_marketing") if ref.accepts_email_marketing else None)
     if email_consent:
         consent = _consent(email_consent, occurred_at)
@@ -182,9 +184,12 @@ def _link_checkout(store_id: str, checkout_token: str, now: datetime, *, visitor
     ``customer_id``; the first value each side gets stands). When the other side is already
     there and not expired, the visitor is merged into the customer and the other side's id
     is returned; None otherwise, and when this side is already someone else's."""
-    side, mine, other = (
-        (CheckoutVisitor.visitor_id, visitor_id, "customer_id") if visitor_id is not None else (CheckoutVisitor.customer_id, customer_id, "visitor_id")
-    )
+    if visitor_id is not None:
+        side, mine, other = CheckoutVisitor.visitor_id, visitor_id, "customer_id"
+    elif customer_id is not None:
+        side, mine, other = CheckoutVisitor.customer_id, customer_id, "visitor_id"
+    else:
+        raise ValueError("a checkout link needs a visitor_id or a customer_id")
     attributes = update_returning(
         CheckoutVisitor,
         CheckoutVisitor.key(store_id, checkout_token),
@@ -207,7 +212,7 @@ def _link_checkout(store_id: str, checkout_token: str, now: datetime, *, visitor
 def _record_view(
     pk: str, product_id: str, *, title, category, views: int, dwell_seconds: int, first: datetime, last: datetime, expires_at: datetime | None = None
 ) -> None:
-    actions = [
+    actions: list[Action] = [
         ProductView.product_id.set(product_id),
         ProductView.views.add(views),
         ProductView.dwell_seconds.add(dwell_seconds),

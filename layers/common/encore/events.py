@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
@@ -26,6 +26,13 @@ def to_cents(amount: str | int | float | Decimal) -> int:
 E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 MAX_LINES = 250  # products in one cart or order
 MAX_QUANTITY = 10_000  # of one product in one line
+
+# The closed vocabularies below are named once so that a platform's mapping table (e.g.
+# "Order Refunded" -> "order_refunded") is typed with them and checked against the events.
+PushPlatform = Literal["APNS", "APNS_SANDBOX", "GCM"]
+CartAction = Literal["add", "remove"]
+OrderStatus = Literal["order_paid", "order_fulfilled", "order_delivered", "order_cancelled", "order_refunded"]
+PrivacyRequestType = Literal["customer_data_requested", "customer_redact_requested", "shop_redact_requested"]
 
 
 class Consent(BaseModel):
@@ -53,7 +60,7 @@ class CustomerRef(BaseModel):
     anonymous_id: str | None = None  # a visitor id to merge into this customer
     # A mobile app's push registration (the OS permission prompt is the customer's consent).
     push_token: str | None = Field(default=None, min_length=1, max_length=4096)
-    push_platform: Literal["APNS", "APNS_SANDBOX", "GCM"] | None = None
+    push_platform: PushPlatform | None = None
 
 
 class Line(BaseModel):
@@ -85,7 +92,7 @@ class CartChange(BaseModel):
     the cart: the cart_updated function applies it to the cart as stored
     (``encore.carts.apply_cart_change``) and goes on as for a whole cart."""
 
-    action: Literal["add", "remove"]
+    action: CartAction
     product_id: str = Field(min_length=1)
     # add: how many more (1 when not given); remove: how many fewer (the whole line when not given)
     quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
@@ -148,13 +155,13 @@ class CustomerUpdated(_Event):
     registered: bool = False  # True for a new account / sign-up
 
 
-ORDER_LIFECYCLE = ("order_paid", "order_fulfilled", "order_delivered", "order_cancelled", "order_refunded")
+ORDER_LIFECYCLE: tuple[OrderStatus, ...] = get_args(OrderStatus)
 
 
 class OrderStatusChanged(_Event):
     """Later moments of an order. May arrive before ``order_placed``: state converges."""
 
-    type: Literal["order_paid", "order_fulfilled", "order_delivered", "order_cancelled", "order_refunded"]
+    type: OrderStatus
     order_id: str = Field(min_length=1)
     customer: CustomerRef | None = None
     tracking_url: str | None = None
@@ -193,7 +200,7 @@ class ProductUpdated(_Event):
 class PrivacyRequest(_Event):
     """GDPR / CCPA: export (data request) or erase (redact) a customer, or a whole shop."""
 
-    type: Literal["customer_data_requested", "customer_redact_requested", "shop_redact_requested"]
+    type: PrivacyRequestType
     customer: CustomerRef | None = None  # None for shop_redact_requested
     orders_to_redact: list[str] = []
 
@@ -226,4 +233,4 @@ CanonicalEvent = Annotated[
     CartUpdated | OrderPlaced | CustomerUpdated | OrderStatusChanged | ProductViewed | ProductUpdated | PrivacyRequest | ReviewSubmitted,
     Field(discriminator="type"),
 ]
-canonical_event = TypeAdapter(CanonicalEvent)
+canonical_event: TypeAdapter[CanonicalEvent] = TypeAdapter(CanonicalEvent)

@@ -42,6 +42,7 @@ from encore.errors import (
     UnsupportedMediaType,
     problems_from_validation,
 )
+from encore.events import CanonicalEvent
 from encore.models import ProcessedEvent, condition_failed, save_owned
 from encore.observability import logger
 
@@ -136,7 +137,8 @@ def json_object(body: bytes) -> dict:
 
 def _not_unicode(payload: dict) -> list[str]:
     """Paths of strings that cannot be UTF-8 (iterative: bodies may nest thousands deep)."""
-    bad, pending = [], [("", payload)]
+    bad: list[str] = []
+    pending: list[tuple[str, object]] = [("", payload)]
     while pending:
         path, value = pending.pop()
         if isinstance(value, str):
@@ -189,9 +191,11 @@ def _accept(platform: Platform, request: WebhookRequest, *, parameters: StorePar
     if len(request.body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
     store_id = platform.store_id(request, parameters)
-    secret = parameters.webhook_secret(store_id) if store_id else None
+    if not store_id:
+        raise UnknownStore("the request names no store")
+    secret = parameters.webhook_secret(store_id)
     if not secret:
-        raise UnknownStore("unknown store" if store_id else "the request names no store")
+        raise UnknownStore("unknown store")
     platform.verify(request, secret)
     if request.media_type != "application/json":
         raise UnsupportedMediaType(f"content type must be application/json, not {request.media_type or 'missing'}")
@@ -215,7 +219,7 @@ def publish_once(events: list, publisher: EventPublisher, in_progress_for: timed
 
 def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:
     result = IngestResult()
-    fresh: list[tuple[ProcessedEvent, object]] = []
+    fresh: list[tuple[ProcessedEvent, CanonicalEvent]] = []
     now = utcnow()
     attempt = uuid.uuid4().hex
     free = ProcessedEvent.pk.does_not_exist() | ((ProcessedEvent.status == "in_progress") & (ProcessedEvent.in_progress_until < now))

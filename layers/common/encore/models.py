@@ -9,6 +9,7 @@ platform cart token) get an item of their own with that value in the partition k
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -116,12 +117,18 @@ def save_owned(item, *, condition, attempt_attribute) -> bool:
     return stored is not None and getattr(stored, attempt_attribute) == getattr(item, attempt_attribute)
 
 
+def string_list(**options: Any) -> ListAttribute[str]:
+    """A list of strings. PynamoDB types ``ListAttribute(of=UnicodeAttribute)`` as a list of
+    UnicodeAttribute, yet it loads and stores plain strings: this says so once."""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, **options))
+
+
 def customer_key(store_id: str, customer_id: str) -> str:
     return f"STORE#{store_id}#CUSTOMER#{customer_id}"
 
 
 class _Item(Model):
-    Meta = _Meta
+    Meta = _Meta  # type: ignore[assignment]  # one shared Meta class (bind_table names the table once); PynamoDB types Meta as a protocol instance
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
 
@@ -259,7 +266,7 @@ class Order(_Item):
     # Written last, once everything the order's first sight causes (coupons redeemed, journeys
     # started) has happened: a retry after a failure in between does the rest.
     effects_done = BooleanAttribute(null=True)
-    coupon_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    coupon_codes = string_list(default=list)
     lines = ListAttribute(of=CartLineAttribute, default=list)
     payment_url = UnicodeAttribute(null=True)
 
@@ -381,7 +388,9 @@ class TrackingCounter(_Item):
     """Requests of one busy visitor in one minute, across every warm container (written only
     for visitors already over the in-memory threshold: encore.tracking.RateLimiter)."""
 
-    count = NumberAttribute(default=0)
+    # Stored as "count"; named otherwise in Python because ``count`` would shadow Model.count
+    # (the classmethod that counts a table's items).
+    requests = NumberAttribute(default=0, attr_name="count")
     expires_at = TTLAttribute()
 
     @staticmethod
@@ -404,12 +413,12 @@ class Product(_Item):
     url = UnicodeAttribute(null=True)
     image_url = UnicodeAttribute(null=True)
     deleted = BooleanAttribute(default=False)
-    upgrade_of = ListAttribute(of=UnicodeAttribute, null=True)
-    complements = ListAttribute(of=UnicodeAttribute, null=True)
+    upgrade_of = string_list(null=True)
+    complements = string_list(null=True)
     # Written at catalogue import so that views need no scan: the products whose
     # ``upgrade_of`` names this one, and others of its category.
-    upgrades = ListAttribute(of=UnicodeAttribute, null=True)
-    similar = ListAttribute(of=UnicodeAttribute, null=True)
+    upgrades = string_list(null=True)
+    similar = string_list(null=True)
     daily_usage = NumberAttribute(null=True)  # units used per day, for replenishment
     updated_at = UTCDateTimeAttribute()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from encore import waits
 from encore.adapters.workflows import Workflows
@@ -63,7 +64,7 @@ class OrderOutcome:
 
 def _totals(store_id: str, customer_id: str, total_cents: int, refunded_cents: int, placed_at, sign: int) -> tuple:
     """The customer-summary write that adds (sign=1) or takes back (sign=-1) one order."""
-    actions = [Customer.orders_count.add(sign), Customer.revenue_cents.add(sign * (total_cents - refunded_cents))]
+    actions: list[Action] = [Customer.orders_count.add(sign), Customer.revenue_cents.add(sign * (total_cents - refunded_cents))]
     if sign > 0:
         actions += [
             Customer.first_order_at.set(Customer.first_order_at | placed_at),
@@ -190,7 +191,7 @@ def apply_order_status(event: OrderStatusChanged, *, workflows: Workflows) -> St
         upsert_customer(event.store_id, event.customer, event.occurred_at)
         OrderOwner(*OrderOwner.key(event.store_id, event.order_id), customer_id=customer_id).save()
     order = Order(customer_key(event.store_id, customer_id), Order.sort_key(event.order_id))
-    base = [Order.store_id.set(event.store_id), Order.customer_id.set(customer_id), Order.order_id.set(event.order_id)]
+    base: list[Action] = [Order.store_id.set(event.store_id), Order.customer_id.set(customer_id), Order.order_id.set(event.order_id)]
     if event.type == "order_refunded":
         return _apply_refund(order, event, base, customer_id)
     moment = _MOMENTS[event.type]

@@ -56,7 +56,7 @@ def check_before_request(url: str) -> None:
     if _local_stack() and host in ("127.0.0.1", "localhost"):
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, urlsplit(url).port or 443, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, urlsplit(url).port or 443, proto=socket.IPPROTO_TCP)}
     except socket.gaierror as error:
         raise UnsafeDestination(f"{host} does not resolve") from error
     private = sorted(address for address in addresses if not _public(address))

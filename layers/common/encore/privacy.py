@@ -55,6 +55,8 @@ class PrivacyOutcome:
 
 
 def export_customer(event: PrivacyRequest, *, sink: ExportSink) -> PrivacyOutcome:
+    if event.customer is None:  # PrivacyRequest refuses a customer request without its customer
+        raise ValueError(f"{event.type} names no customer")
     customer_id = event.customer.customer_id
     if erased_since(event.store_id, customer_id, event.occurred_at):
         return PrivacyOutcome(items=0)  # a replayed request: the data it asked for is gone
@@ -73,7 +75,8 @@ def export_customer(event: PrivacyRequest, *, sink: ExportSink) -> PrivacyOutcom
 
 def _raw_items(store_id: str, customer_id: str) -> list[dict]:
     connection = _AnyItem._get_connection()
-    items, start = [], None
+    items: list[dict] = []
+    start = None
     while True:
         page = connection.query(customer_key(store_id, customer_id), exclusive_start_key=start)
         items.extend(_from_dynamodb(item) for item in page.get("Items", []))

@@ -43,7 +43,7 @@ from encore.adapters.secrets import StoreParameters
 from encore.adapters.shop_http import ShopMisconfigured
 from encore.clock import parse_iso
 from encore.errors import ClientError
-from encore.ingest import WebhookRequest, accept
+from encore.ingest import Platform, WebhookRequest, accept
 from encore.models import Cart, OrderOwner, _Item, customer_key, get_or_none
 from encore.observability import logger
 
@@ -209,6 +209,7 @@ def reconcile_store(
     secret = parameters.webhook_secret(store_id)
     if not secret:
         raise ShopMisconfigured(f"store {store_id!r} has no webhook secret: ingest could not verify what reconcile feeds it")
+    platform: Platform
     build: Callable[[_Delivery], WebhookRequest]
     if platform_name == "shopify":
         deliveries = _shopify_deliveries(store_id, admin_client, since, until)

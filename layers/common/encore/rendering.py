@@ -123,7 +123,7 @@ def compile_catalogue(path: Path, locale: str) -> Catalogue:
     write_mo(compiled, parsed, use_fuzzy=False)  # leaves out fuzzy and empty translations
     compiled.seek(0)
     translated = frozenset(
-        message.id[0] if isinstance(message.id, tuple) else message.id
+        message.id if isinstance(message.id, str) else message.id[0]  # a plural's id is (singular, plural)
         for message in parsed
         if message.id and not message.fuzzy and (all(message.string) if isinstance(message.string, tuple) else message.string)
     )
@@ -157,10 +157,11 @@ def format_day(value: date | datetime | str, locale: str = SOURCE_LOCALE, time_z
     from babel.dates import format_date
 
     if isinstance(value, str):
+        written = value
         try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+            value = datetime.fromisoformat(written) if "T" in written else date.fromisoformat(written)
         except ValueError:
-            return value
+            return written
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(first_known_zone(time_zone))
@@ -208,7 +209,7 @@ def _environment(locale: str):
     # {% trans %} blocks may wrap over several lines: the msgid is the text with its
     # whitespace collapsed (babel.cfg extracts with the same policy).
     environment.policies["ext.i18n.trimmed"] = True
-    environment.install_gettext_translations(translations(locale), newstyle=True)
+    environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]  # added by the jinja2.ext.i18n extension at runtime
     environment.filters["money"] = _money_filter
     environment.filters["date"] = _date_filter
     return environment

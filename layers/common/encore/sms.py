@@ -202,4 +202,6 @@ _STOP_FORMS = frozenset(_keyword_form(keyword) for keyword in STOP_KEYWORDS)
 def is_stop_keyword(text: str | None) -> bool:
     """True when the whole reply is an opt-out keyword ("stop", " Стоп! ", "הסר"), not when a
     sentence merely contains one ("don't stop sending me deals")."""
-    return bool(text) and _keyword_form(text) in _STOP_FORMS
+    if not text:
+        return False
+    return _keyword_form(text) in _STOP_FORMS

@@ -134,7 +134,9 @@ class BrowserEvent(_Payload):
     properties: dict = {}
 
 
-_PROPERTIES: dict[str, type[BaseModel]] = {
+BrowserProperties = ViewedProperties | CartProperties | CheckoutProperties
+
+_PROPERTIES: dict[str, type[BrowserProperties]] = {
     PRODUCT_VIEWED: ViewedProperties,
     PRODUCT_ADDED: CartProperties,
     CART_VIEWED: CartProperties,
@@ -229,9 +231,9 @@ class RateLimiter:
         self.shared_checks += 1
         counter = TrackingCounter(*TrackingCounter.key(store_id, visitor_id, minute))
         unshared = self._counts[key] - self._shared.get(key, 0)
-        counter.update(actions=[TrackingCounter.count.add(unshared), TrackingCounter.expires_at.set(now + timedelta(minutes=2))])
+        counter.update(actions=[TrackingCounter.requests.add(unshared), TrackingCounter.expires_at.set(now + timedelta(minutes=2))])
         self._shared[key] = self._counts[key]
-        return int(counter.count) <= self.hard_limit
+        return int(counter.requests) <= self.hard_limit
 
 
 RATE_LIMITER = RateLimiter()  # one per warm container
@@ -242,7 +244,7 @@ def _problems(error: ValidationError, prefix: str) -> list[dict]:
     return [{**problem, "field": (prefix + problem["field"]).rstrip(".")} for problem in problems_from_validation(error)]
 
 
-def parse_events(payload: dict) -> list[tuple[BrowserEvent, BaseModel]]:
+def parse_events(payload: dict) -> list[tuple[BrowserEvent, BrowserProperties]]:
     """``{"batch": [event, ...]}`` or one event; each validated. Raises 403 for an event
     outside the key's scope (named), 400 for anything malformed (named)."""
     batched = "batch" in payload
@@ -362,12 +364,13 @@ def accept(request: WebhookRequest, *, parameters: StoreParameters, publisher: E
         return TrackResponse(error.status, _problem(error), {**headers, **extra})
 
 
-def _apply(events: list[tuple[BrowserEvent, BaseModel]], *, store_id: str, publisher: EventPublisher, now: datetime) -> dict:
+def _apply(events: list[tuple[BrowserEvent, BrowserProperties]], *, store_id: str, publisher: EventPublisher, now: datetime) -> dict:
     views, linked, acknowledged = [], 0, 0
     for event, properties in events:
-        if event.event == PRODUCT_VIEWED:
+        # Each event name has its own properties model (_PROPERTIES): the model says which event it is.
+        if isinstance(properties, ViewedProperties):
             views.append(_view(event, properties, store_id=store_id, received_at=now))
-        elif event.event == CHECKOUT_STARTED:
+        elif isinstance(properties, CheckoutProperties):
             linked += link_checkout_to_visitor(store_id, properties.checkout_token, event.anonymousId, now) is not None
             acknowledged += 1
         else:

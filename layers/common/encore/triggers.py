@@ -42,9 +42,10 @@ def cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys
         return CartOutcome(customer_id=None)
     if event.change:
         # One product added or removed: from here on, the whole cart it changed.
-        outcome, event = apply_cart_change(event, store=store, journeys=journeys)
-        if event is None:
+        outcome, whole = apply_cart_change(event, store=store, journeys=journeys)
+        if whole is None:
             return outcome
+        event = whole
     else:
         outcome = apply_cart_updated(event, store=store, journeys=journeys)
     if event.checkout_token and event.customer and outcome.customer_id:

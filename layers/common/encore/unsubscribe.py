@@ -22,7 +22,7 @@ from datetime import datetime
 
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
-from encore.consent_sync import announce_withdrawal
+from encore.consent_sync import Channel, announce_withdrawal
 from encore.customers import upsert_customer
 from encore.errors import ClientError
 from encore.events import Consent, CustomerRef
@@ -198,17 +198,16 @@ def set_preferences(token: str, *, email: bool, sms: bool, parameters: StorePara
     reply or the shop's own form), which an email link does not prove."""
     store_id, customer_id, customer = _customer(token, parameters)
     current = _preferences(store_id, customer_id, customer)
-    changes = {}
-    if email != current.email:
-        changes["email_consent"] = Consent(granted=email, source=PREFERENCES_SOURCE, updated_at=now)
-    if current.sms and not sms:
-        changes["sms_consent"] = Consent(granted=False, source=PREFERENCES_SOURCE, updated_at=now)
-    if changes:
-        upsert_customer(store_id, CustomerRef(customer_id=current.customer_id, **changes), now)
+    # None: this channel's consent is left as it is.
+    email_consent = Consent(granted=email, source=PREFERENCES_SOURCE, updated_at=now) if email != current.email else None
+    sms_consent = Consent(granted=False, source=PREFERENCES_SOURCE, updated_at=now) if current.sms and not sms else None
+    if email_consent or sms_consent:
+        upsert_customer(store_id, CustomerRef(customer_id=current.customer_id, email_consent=email_consent, sms_consent=sms_consent), now)
         customer.refresh(consistent_read=True)
         # An opt-out here is the customer's own, like the one-click link: the shop learns it.
-        for channel, key in (("email", "email_consent"), ("sms", "sms_consent")):
-            if key in changes and not changes[key].granted:
+        changed: tuple[tuple[Channel, Consent | None], ...] = (("email", email_consent), ("sms", sms_consent))
+        for channel, change in changed:
+            if change is not None and not change.granted:
                 announce_withdrawal(store_id, customer_id, channel, PREFERENCES_SOURCE, now, publisher=publisher)
     return _preferences(store_id, customer_id, customer)
 

@@ -29,10 +29,11 @@ def error_code(error: BaseException) -> str | None:
     """The AWS error code behind an exception (PynamoDB wraps botocore's in ``cause``)."""
     from botocore.exceptions import ClientError
 
-    while error is not None:
-        if isinstance(error, ClientError):
-            return error.response.get("Error", {}).get("Code")
-        error = getattr(error, "cause", None) or error.__cause__
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ClientError):
+            return seen.response.get("Error", {}).get("Code")
+        seen = getattr(seen, "cause", None) or seen.__cause__
     return None
 
 
@@ -59,7 +60,7 @@ def transient(error: BaseException) -> bool:
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from botocore.exceptions import ReadTimeoutError
 
-    seen = error
+    seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, (BotoConnectionError, ReadTimeoutError)):
             return True

@@ -48,7 +48,7 @@ class SesEmailSender:
         self.configuration_set = configuration_set
 
     def send(self, email: OutgoingEmail) -> str:
-        request = {
+        request: dict[str, object] = {
             "FromEmailAddress": email.sender,
             "Destination": {"ToAddresses": [email.recipient]},
             "Content": {"Raw": {"Data": email.to_mime()}},

@@ -47,7 +47,7 @@ class OutgoingPush:
 
     def message(self) -> dict:
         """The channel's message configuration (APNSMessage, GCMMessage, …)."""
-        message = {"Title": self.title, "Body": self.body, "Action": _action(self.url)}
+        message: dict[str, object] = {"Title": self.title, "Body": self.body, "Action": _action(self.url)}
         if self.url:
             message["Url"] = self.url
         if self.data:

@@ -176,7 +176,8 @@ class ShopifyAdmin:
             retry_after = response.header("Retry-After")
             return min(float(retry_after), MAX_THROTTLE_WAIT) if retry_after and retry_after.replace(".", "", 1).isdigit() else 1.0
         data = response.data if isinstance(response.data, dict) else {}
-        errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+        reported = data.get("errors")
+        errors = reported if isinstance(reported, list) else []
         if response.status != 200 or not any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors if isinstance(error, dict)):
             return None
         cost = (data.get("extensions") or {}).get("cost") or {}
@@ -215,7 +216,7 @@ class ShopifyAdmin:
         self.last_cost = (data.get("extensions") or {}).get("cost") or self.last_cost
         errors = data.get("errors")
         if errors:
-            first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {"message": str(errors)}
+            first: dict = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {"message": str(errors)}
             code = (first.get("extensions") or {}).get("code") or ""
             if code == "ACCESS_DENIED":
                 raise ShopAuthRefused(f"Shopify denied access on {self.shop_domain}: {first.get('message')} (grant the scope to the app and reinstall it)")
@@ -258,7 +259,7 @@ class ShopifyAdmin:
         found: list[dict] = []
         for _ in range(REST_MAX_PAGES):
             data, page_info = self.rest_get(f"{resource}.json", params)
-            found.extend((data or {}).get(resource) or [])
+            found.extend((data if isinstance(data, dict) else {}).get(resource) or [])
             if not page_info:
                 return found
             params = {"limit": REST_PAGE_SIZE, "page_info": page_info}
@@ -283,7 +284,8 @@ class ShopifyAdmin:
     def webhook_subscriptions(self, topics: list[str] | None = None) -> list[dict]:
         """Every subscription this app made on this shop through the API (``topics``: Shopify
         topic names, e.g. 'orders/create'), following the cursor through every page."""
-        subscriptions, after = [], None
+        subscriptions: list[dict] = []
+        after: str | None = None
         variables_topics = [topic_enum(topic) for topic in topics] if topics else None
         for _ in range(math.ceil(10_000 / PAGE_SIZE)):  # bounded: far beyond any real app
             data = self.execute(WEBHOOK_SUBSCRIPTIONS, {"first": PAGE_SIZE, "after": after, "topics": variables_topics})

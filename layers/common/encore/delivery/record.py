@@ -26,10 +26,10 @@ def not_sent(message: Message, request: StepRequest) -> StepResult:
     extra = {"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "reason": message.reason}
     if message.status == "deferred":
         logger.info("step held back", extra=extra)
-        signals.count("MessagesHeld", message.channel, **extra)
+        signals.count("MessagesHeld", message.channel, 1, **extra)
         return StepResult(sent=False, reason=message.reason, deferred_until=iso(message.deferred_until))
     logger.info("step skipped", extra=extra)
-    signals.count("MessagesSkipped", message.channel, **extra)
+    signals.count("MessagesSkipped", message.channel, 1, **extra)
     return StepResult(sent=False, reason=message.reason)
 
 
@@ -56,7 +56,7 @@ def sent(message: Message, content: Content, accepted: Accepted, now: datetime) 
     request = content.request
     extra = {"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "template": request.template}
     logger.info("message sent", extra={**extra, "channel": content.channel})
-    signals.count("MessagesSent", content.channel, **extra)
+    signals.count("MessagesSent", content.channel, 1, **extra)
     return StepResult(sent=True, reason="sent", coupon_code=code)
 
 

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
 from pydantic import (
     AfterValidator,
@@ -66,6 +66,8 @@ from encore.events import (
     EMAIL_PATTERN,
     MAX_LINES,
     MAX_QUANTITY,
+    CanonicalEvent,
+    CartAction,
     CartChange,
     CartUpdated,
     Consent,
@@ -73,8 +75,10 @@ from encore.events import (
     CustomerUpdated,
     Line,
     OrderPlaced,
+    OrderStatus,
     OrderStatusChanged,
     ProductViewed,
+    PushPlatform,
     ReviewSubmitted,
     to_cents,
 )
@@ -84,9 +88,9 @@ from encore.sms import e164_as_written
 PRODUCT_VIEWED = "Product Viewed"
 CART_EVENTS = {"Product Added", "Product Removed", "Cart Viewed", "Cart Updated", "Checkout Started"}
 # The spec's single-product form of these (no ``products``): one line added or removed.
-PRODUCT_CHANGES = {"Product Added": "add", "Product Removed": "remove"}
+PRODUCT_CHANGES: dict[str, CartAction] = {"Product Added": "add", "Product Removed": "remove"}
 ORDER_EVENTS = {"Order Completed"}
-ORDER_STATUS_EVENTS = {"Order Cancelled": "order_cancelled", "Order Refunded": "order_refunded"}
+ORDER_STATUS_EVENTS: dict[str, OrderStatus] = {"Order Cancelled": "order_cancelled", "Order Refunded": "order_refunded"}
 SIGNED_UP = "Signed Up"
 PRODUCT_REVIEWED = "Product Reviewed"
 KNOWN_EVENTS = {PRODUCT_VIEWED, SIGNED_UP, PRODUCT_REVIEWED, *CART_EVENTS, *ORDER_EVENTS, *ORDER_STATUS_EVENTS}
@@ -233,6 +237,10 @@ OptionalTags = Annotated[Tags | None, BeforeValidator(_blank_to_none)]  # [] cle
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
+    def problems(self, event_name: str) -> list[dict]:
+        """What is wrong across fields once each field is valid (pydantic names per-field errors)."""
+        return []
+
 
 # ---------------------------------------------------------------------------- traits and context
 class Traits(_Payload):
@@ -266,7 +274,7 @@ class Device(_Payload):
 
 
 # Segment's device types → End User Messaging Push channels.
-PUSH_CHANNELS = {"ios": "APNS", "android": "GCM"}
+PUSH_CHANNELS: dict[str, PushPlatform] = {"ios": "APNS", "android": "GCM"}
 
 
 class Context(_Payload):
@@ -324,10 +332,18 @@ class ProductChangeProperties(_Payload):
     image_url: Url | None = None
     checkout_url: Url | None = None
 
-    def to_change(self, action: str) -> CartChange:
+    def problems(self, event_name: str) -> list[dict]:
+        if self.product_id is None and self.sku is None:
+            return [{"field": "properties.product_id", "problem": f"{event_name} needs a product_id or a sku (or products, the whole cart)"}]
+        return []
+
+    def to_change(self, action: CartAction) -> CartChange:
+        product_id = self.product_id or self.sku
+        if product_id is None:  # problems() refuses such properties before they get here
+            raise ValueError("a product change names no product")
         return CartChange(
             action=action,
-            product_id=self.product_id or self.sku,
+            product_id=product_id,
             quantity=self.quantity,
             title=self.name,
             price_cents=to_cents(self.price) if self.price is not None else None,
@@ -388,6 +404,8 @@ class _Message(_Payload):
 
     def customer(self, traits: Traits, *, source: str) -> CustomerRef:
         """The customer this message names (its ``userId`` must be set)."""
+        if self.userId is None:  # to_canonical refuses such a message before it gets here
+            raise ValueError("a message without a userId names no customer")
         email_consent = Consent(granted=traits.email_consent, source=source, updated_at=self.timestamp) if traits.email_consent is not None else None
         sms_consent = Consent(granted=traits.sms_consent, source=source, updated_at=self.timestamp) if traits.sms_consent is not None else None
         return CustomerRef(
@@ -421,7 +439,7 @@ class TrackMessage(_Message):
     properties: dict = {}
 
 
-MESSAGE_TYPES = {"identify": IdentifyMessage, "track": TrackMessage}
+MESSAGE_TYPES: dict[str, type[IdentifyMessage | TrackMessage]] = {"identify": IdentifyMessage, "track": TrackMessage}
 
 
 def _problems(error: ValidationError, prefix: str = "") -> list[dict]:
@@ -449,7 +467,29 @@ def parse_message(raw) -> IdentifyMessage | TrackMessage:
         raise _invalid(_problems(error)) from error
 
 
-def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str):
+class _Envelope(TypedDict):
+    """The fields every canonical event of one message shares."""
+
+    event_id: str
+    store_id: str
+    occurred_at: datetime
+    source: str
+
+
+def _properties[PropertiesT: _Payload](model: type[PropertiesT], message: TrackMessage, event_name: str, problems: list[dict]) -> PropertiesT:
+    """The message's properties as ``model``. InvalidPayload names every problem at once: those
+    of the message found so far, then the properties' own (per field, else across fields)."""
+    try:
+        properties = model.model_validate(message.properties)
+    except ValidationError as error:
+        raise _invalid(problems + _problems(error, "properties.")) from error
+    problems = problems + properties.problems(event_name)
+    if problems:
+        raise _invalid(problems)
+    return properties
+
+
+def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str) -> CanonicalEvent | None:
     """The canonical event of one message; None for an event name this version does not act
     on (accepted and ignored). InvalidPayload names fields relative to the message."""
     event_name = "identify" if isinstance(message, IdentifyMessage) else message.event
@@ -462,100 +502,84 @@ def to_canonical(message: IdentifyMessage | TrackMessage, *, store_id: str):
     elif not message.userId:
         problems.append({"field": "userId", "problem": f"required for {event_name} (an anonymousId alone names no customer)"})
 
-    properties = None
-    product_change = isinstance(message, TrackMessage) and is_product_change(event_name, message.properties)
-    if isinstance(message, TrackMessage):
-        model = ProductChangeProperties if product_change else _PROPERTIES[event_name]
-        try:
-            properties = model.model_validate(message.properties)
-        except ValidationError as error:
-            problems += _problems(error, "properties.")
-        else:
-            if product_change and properties.product_id is None and properties.sku is None:
-                problems.append({"field": "properties.product_id", "problem": f"{event_name} needs a product_id or a sku (or products, the whole cart)"})
-    if problems:
-        raise _invalid(problems)
-
     source = f"api:{event_name}"
-    common = dict(event_id=message.messageId, store_id=store_id, occurred_at=message.timestamp, source=source)
+    common = _Envelope(event_id=message.messageId, store_id=store_id, occurred_at=message.timestamp, source=source)
     traits = message.context.traits
     if isinstance(message, IdentifyMessage):
+        if problems:
+            raise _invalid(problems)
         return CustomerUpdated(**common, customer=message.customer(traits.overlaid(message.traits), source=source))
     if event_name == SIGNED_UP:
-        return CustomerUpdated(**common, customer=message.customer(traits.overlaid(properties), source=source), registered=True)
+        signed_up = _properties(Traits, message, event_name, problems)
+        return CustomerUpdated(**common, customer=message.customer(traits.overlaid(signed_up), source=source), registered=True)
     if event_name == PRODUCT_VIEWED:
+        viewed = _properties(ProductViewedProperties, message, event_name, problems)
         return ProductViewed(
             **common,
             customer=message.customer(traits, source=source) if message.userId else None,
             anonymous_id=message.anonymousId,
-            product_id=properties.product_id,
-            title=properties.name,
-            category=properties.category,
-            price_cents=to_cents(properties.price) if properties.price is not None else None,
-            url=properties.url,
-            dwell_seconds=properties.dwell_seconds,
+            product_id=viewed.product_id,
+            title=viewed.name,
+            category=viewed.category,
+            price_cents=to_cents(viewed.price) if viewed.price is not None else None,
+            url=viewed.url,
+            dwell_seconds=viewed.dwell_seconds,
         )
-    customer = message.customer(traits, source=source)
-    if product_change:
+    if event_name in PRODUCT_CHANGES and is_product_change(event_name, message.properties):
+        change = _properties(ProductChangeProperties, message, event_name, problems)
         return CartUpdated(
             **common,
-            customer=customer,
+            customer=message.customer(traits, source=source),
             # Without a cart_id, the id of the cart this change starts if the customer has none open.
-            cart_id=properties.cart_id or message.messageId,
-            currency=properties.currency,
+            cart_id=change.cart_id or message.messageId,
+            currency=change.currency,
             lines=[],
-            recovery_url=properties.checkout_url,
-            change=properties.to_change(PRODUCT_CHANGES[event_name]),
+            recovery_url=change.checkout_url,
+            change=change.to_change(PRODUCT_CHANGES[event_name]),
         )
     if event_name in CART_EVENTS:
+        cart = _properties(CartProperties, message, event_name, problems)
         return CartUpdated(
             **common,
-            customer=customer,
-            cart_id=properties.cart_id,
-            currency=properties.currency,
-            lines=[product.to_line() for product in properties.products],
-            recovery_url=properties.checkout_url,
+            customer=message.customer(traits, source=source),
+            cart_id=cart.cart_id,
+            currency=cart.currency,
+            lines=[product.to_line() for product in cart.products],
+            recovery_url=cart.checkout_url,
         )
     if event_name in ORDER_EVENTS:
+        order = _properties(OrderProperties, message, event_name, problems)
         return OrderPlaced(
             **common,
-            customer=customer,
-            order_id=properties.order_id,
-            cart_id=properties.cart_id,
-            currency=properties.currency,
-            total_cents=to_cents(properties.total),
-            lines=[product.to_line() for product in properties.products],
-            coupon_codes=[properties.coupon] if properties.coupon else [],
+            customer=message.customer(traits, source=source),
+            order_id=order.order_id,
+            cart_id=order.cart_id,
+            currency=order.currency,
+            total_cents=to_cents(order.total),
+            lines=[product.to_line() for product in order.products],
+            coupon_codes=[order.coupon] if order.coupon else [],
         )
     if event_name == PRODUCT_REVIEWED:
+        review = _properties(ProductReviewedProperties, message, event_name, problems)
         return ReviewSubmitted(
             **common,
-            customer=customer,
-            product_id=properties.product_id,
-            order_id=properties.order_id,
-            rating=properties.rating,
-            review_id=properties.review_id,
-            title=properties.review_title,
-            body=properties.review_body,
+            customer=message.customer(traits, source=source),
+            product_id=review.product_id,
+            order_id=review.order_id,
+            rating=review.rating,
+            review_id=review.review_id,
+            title=review.review_title,
+            body=review.review_body,
         )
+    status_change = _properties(OrderStatusProperties, message, event_name, problems)
     status = ORDER_STATUS_EVENTS[event_name]
     return OrderStatusChanged(
         **common,
         type=status,
-        order_id=properties.order_id,
-        customer=customer,
-        refunded_cents=to_cents(properties.total) if status == "order_refunded" and properties.total is not None else None,
+        order_id=status_change.order_id,
+        customer=message.customer(traits, source=source),
+        refunded_cents=to_cents(status_change.total) if status == "order_refunded" and status_change.total is not None else None,
     )
-
-
-_PROPERTIES: dict[str, type[BaseModel]] = {
-    PRODUCT_VIEWED: ProductViewedProperties,
-    SIGNED_UP: Traits,
-    PRODUCT_REVIEWED: ProductReviewedProperties,
-    **{name: CartProperties for name in CART_EVENTS},
-    **{name: OrderProperties for name in ORDER_EVENTS},
-    **{name: OrderStatusProperties for name in ORDER_STATUS_EVENTS},
-}
 
 
 def _encodable(text: str) -> bool:

@@ -261,7 +261,8 @@ class SegmentApi:
         if not isinstance(raw, list) or not raw:
             raise InvalidPayload("batch must be a non-empty list", [{"field": "batch", "problem": "must be a non-empty list"}])
         # The batch's own context is merged into each message's (the message's fields win).
-        shared = payload.get("context") if isinstance(payload.get("context"), dict) else {}
+        context = payload.get("context")
+        shared = context if isinstance(context, dict) else {}
         messages = [
             _spec_shaped(_with_timestamp(_with_context(message, shared), payload.get("sentAt"), received_at)) if isinstance(message, dict) else message
             for message in raw

@@ -23,8 +23,10 @@ from encore.events import (
     CustomerUpdated,
     Line,
     OrderPlaced,
+    OrderStatus,
     OrderStatusChanged,
     PrivacyRequest,
+    PrivacyRequestType,
     ProductUpdated,
     to_cents,
 )
@@ -288,7 +290,7 @@ def customer_event(payload: dict, *, store_id: str, event_id: str, topic: str) -
     )
 
 
-_ORDER_STATUS_TOPICS = {"orders/paid": "order_paid", "orders/fulfilled": "order_fulfilled", "orders/cancelled": "order_cancelled"}
+_ORDER_STATUS_TOPICS: dict[str, OrderStatus] = {"orders/paid": "order_paid", "orders/fulfilled": "order_fulfilled", "orders/cancelled": "order_cancelled"}
 
 
 def order_status_event(payload: dict, *, store_id: str, event_id: str, topic: str) -> OrderStatusChanged:
@@ -343,7 +345,7 @@ def product_event(payload: dict, *, store_id: str, event_id: str, topic: str, sh
     )
 
 
-_PRIVACY_TOPICS = {
+_PRIVACY_TOPICS: dict[str, PrivacyRequestType] = {
     "customers/data_request": "customer_data_requested",
     "customers/redact": "customer_redact_requested",
     "shop/redact": "shop_redact_requested",
@@ -418,8 +420,9 @@ class Shopify:
         extra = {}
         if normalise is product_event:
             extra["shop_domain"] = request.header("X-Shopify-Shop-Domain") or ""
-        if normalise is privacy_event and request.header("X-Shopify-Triggered-At"):
-            extra["triggered_at"] = validated(lambda: parse_iso(request.header("X-Shopify-Triggered-At")))
+        triggered_at = request.header("X-Shopify-Triggered-At")
+        if normalise is privacy_event and triggered_at:
+            extra["triggered_at"] = validated(lambda: parse_iso(triggered_at))
         event_id = dedupe_key(topic, request.header("X-Shopify-Event-Id"), webhook_id)
         if topic in ORDER_TOPICS and payload.get("test") is True:
             # The admin's "Send test notification" (and an order placed with the Bogus test

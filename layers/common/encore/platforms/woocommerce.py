@@ -43,6 +43,7 @@ from encore.events import (
     CustomerUpdated,
     Line,
     OrderPlaced,
+    OrderStatus,
     OrderStatusChanged,
     ProductUpdated,
     to_cents,
@@ -252,7 +253,7 @@ _PAID_AT_CREATION = {"processing", "completed"}
 # order.updated: the status an order moved to -> the lifecycle moment. Others (pending and
 # on-hold await payment, failed, checkout-draft, trash, statuses added by plugins) say nothing
 # a journey acts on.
-_STATUS_EVENTS = {
+_STATUS_EVENTS: dict[str, OrderStatus] = {
     "processing": "order_paid",
     "completed": "order_fulfilled",  # WooCommerce's "completed" means shipped / fulfilled
     "cancelled": "order_cancelled",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,7 +27,7 @@ Content = Literal["informational", "educational", "commercial"]
 #   ordered_since           the customer ordered after the journey began
 #   bought                  the customer bought one of the products the message offers
 ExitRule = Literal["order_settled", "cart_closed", "cart_reached_threshold", "ordered_since", "bought"]
-EXIT_RULES: tuple[str, ...] = ExitRule.__args__  # type: ignore[attr-defined]
+EXIT_RULES: tuple[str, ...] = get_args(ExitRule)
 
 # Who calls a scenario's start rules: the triggers module after the event's state changed,
 # or the state change itself (carts, orders) when the journey must exist before the rest of
