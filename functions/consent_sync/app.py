@@ -8,7 +8,7 @@ from encore.consent_sync import ConsentWithdrawn, write_back
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings()  # checked at cold start
+SETTINGS = HandlerSettings()  # checked before each invocation
 
 
 @logger.inject_lambda_context

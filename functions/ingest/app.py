@@ -17,7 +17,7 @@ from encore.platforms.shopify import SHOPIFY
 from encore.platforms.woocommerce import WOOCOMMERCE
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
+SETTINGS = HandlerSettings("event_bus_name")  # checked before each invocation
 
 app = APIGatewayHttpResolver()
 

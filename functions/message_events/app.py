@@ -6,7 +6,7 @@ from encore.deliverability import SesEvent, apply_email_event
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings()  # checked at cold start
+SETTINGS = HandlerSettings()  # checked before each invocation
 
 
 @logger.inject_lambda_context

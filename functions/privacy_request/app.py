@@ -11,7 +11,7 @@ from encore.observability import logger, tracer
 from encore.privacy import apply_privacy_request
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings("privacy_exports_bucket")  # checked at cold start
+SETTINGS = HandlerSettings("privacy_exports_bucket")  # checked before each invocation
 
 
 @logger.inject_lambda_context

@@ -7,7 +7,7 @@ from encore.events import ProductUpdated
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings()  # checked at cold start
+SETTINGS = HandlerSettings()  # checked before each invocation
 
 
 @logger.inject_lambda_context

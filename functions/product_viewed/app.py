@@ -7,7 +7,7 @@ from encore.events import ProductViewed
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings, journeys, store_settings
 
-SETTINGS = HandlerSettings("journey_arn_prefix")  # checked at cold start
+SETTINGS = HandlerSettings("journey_arn_prefix")  # checked before each invocation
 
 
 @logger.inject_lambda_context

@@ -14,7 +14,7 @@ from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 from encore.stores import load_store_settings
 
-SETTINGS = HandlerSettings()  # checked at cold start
+SETTINGS = HandlerSettings()  # checked before each invocation
 
 
 class AudienceRequest(BaseModel):

@@ -7,7 +7,7 @@ from encore.observability import logger, tracer
 from encore.reviews import apply_review_submitted
 from encore.runtime import HandlerSettings, journeys
 
-SETTINGS = HandlerSettings("journey_arn_prefix")  # checked at cold start
+SETTINGS = HandlerSettings("journey_arn_prefix")  # checked before each invocation
 
 
 @logger.inject_lambda_context

@@ -27,7 +27,7 @@ from encore.observability import logger, tracer
 from encore.reconcile import reconcile_on_schedule
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
+SETTINGS = HandlerSettings("event_bus_name")  # checked before each invocation
 
 ADMIN_PLATFORMS = ("shopify", "woocommerce")
 

@@ -14,7 +14,7 @@ from encore.runtime import HandlerSettings, retry_transient
 from encore.stores import load_store_settings
 from encore.unsubscribe import UnsubscribeKeys
 
-SETTINGS = HandlerSettings("api_url", "event_bus_name", "ses_configuration_set")  # checked at cold start
+SETTINGS = HandlerSettings("api_url", "event_bus_name", "ses_configuration_set")  # checked before each invocation
 
 
 @retry_transient

@@ -10,7 +10,7 @@ from encore.deliverability import apply_sms_reply
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 
-SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
+SETTINGS = HandlerSettings("event_bus_name")  # checked before each invocation
 
 
 @logger.inject_lambda_context

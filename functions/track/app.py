@@ -12,7 +12,7 @@ from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 from encore.tracking import accept, preflight
 
-SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
+SETTINGS = HandlerSettings("event_bus_name")  # checked before each invocation
 
 
 @logger.inject_lambda_context

@@ -14,7 +14,7 @@ from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings
 from encore.unsubscribe import InvalidUnsubscribeLink, Preferences, browser_language, link_owner, preferences, set_preferences, unsubscribe
 
-SETTINGS = HandlerSettings("event_bus_name")  # checked at cold start
+SETTINGS = HandlerSettings("event_bus_name")  # checked before each invocation
 
 app = APIGatewayHttpResolver()
 

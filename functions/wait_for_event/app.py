@@ -11,7 +11,7 @@ from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings, retry_transient
 from encore.waits import park
 
-SETTINGS = HandlerSettings()  # checked at cold start
+SETTINGS = HandlerSettings()  # checked before each invocation
 
 
 class WaitRequest(BaseModel):

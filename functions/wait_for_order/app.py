@@ -10,7 +10,7 @@ from encore.carts import park_cart_journey
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings, retry_transient
 
-SETTINGS = HandlerSettings()  # checked at cold start
+SETTINGS = HandlerSettings()  # checked before each invocation
 
 
 class WaitRequest(BaseModel):

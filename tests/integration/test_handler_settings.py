@@ -1,6 +1,6 @@
 """Each handler declares the settings it needs (``SETTINGS = HandlerSettings(...)``); the
-template gives every one of them to that function, and a missing one fails the import (Lambda's
-cold start) naming the variable."""
+template gives every one of them to that function, and a missing one fails the invocation,
+naming the variable, before any work (importing the handler needs no environment)."""
 
 import ast
 import importlib.util
@@ -38,14 +38,15 @@ def test_the_template_gives_each_handler_every_setting_it_declares(logical):
     assert missing == [], f"{logical} needs {missing} in its Environment (template.yaml)"
 
 
-def test_a_missing_setting_fails_the_import_naming_the_variable(monkeypatch):
+def test_a_missing_setting_fails_the_invocation_naming_the_variable(monkeypatch, lambda_context):
     monkeypatch.setenv("TABLE_NAME", "encore-table")
     monkeypatch.delenv("API_URL", raising=False)
     app = ROOT / "functions" / "send_message" / "app.py"
     spec = importlib.util.spec_from_file_location("send_message_without_api_url", app)
     module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # importing needs no environment
     with pytest.raises(MissingSetting, match="API_URL"):
-        spec.loader.exec_module(module)
+        module.handler({}, lambda_context)
 
 
 def test_an_unknown_setting_is_a_programming_error():

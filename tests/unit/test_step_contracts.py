@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from encore.settings import ENVIRONMENT
 from infra.local.template import load_template
 from infra.step_contracts import CONTRACTS, shape_key, task_functions
 
@@ -27,9 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _model_in_handler(function_dir: str, name: str) -> type[BaseModel]:
     spec = importlib.util.spec_from_file_location(f"contract_{function_dir}", ROOT / "functions" / function_dir / "app.py")
     module = importlib.util.module_from_spec(spec)
-    # A handler checks its settings when imported, as at a cold start: give it an environment.
-    with mock.patch.dict(os.environ, {variable: "unit-test" for variable in ENVIRONMENT.values()}):
-        spec.loader.exec_module(module)
+    spec.loader.exec_module(module)
     return getattr(module, name)
 
 

@@ -4,7 +4,7 @@ from encore.adapters.secrets import SsmStoreParameters
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.journeys import Journeys
 from encore.models import bind_table
-from encore.settings import Settings, check_environment
+from encore.settings import Settings, check_environment, known_settings
 from encore.stores import StoreSettings, load_store_settings
 
 
@@ -16,17 +16,19 @@ def configure() -> Settings:
 
 class HandlerSettings:
     """The settings a handler needs, declared once at the top of its module
-    (``SETTINGS = HandlerSettings("event_bus_name")``; the table always). Checked when the
-    module is imported — Lambda's cold start — so a function deployed without one fails at
-    once, naming it, rather than on the first event that reaches the code that needs it.
-    ``configure()`` reads the values at every invocation: the local runtime runs every
-    function in one process and swaps each one's environment around its call."""
+    (``SETTINGS = HandlerSettings("event_bus_name")``; the table always). Every invocation
+    checks them first, so a function deployed without one fails on its first event, naming
+    the variable, before any work, rather than deep in the code that needs it. Importing the
+    module needs no environment (tools and tests read handlers without deploying them); an
+    unknown setting's name fails the import. ``configure()`` reads the values at every
+    invocation: the local runtime runs every function in one process and swaps each one's
+    environment around its call."""
 
     def __init__(self, *needs: str):
-        self.needs = ("table_name", *needs)
-        check_environment(self.needs)
+        self.needs = known_settings(("table_name", *needs))
 
     def configure(self) -> Settings:
+        check_environment(self.needs)
         return configure()
 
 

@@ -60,12 +60,17 @@ ENVIRONMENT: dict[str, str] = {
 }
 
 
-def check_environment(needs: tuple[str, ...]) -> None:
-    """Raise ``MissingSetting`` naming every variable of ``needs`` (settings' names) that is
-    unset or empty."""
+def known_settings(needs: tuple[str, ...]) -> tuple[str, ...]:
+    """``needs`` unchanged, or ValueError naming the settings that do not exist."""
     unknown = [name for name in needs if name not in ENVIRONMENT]
     if unknown:
         raise ValueError(f"unknown settings {unknown}: settings are {sorted(ENVIRONMENT)}")
+    return needs
+
+
+def check_environment(needs: tuple[str, ...]) -> None:
+    """Raise ``MissingSetting`` naming every variable of ``needs`` (settings' names) that is
+    unset or empty."""
     missing = [ENVIRONMENT[name] for name in needs if not os.environ.get(ENVIRONMENT[name])]
     if missing:
         raise MissingSetting(f"environment variable(s) {', '.join(missing)} not set: the function's template entry must give them")
