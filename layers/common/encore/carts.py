@@ -88,7 +88,7 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
             raise
         # Our own write may have been applied and answered as failed (the SDK's retry of a
         # request whose answer was lost meets its own effect): then the update happened.
-        if not _written_by(pk, event):
+        if not _written_by(pk, event, status):
             logger.info("stale or already ordered cart update ignored")
             return CartOutcome(customer_id=customer_id, stale=True)
     if status == "empty":
@@ -112,9 +112,11 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
 
 
-def _written_by(pk: str, event: CartUpdated) -> bool:
+def _written_by(pk: str, event: CartUpdated, status: str) -> bool:
+    """The cart is exactly as this event's update left it: nothing (an order, a later update)
+    changed it since. A replay of an event whose cart was ordered since is not."""
     stored = get_or_none(Cart, pk, Cart.sort_key(event.cart_id), consistent_read=True)
-    return stored is not None and stored.last_event_id == event.event_id and stored.updated_at == event.occurred_at
+    return stored is not None and (stored.last_event_id, stored.updated_at, stored.status) == (event.event_id, event.occurred_at, status)
 
 
 def _move_journey_timer(pk: str, event: CartUpdated, store: StoreSettings, workflows: Workflows) -> bool:
