@@ -56,13 +56,15 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def _post(client, topic: str, payload: dict, webhook_id: str, outcome: Outcome) -> None:
-    """Like Shopify: anything but 2xx is sent again (8 tries in all)."""
-    for _ in range(8):
+def _post(stack, client, topic: str, payload: dict, webhook_id: str, outcome: Outcome) -> None:
+    """Like Shopify: anything but 2xx is sent again, 8 tries in all, minutes apart (a 409 for a
+    delivery still in progress is answered again only once that attempt's time is up)."""
+    for attempt in range(8):
         reply = client.shopify(topic, payload, webhook_id=webhook_id)
         if 200 <= reply.status < 300:
             return
         outcome.webhook_retries += 1
+        stack.clock.run_until(stack.clock.now() + timedelta(minutes=2**attempt))
     raise AssertionError(f"{topic} {webhook_id} refused 8 times: {reply.status} {reply.body}")
 
 
@@ -83,7 +85,7 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
             email = f"shopper{n}@example.com"
             checkout.update(id=9_000_000 + n, token=f"checkout-{n:06d}", cart_token=f"cart-{n:06d}", email=email, updated_at=_iso(stack.clock.now()))
             checkout["customer"].update(id=customer_id, email=email)
-            _post(client, "checkouts/update", checkout, f"checkout-{n}", outcome)
+            _post(stack, client, "checkouts/update", checkout, f"checkout-{n}", outcome)
             stack.clock.settle()
             if n % 2 == 0:
                 orders.append((n, customer_id, email))
@@ -93,7 +95,7 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
             order.update(id=8_000_000 + n, cart_token=f"cart-{n:06d}", checkout_token=f"checkout-{n:06d}", email=email, created_at=_iso(stack.clock.now()))
             order["customer"].update(id=customer_id, email=email)
             outcome.expected_revenue_cents += round(float(order["total_price"]) * 100)
-            _post(client, "orders/create", order, f"order-{n}", outcome)
+            _post(stack, client, "orders/create", order, f"order-{n}", outcome)
             stack.clock.settle()
         stack.clock.run_until(START + timedelta(days=5))
     finally:

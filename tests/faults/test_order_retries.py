@@ -115,3 +115,24 @@ def test_a_message_claim_applied_but_answered_condition_failed_still_sends_the_s
     assert plan.failed, "no claim was written"
     reminders = harness.emails("cart-abandonment")
     assert len(reminders) == 1, [mail["Subject"] for mail in reminders]
+
+
+def test_a_cart_write_applied_but_answered_as_a_failed_condition_still_starts_the_journey(harness):
+    """Found by `make bench-faults` (60 customers): the cart's conditional update was applied,
+    its answer came back ConditionalCheckFailed, and the checkout was taken for a stale update:
+    no journey, no reminders. The cart's own last event id tells the two apart."""
+
+    def is_cart_update(operation: str, params: dict) -> bool:
+        return operation == "UpdateItem" and params.get("Key", {}).get("sk", {}).get("S", "").startswith("CART#")
+
+    plan = _NthCall("CartUpdated", "write_applied_then_condition_failed", 1, is_cart_update)
+    injector = _inject(harness, plan)
+    try:
+        harness.checkout()
+    finally:
+        injector.uninstall()
+    assert plan.failed, "the cart's update was not hit"
+
+    harness.run_until(2 * HOUR)
+    assert [journey["status"] for journey in harness.journeys()] == ["RUNNING"]
+    assert len(harness.emails("cart-abandonment")) == 1  # reminder 1, an hour after the checkout

@@ -86,8 +86,11 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
     except UpdateError as error:
         if not condition_failed(error):
             raise
-        logger.info("stale or already ordered cart update ignored")
-        return CartOutcome(customer_id=customer_id, stale=True)
+        # Our own write may have been applied and answered as failed (the SDK's retry of a
+        # request whose answer was lost meets its own effect): then the update happened.
+        if not _written_by(pk, event, status):
+            logger.info("stale or already ordered cart update ignored")
+            return CartOutcome(customer_id=customer_id, stale=True)
     if status == "empty":
         _release_waiting_journey(pk, event.cart_id, {"outcome": OUTCOME_EMPTIED}, journeys.workflows)
         return CartOutcome(customer_id=customer_id)
@@ -107,6 +110,13 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
     name = journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
     started = cart_abandonment.start_journey(event, customer_id, store, journeys, waits)
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
+
+
+def _written_by(pk: str, event: CartUpdated, status: str) -> bool:
+    """The cart is exactly as this event's update left it: nothing (an order, a later update)
+    changed it since. A replay of an event whose cart was ordered since is not."""
+    stored = get_or_none(Cart, pk, Cart.sort_key(event.cart_id), consistent_read=True)
+    return stored is not None and (stored.last_event_id, stored.updated_at, stored.status) == (event.event_id, event.occurred_at, status)
 
 
 def _move_journey_timer(pk: str, event: CartUpdated, store: StoreSettings, workflows: Workflows) -> bool:
