@@ -72,7 +72,10 @@ def test_replaying_the_archive_restores_state_without_double_counting_or_second_
     after = harness.profile(OLENA)
     assert (after["orders_count"], after["revenue_cents"]) == (1, 9800)
     assert len(harness.journeys()) == 1
-    assert sorted(mail["Subject"] for mail in harness.emails("cart-abandonment", "post-purchase")) == ["Order #1001 confirmed", "Thank you for your order, Olena!"]
+    assert sorted(mail["Subject"] for mail in harness.emails("cart-abandonment", "post-purchase")) == [
+        "Order #1001 confirmed",
+        "Thank you for your order, Olena!",
+    ]
     # Her welcome (the first order starts it) was not started again: its email went out at most
     # once (it is held back when the cart thank-you, a higher priority, reached the cap first).
     assert len(harness.stack.executions("WelcomeSeriesStateMachine")) == 1

@@ -133,12 +133,12 @@ def test_customers_data_request_exports_everything_stored_about_the_customer(har
     (listing,) = boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]
     export = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=listing["Key"])["Body"].read())
     kinds = {item["sk"].split("#")[0] for item in export["items"]}
-    # Messages: the confirmation and the cart thank-you; the wait: the post-purchase journey's;
+    # Messages: the confirmation and the cart thank-you (its frequency-cap turn: CAP); the wait: the post-purchase journey's;
     # the checkout: the checkout token the signed webhook gave her (storefront visitor linking).
     # The first order also starts her welcome: its email (and its coupon) goes out only when it
     # reaches the frequency cap before the cart thank-you (priority 1) does, so both are exported.
     welcomed = bool(harness.emails("welcome-series"))
-    assert kinds == {"CART", "CHECKOUT", "MESSAGE", "MILESTONE", "ORDER", "PROFILE", "PURCHASE", "WAIT"} | ({"COUPON"} if welcomed else set())
+    assert kinds == {"CAP", "CART", "CHECKOUT", "MESSAGE", "MILESTONE", "ORDER", "PROFILE", "PURCHASE", "WAIT"} | ({"COUPON"} if welcomed else set())
     assert next(item for item in export["items"] if item["sk"] == "PROFILE")["email"] == "olena@example.com"
 
 

@@ -130,3 +130,46 @@ def test_the_claim_is_given_back_only_while_this_invocation_holds_it(shop):
     with pytest.raises(ChannelUnavailable), claim.given_back_on_failure(message):
         raise ChannelUnavailable("no coupon")
     assert get_or_none(Message, PK, "MESSAGE#j#s").status == "awaiting_coupon"
+
+
+OTHER_CART_JOURNEY = StepRequest(
+    store_id="shop", customer_id="c-1", journey="cart-abandonment-shop-c-1-2", step="reminder_1", template="cart_reminder_1", cart_id="cart-1"
+)
+
+
+def test_two_journeys_deciding_at_once_send_one_message_under_a_cap_of_one(shop, monkeypatch):
+    """The race a first order starts (two journeys, one customer, one moment): this step counts
+    the customer's messages, then the other journey counts, claims and sends before this one
+    claims. Counted before either claim, both would pass; the cap turn makes this one count
+    again and hold its message back."""
+    from encore.delivery import guards
+
+    count = guards.sent_marketing
+    other: list = []
+
+    def count_then_let_the_other_journey_deliver(pk, now, window):
+        counted = count(pk, now, window)
+        if not other:
+            other.append(None)
+            other[0] = _deliver(shop, OTHER_CART_JOURNEY)
+        return counted
+
+    monkeypatch.setattr(guards, "sent_marketing", count_then_let_the_other_journey_deliver)
+    first = _deliver(shop)
+    assert other[0].sent is True
+    # Held back for the cap's week, a cart reminder would be stale: it is skipped, with that reason.
+    assert (first.sent, first.reason) == (False, "frequency_cap_stale")
+    assert len(shop.sent) == 1
+    assert (_record().status, _record().reason) == ("skipped", "frequency_cap_stale")
+
+
+def test_a_transactional_message_takes_no_cap_turn(shop):
+    from encore.models import CapTurn
+
+    confirmation = StepRequest(
+        store_id="shop", customer_id="c-1", journey="post-purchase-shop-c-1-o1", step="order_confirmation", template="order_confirmation"
+    )
+    _deliver(shop, confirmation)
+    assert get_or_none(CapTurn, PK, CapTurn.sort_key()) is None
+    _deliver(shop)
+    assert get_or_none(CapTurn, PK, CapTurn.sort_key(), consistent_read=True).turn == 1

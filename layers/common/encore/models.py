@@ -513,6 +513,19 @@ class Message(_Item):
         return f"MESSAGE#{journey}#{step}"
 
 
+class CapTurn(_Item):
+    """The customer's frequency-cap turn; sk = CAP. Every marketing claim moves it on, on the
+    condition that it is where it was before the claim's guards counted the customer's messages:
+    of two journeys deciding at once, the second to move it counts again, with the first's claim
+    in view (``encore.delivery.guards``). It holds a number only, never a message."""
+
+    turn = NumberAttribute(null=True)
+
+    @staticmethod
+    def sort_key() -> str:
+        return "CAP"
+
+
 class Coupon(_Item):
     """A unique coupon code; pk names the store and the code so checkout can look it up."""
 

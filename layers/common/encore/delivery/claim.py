@@ -63,6 +63,16 @@ def take(message: Message) -> bool:
         return save_owned(message, condition=CLAIMABLE, attempt_attribute="claim_attempt")
 
 
+def replace(claimed: Message, record: Message) -> Message:
+    """This invocation's claim becomes ``record`` (held back after all), only while the claim is
+    still its own; nothing went out for the step."""
+    record.claim_attempt = uuid.uuid4().hex
+    condition = (Message.status == "claimed") & (Message.claim_attempt == claimed.claim_attempt)
+    if not save_owned(record, condition=condition, attempt_attribute="claim_attempt"):
+        raise RuntimeError(f"the claim of {claimed.sk} was taken over while it was held back")
+    return record
+
+
 def stored(message: Message) -> Message:
     return Message.get(message.pk, message.sk, consistent_read=True)
 

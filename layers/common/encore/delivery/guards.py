@@ -1,17 +1,32 @@
 """Guards: the frequency cap and quiet hours hold a marketing message back, or skip it when
 it would be stale by then (``encore.guards`` holds the rules; this step reads what they
-count). Transactional messages pass: no cap, no quiet hours."""
+count). Transactional messages pass: no cap, no quiet hours.
+
+Two journeys may decide at the same moment for one customer (a first order starts the welcome
+and ends the cart journey with its thank-you): each counts the other's messages before either
+claimed, and both would pass a cap that allows one. So the decision is serialised per customer
+by a turn (``CapTurn``): read before counting, moved on after this step's claim on the condition
+that it did not move meanwhile. Whoever moves it second counts again with the first's claim in
+view, and holds its own message back if the cap says so: of two claims, the later to move the
+turn always sees the earlier (a claim is written before its turn moves)."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, cast
+
+from pynamodb.exceptions import UpdateError
 
 from encore.clock import first_known_zone
+from encore.delivery import claim
 from encore.delivery.load import LoadedStep
 from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, scenario_of
 from encore.messaging import is_marketing
-from encore.models import Message
+from encore.models import CapTurn, Message, condition_failed, get_or_none
 from encore.stores import StoreSettings
+
+if TYPE_CHECKING:
+    from encore.channels import ChannelName
 
 # Records that count against the frequency cap: sent, and those that may have gone out (a
 # claim whose record a crash cut short, an uncertain send): over-counting holds one message
@@ -24,7 +39,9 @@ def sent_marketing(pk: str, now: datetime, window: timedelta) -> list[SentMarket
     since = now - window
     return [
         SentMarketing(message.journey, message.sent_at or message.claimed_at)
-        for message in Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=(Message.sent_at >= since) | (Message.claimed_at >= since))
+        for message in Message.query(
+            pk, Message.sk.startswith("MESSAGE#"), filter_condition=(Message.sent_at >= since) | (Message.claimed_at >= since), consistent_read=True
+        )
         if message.status in CAPPED_STATUSES and is_marketing(message.template)
     ]
 
@@ -48,3 +65,42 @@ def verdict(step: LoadedStep, store: StoreSettings) -> Verdict:
         stale_after=timedelta(hours=delivery.stale_after(scenario_of(request.journey))),
         first_attempt_at=step.first_attempt_at,
     )
+
+
+def cap_turn(step: LoadedStep) -> int | None:
+    """The customer's cap turn, read before the guards count (None: a transactional message,
+    which the cap does not hold back)."""
+    if not is_marketing(step.request.template):
+        return None
+    stored = get_or_none(CapTurn, step.pk, CapTurn.sort_key(), consistent_read=True)
+    return int(stored.turn or 0) if stored is not None else 0
+
+
+def hold_cap_turn(step: LoadedStep, store: StoreSettings, claimed: Message, turn: int | None) -> Message:
+    """Move the cap turn on for this claimed message. When another claim moved it since ``turn``
+    was read, count again with that claim in view: allowed, move on from where the turn is now;
+    held back, this claim becomes the deferral (or the skip) the guards name. Each refusal means
+    another journey claimed meanwhile, so the loop ends; a failure gives the claim back
+    (the caller's ``claim.given_back_on_failure``) and the step is retried whole."""
+    if turn is None:
+        return claimed
+    while not _move_turn(step.pk, turn):
+        turn = cap_turn(step) or 0
+        again = verdict(step, store)
+        if not again.allowed:
+            return claim.replace(claimed, claim.step_record(step, cast("ChannelName", claimed.channel), None, again))
+    return claimed
+
+
+def _move_turn(pk: str, turn: int) -> bool:
+    """The turn moves from ``turn`` to the next (False: another claim moved it first). A move
+    whose answer was lost is refused on the SDK's retry: counting again finds only this journey's
+    own claim, which the cap does not count, and moves it once more."""
+    condition = CapTurn.turn.does_not_exist() if turn == 0 else CapTurn.turn == turn
+    try:
+        CapTurn(pk, CapTurn.sort_key()).update(actions=[CapTurn.turn.set(turn + 1)], condition=condition)
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

@@ -32,10 +32,13 @@ def deliver_step(
     channel, unreachable = channel_step.choose_channel(request, step.customer, store)
     # The first reason names the skip: unreachable, then an exit rule, then what the message lacks.
     reason = unreachable or exit_reason or eligibility.missing_requirement(step, channel, unsubscribe, store)
+    turn = guards.cap_turn(step) if reason is None else None  # read before the guards count
     verdict = guards.verdict(step, store) if reason is None else None
     message = claim.step_record(step, channel or request.channels[0], reason, verdict)
     if not claim.take(message):
         return claim.already_handled(claim.stored(message), request)
+    with claim.given_back_on_failure(message):
+        message = guards.hold_cap_turn(step, store, message, turn) if message.status == "claimed" else message
     if message.status != "claimed":
         return record.not_sent(message, request)
     assert channel is not None, "a claimed step has its channel: an unreachable one is skipped"
