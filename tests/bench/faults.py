@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,7 +74,7 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
     from infra.local.faults import FaultInjector, FaultRates, async_function_names
 
     outcome = Outcome()
-    started = time.monotonic()
+    started = os.times().elapsed  # time.monotonic is the virtual clock's here
     injector = FaultInjector(stack.lambdas, FaultRates(**(faults or {})), seed=seed, async_functions=async_function_names(stack))
     injector.install()
     try:
@@ -108,7 +108,7 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
     for mail in stack.sent_emails():
         outcome.emails[(mail["To"], mail["Subject"])] += 1
     outcome.revenue_cents, outcome.over_cap = _table_figures(stack)
-    outcome.seconds = time.monotonic() - started
+    outcome.seconds = os.times().elapsed - started
     return outcome
 
 
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         ("emails accepted by SES", lambda o: sum(o.emails.values())),
         ("revenue (cents)", lambda o: o.revenue_cents),
         ("webhooks re-sent by the platform", lambda o: o.webhook_retries),
-        ("seconds", lambda o: f"{o.seconds:.0f}"),
+        ("wall-clock seconds", lambda o: f"{o.seconds:.0f}"),
     ):
         print(f"{name:34}{pick(clean)!s:>16}{pick(faulted)!s:>14}")
     print("faults injected: " + json.dumps(dict(faulted.injected)))
