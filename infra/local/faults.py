@@ -14,6 +14,13 @@ Faults:
   response is lost, and the SDK's retry of the same request answers ConditionalCheckFailed.
 - ``ses_response_lost``: SES accepts the email, the response never arrives (read timeout).
 - ``crash_after_send``: SES accepts the email and the function dies before its next line.
+- ``ses_throttled``: SES refuses the email before sending it (TooManyRequestsException, 429:
+  "Maximum sending rate exceeded").
+- ``event_function_down``: an event function (an EventBridge rule's target) fails on every
+  attempt at an event, so Lambda's retries fail too and the event lands in its on-failure
+  queue; it keeps failing until ``recover_event_functions`` (the fault is fixed), after which the
+  operator's ``encore redrive`` puts the event back on the bus. Drawn once per event (by its
+  type and detail, which a redrive keeps), so a redriven event is not failed again.
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ class FaultRates:
     write_applied_then_condition_failed: float = 0.0
     ses_response_lost: float = 0.0
     crash_after_send: float = 0.0
+    ses_throttled: float = 0.0
+    event_function_down: float = 0.0
 
 
 @dataclass
@@ -65,6 +74,9 @@ class FaultInjector:
     # Functions invoked asynchronously (EventBridge, SNS): Lambda retries them twice before
     # the on-failure destination. Modelled here as two immediate re-invocations.
     async_functions: frozenset[str] = frozenset()
+    # The functions EventBridge rules invoke: ``event_function_down`` hits these only (an SNS
+    # or schedule invocation is not redriven through the bus).
+    event_functions: frozenset[str] = frozenset()
     # A targeted plan instead of random draws: (function, operation, params) → a fault's
     # name or None. Regression tests use it to fail one precise call.
     decide: Callable[[str, str, dict], str | None] | None = None
@@ -73,6 +85,8 @@ class FaultInjector:
     _original_call: Any = field(init=False, default=None)
     _original_invoke: Any = field(init=False, default=None)
     _lock: threading.RLock = field(init=False, default_factory=threading.RLock)
+    _events_drawn: set[str] = field(init=False, default_factory=set)
+    _events_down: set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -114,7 +128,7 @@ class FaultInjector:
             if operation in CONDITIONAL_WRITES and "ConditionExpression" in params:
                 candidates.append("write_applied_then_condition_failed")
         elif service == "sesv2" and operation == "SendEmail":
-            candidates = ["ses_response_lost", "crash_after_send"]
+            candidates = ["ses_throttled", "ses_response_lost", "crash_after_send"]
         else:
             return None
         if self.decide is not None:
@@ -132,6 +146,8 @@ class FaultInjector:
         if fault is None:
             return original(client, operation, params)
         self.injected[fault] += 1
+        if fault == "ses_throttled":
+            raise _client_error(client, operation, "TooManyRequestsException", "Maximum sending rate exceeded.", status=429)
         if fault == "dynamodb_throttled":
             raise _client_error(
                 client, operation, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded."
@@ -143,7 +159,28 @@ class FaultInjector:
             raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com/v2/email/outbound-emails")
         raise SimulatedCrash("the function died after SES accepted the email")
 
+    def recover_event_functions(self) -> None:
+        """The fault behind ``event_function_down`` is fixed: the events it failed succeed when
+        redriven (events seen later are drawn as before: the next outage)."""
+        with self._lock:
+            self._events_down.clear()
+
+    def _event_function_is_down(self, name: str, event: Any) -> bool:
+        if name not in self.event_functions or not isinstance(event, dict) or "detail" not in event:
+            return False
+        key = json.dumps([event.get("detail-type"), event["detail"]], sort_keys=True, default=str)
+        with self._lock:
+            if key not in self._events_drawn:
+                self._events_drawn.add(key)
+                if self.rates.event_function_down > 0 and self._random.random() < self.rates.event_function_down:
+                    self._events_down.add(key)
+                    self.injected["event_function_down"] += 1
+            return key in self._events_down
+
     def _invoke(self, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
+        if self._event_function_is_down(name, event):
+            message = "injected: the function's dependency is down"
+            return json.dumps({"errorType": "RuntimeError", "errorMessage": message}), True, message
         attempts = 3 if name in self.async_functions else 1
         for attempt in range(attempts):
             try:
@@ -158,9 +195,19 @@ class FaultInjector:
         return result
 
 
-def _client_error(client: BaseClient, operation: str, code: str, message: str) -> Exception:
-    response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+def _client_error(client: BaseClient, operation: str, code: str, message: str, *, status: int = 400) -> Exception:
+    response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
     return client.exceptions.from_code(code)(response, operation)
+
+
+def event_function_names(stack) -> frozenset[str]:
+    """Physical names of the functions EventBridge rules invoke (what ``encore redrive`` serves)."""
+    names = set()
+    for logical, resource in stack._of_type("AWS::Serverless::Function"):
+        events = (resource.get("Properties") or {}).get("Events") or {}
+        if any(event.get("Type") == "EventBridgeRule" for event in events.values()):
+            names.add(stack.resolver.physical_name(logical))
+    return frozenset(names)
 
 
 def async_function_names(stack) -> frozenset[str]:

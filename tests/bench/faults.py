@@ -5,7 +5,8 @@
 orders two hours later (after the first reminder). Faults (``infra.local.faults``) hit the
 functions' own AWS calls; what copes is what copes in AWS: the platform re-sends a webhook
 answered with an error (Shopify: 8 tries), Step Functions retries a failed task, Lambda
-retries an asynchronous invocation twice.
+retries an asynchronous invocation twice, and an event whose function stayed down waits in its
+on-failure queue until the operator fixes the fault and runs ``encore redrive`` an hour later.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 FAULTS = {
+    "ses_throttled": 0.20,
     "ses_response_lost": 0.05,
     "crash_after_send": 0.05,
     "dynamodb_throttled": 0.03,
     "write_applied_then_condition_failed": 0.05,
+    "event_function_down": 0.05,
 }
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 STORE_ID = "demo-store"
@@ -71,11 +74,13 @@ def _post(stack, client, topic: str, payload: dict, webhook_id: str, outcome: Ou
 def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | None) -> Outcome:
     import boto3
 
-    from infra.local.faults import FaultInjector, FaultRates, async_function_names
+    from infra.local.faults import FaultInjector, FaultRates, async_function_names, event_function_names
 
     outcome = Outcome()
     started = os.times().elapsed  # time.monotonic is the virtual clock's here
-    injector = FaultInjector(stack.lambdas, FaultRates(**(faults or {})), seed=seed, async_functions=async_function_names(stack))
+    injector = FaultInjector(
+        stack.lambdas, FaultRates(**(faults or {})), seed=seed, async_functions=async_function_names(stack), event_functions=event_function_names(stack)
+    )
     injector.install()
     try:
         orders = []
@@ -89,6 +94,7 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
             stack.clock.settle()
             if n % 2 == 0:
                 orders.append((n, customer_id, email))
+        _redrive_an_hour_later(stack, injector, START + timedelta(hours=1))
         stack.clock.run_until(START + timedelta(hours=2))
         for n, customer_id, email in orders:
             order = copy.deepcopy(_load("shopify_orders_create"))
@@ -97,6 +103,7 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
             outcome.expected_revenue_cents += round(float(order["total_price"]) * 100)
             _post(stack, client, "orders/create", order, f"order-{n}", outcome)
             stack.clock.settle()
+        _redrive_an_hour_later(stack, injector, START + timedelta(hours=3))
         stack.clock.run_until(START + timedelta(days=5))
     finally:
         injector.uninstall()
@@ -110,6 +117,23 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
     outcome.revenue_cents, outcome.over_cap = _table_figures(stack)
     outcome.seconds = os.times().elapsed - started
     return outcome
+
+
+def _redrive_an_hour_later(stack, injector, moment: datetime) -> None:
+    """The operator, an hour after the events' functions failed: the fault is fixed, then
+    ``encore redrive`` puts what the on-failure queues hold back on the bus (the same command
+    on the fault-free run finds nothing)."""
+    import contextlib
+    import io
+
+    from infra.cli import main as encore
+
+    stack.clock.run_until(moment)
+    injector.recover_event_functions()
+    with contextlib.redirect_stdout(io.StringIO()):
+        if encore(["redrive", STORE_ID]) != 0:
+            raise AssertionError("encore redrive failed")
+    stack.clock.settle()
 
 
 def _table_figures(stack) -> tuple[int, int]:
