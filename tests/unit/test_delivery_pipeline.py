@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from encore import rendering
-from encore.delivery import claim
+from encore.delivery import claim, record
 from encore.delivery.pipeline import deliver_step
 from encore.delivery.request import ChannelUnavailable, StepRequest, UnsubscribeLinks
 from encore.rendering import TemplateRenderError
@@ -88,8 +88,8 @@ def _sent_once_and_recorded(shop: RecordingEmail) -> None:
     assert _deliver(shop).as_dict() == {"sent": True, "reason": "sent", "coupon_code": None, "deferred_until": None}
     assert _deliver(shop).reason == "already_sent"  # a retried Lambda or a redrive
     assert len(shop.sent) == 1 and "Mug" in shop.sent[0].text and shop.sent[0].headers  # one-click unsubscribe
-    record = _record(shop)
-    assert (record.status, record.channel, record.provider_message_id) == ("sent", "email", "ses-1")
+    stored = _record(shop)
+    assert (stored.status, stored.channel, stored.provider_message_id) == ("sent", "email", "ses-1")
 
 
 def test_a_step_is_sent_once_and_recorded(shop):
@@ -131,6 +131,9 @@ def test_a_send_that_may_have_been_taken_is_kept_and_never_sent_again(shop):
     shop.failure = ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
     assert (_deliver(shop).sent, _deliver(shop).reason) == (True, "already_uncertain")
     assert (_record(shop).status, _record(shop).reason) == ("uncertain", "email: ReadTimeoutError")
+    # Shown to the operator as unconfirmed once no channel event settled it within a day.
+    assert record.unconfirmed_messages("shop", "c-1", NOW, shop.storage.messages) == []
+    assert [message.step for message in record.unconfirmed_messages("shop", "c-1", NOW + record.UNCONFIRMED_AFTER, shop.storage.messages)] == ["reminder_1"]
 
 
 @pytest.fixture
