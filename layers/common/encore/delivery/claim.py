@@ -21,8 +21,6 @@ from encore.observability import logger
 from encore.storage.messages import MessageStore
 from encore.storage.records import Message
 
-# A step may be (re)claimed while nothing was sent for it yet (``MessageStore.claim``): first
-# try, after a deferral, or while it awaits the shop's coupon (on_coupon_failure: "retry").
 # A step found in one of these went out, or may have: the journey goes on as if it was sent.
 PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
 
@@ -56,7 +54,9 @@ def step_record(step: LoadedStep, channel: ChannelName, reason: str | None, verd
 
 
 def take(message: Message, messages: MessageStore) -> bool:
-    """Write the record unless the step was handled already; True when this call's record is stored."""
+    """Write the record unless the step was handled already; True when this call's record is stored.
+    A step may be (re)claimed while nothing was sent for it yet: first try, after a deferral, or
+    while it awaits the shop's coupon (on_coupon_failure: "retry"); ``MessageStore.claim``."""
     with given_back_on_failure(message, messages):  # the put may have been applied before its failure
         return messages.claim(message)
 
