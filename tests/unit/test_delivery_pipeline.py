@@ -8,20 +8,21 @@ and sends nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from encore import rendering
+from encore.coupons import CouponUnavailable
 from encore.delivery import claim, record
 from encore.delivery.pipeline import deliver_step
-from encore.delivery.request import ChannelUnavailable, StepRequest, UnsubscribeLinks
+from encore.delivery.request import ChannelUnavailable, CouponRequest, StepRequest, UnsubscribeLinks
 from encore.rendering import TemplateRenderError
 from encore.storage import delivery as delivery_storage
 from encore.storage.delivery import DeliveryStorage
 from encore.storage.fakes import InMemoryMessageStore, InMemoryTable, in_memory_delivery_storage
-from encore.storage.records import Cart, CartLineAttribute, Customer, Message, customer_key
+from encore.storage.records import Cart, CartLineAttribute, Coupon, Customer, Message, customer_key
 from encore.stores import StoreSettings
 from encore.unsubscribe import UnsubscribeKeys
 from tests.unit.delivery_moto import bare_table  # noqa: F401  (the "table" fixture)
@@ -214,3 +215,44 @@ def test_a_transactional_message_takes_no_cap_turn(shop):
     assert shop.storage.messages.cap_turn(PK) == 0
     _deliver(shop)
     assert shop.storage.messages.cap_turn(PK) == 1
+
+
+THIRD_REMINDER = REMINDER.model_copy(update={"step": "reminder_3", "template": "cart_reminder_3", "coupon": CouponRequest(percent_off=10, valid_days=7)})
+
+
+@dataclass
+class ShopCoupons:
+    """The store's shop: a new code for each step, or none (``failure``, as the shop's answer says)."""
+
+    failure: str | None = None
+
+    def issue(self, request, customer, now):
+        if self.failure is not None:
+            raise CouponUnavailable(self.failure)
+        return Coupon(
+            *Coupon.key("shop", "SAVE-1"), store_id="shop", code="SAVE-1", customer_id="c-1", journey=request.journey,
+            percent_off=10, issued_at=now, expires_at=now + timedelta(days=7),
+        )  # fmt: skip
+
+
+def _third_reminder(shop: RecordingEmail, coupons: ShopCoupons, store: StoreSettings = STORE):
+    return deliver_step(THIRD_REMINDER, store=store, email=shop, unsubscribe=LINKS, coupons=coupons, storage=shop.storage)
+
+
+def test_a_step_the_store_holds_for_its_code_waits_then_sends_the_code(shop):
+    retrying = StoreSettings.from_dict("shop", {"postal_address": "1 Main St", "time_zone": "UTC", "cart_abandonment": {"on_coupon_failure": "retry"}})
+    with pytest.raises(ChannelUnavailable, match="no coupon"):  # the state's Retry asks again
+        _third_reminder(shop, ShopCoupons("shop_throttled"), retrying)
+    held = shop.storage.messages.previous_attempt(PK, Message.sort_key(REMINDER.journey, "reminder_3"))
+    assert (held.status, held.coupon_failure_reason, shop.sent) == ("awaiting_coupon", "shop_throttled", [])  # kept, not given back
+    assert _third_reminder(shop, ShopCoupons(), retrying).coupon_code == "SAVE-1"
+    sent = shop.storage.messages.previous_attempt(PK, Message.sort_key(REMINDER.journey, "reminder_3"))
+    assert (sent.status, sent.coupon_code, len(shop.sent)) == ("sent", "SAVE-1", 1) and "SAVE-1" in shop.sent[0].text
+
+
+def test_without_a_code_the_step_goes_out_without_it_and_says_why(shop):
+    result = _third_reminder(shop, ShopCoupons("shop_refused:INVALID"))
+    assert (result.reason, result.coupon_code) == ("sent", None)
+    sent = shop.storage.messages.previous_attempt(PK, Message.sort_key(REMINDER.journey, "reminder_3"))
+    assert (sent.status, sent.coupon_failure_reason, sent.coupon_code) == ("sent", "shop_refused:INVALID", None)
+    assert "SAVE-1" not in shop.sent[0].text
