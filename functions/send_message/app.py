@@ -11,10 +11,12 @@ from encore.delivery.pipeline import deliver_step
 from encore.delivery.request import StepRequest, UnsubscribeLinks
 from encore.observability import logger, tracer
 from encore.runtime import HandlerSettings, retry_transient
+from encore.storage import delivery as delivery_storage
 from encore.stores import load_store_settings
 from encore.unsubscribe import UnsubscribeKeys
 
 SETTINGS = HandlerSettings("api_url", "event_bus_name", "ses_configuration_set")  # checked before each invocation
+STORAGE = delivery_storage.on_dynamodb()  # the repositories, once per process (the table is named at each invocation)
 
 
 @retry_transient
@@ -32,4 +34,4 @@ def handler(event: dict, context: LambdaContext) -> dict:
     if request.coupon:  # only a step carrying an offer reads the shop and its credentials
         alerts = EventBridgePoolAlerts(settings.event_bus_name) if settings.event_bus_name else None
         coupons = ShopCoupons(request.store_id, parameters.shop(request.store_id), parameters.admin_credentials(request.store_id), store.coupons, alerts)
-    return deliver_step(request, store=store, email=email, unsubscribe=links, sms=SnsSmsSender(), push=push, coupons=coupons).as_dict()
+    return deliver_step(request, store=store, email=email, unsubscribe=links, sms=SnsSmsSender(), push=push, coupons=coupons, storage=STORAGE).as_dict()

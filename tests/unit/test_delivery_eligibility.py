@@ -12,12 +12,13 @@ import pytest
 from pydantic import ValidationError
 
 from encore.delivery.eligibility import EXIT_RULES, exit_reason, exit_rules, inferred_exit_rules, missing_requirement
-from encore.delivery.load import LoadedStep
+from encore.delivery.load import LoadedStep, load
 from encore.delivery.request import StepRequest, UnsubscribeLinks
-from encore.models import Cart, CartLineAttribute, Customer, Order, PurchasedProduct, customer_key
+from encore.models import PurchasedProduct
+from encore.storage.fakes import InMemoryCustomerRecords
+from encore.storage.records import Cart, CartLineAttribute, Customer, Order, customer_key
 from encore.stores import StoreSettings
 from encore.unsubscribe import UnsubscribeKeys
-from tests.unit.delivery_moto import bare_table  # noqa: F401  (the "table" fixture)
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "contracts" / "step_inputs.json"
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -30,9 +31,11 @@ def _request(template: str, **fields) -> StepRequest:
     return StepRequest(store_id="shop", customer_id="c-1", journey="cart-abandonment-shop-c-1-1", step="s", template=template, **fields)
 
 
-def _step(request: StepRequest, *, cart: Cart | None = None, order: Order | None = None, last_order_at: datetime | None = None) -> LoadedStep:
+def _step(
+    request: StepRequest, *, cart: Cart | None = None, order: Order | None = None, last_order_at: datetime | None = None, purchased: dict | None = None
+) -> LoadedStep:
     customer = Customer(PK, Customer.sort_key(), store_id="shop", customer_id="c-1", last_order_at=last_order_at)
-    return LoadedStep(request, PK, "MESSAGE#j#s", None, customer, cart, order, NOW)
+    return LoadedStep(request, PK, "MESSAGE#j#s", None, customer, cart, order, NOW, purchased or {})
 
 
 def _cart(status: str = "open", total_cents: int = 1250, lines=(LINE,)) -> Cart:
@@ -79,12 +82,19 @@ def test_both_versions_end_the_journey_for_the_same_reason(request_, step_facts,
     assert exit_reason(_step(named, **step_facts), STORE) == reason
 
 
-def test_a_bought_product_ends_the_offer_only_if_bought_since_the_journey_began(table):
-    PurchasedProduct(PK, PurchasedProduct.sort_key("p-1"), product_id="p-1", last_purchased_at=NOW - timedelta(days=2)).save()
-    assert exit_reason(_step(_request("up_sell_offer", unless_bought=["p-1"])), STORE) == "already_bought"
+def test_the_step_loads_when_its_products_were_last_bought():
+    records = InMemoryCustomerRecords()
+    records.add(PurchasedProduct(PK, PurchasedProduct.sort_key("p-1"), product_id="p-1", last_purchased_at=NOW - timedelta(days=2)))
+    records.add(PurchasedProduct(PK, PurchasedProduct.sort_key("p-3"), product_id="p-3"))  # no moment known: not bought for the rule
+    assert load(_request("up_sell_offer", unless_bought=["p-1", "p-2", "p-3"]), None, records).purchased == {"p-1": NOW - timedelta(days=2)}
+
+
+def test_a_bought_product_ends_the_offer_only_if_bought_since_the_journey_began():
+    purchased = {"p-1": NOW - timedelta(days=2)}
+    assert exit_reason(_step(_request("up_sell_offer", unless_bought=["p-1"]), purchased=purchased), STORE) == "already_bought"
     since = _request("up_sell_offer", unless_bought=["p-1"], skip_if_ordered_since=NOW - timedelta(days=1))
-    assert exit_reason(_step(since), STORE) is None
-    assert exit_reason(_step(_request("up_sell_offer", unless_bought=["p-2"])), STORE) is None
+    assert exit_reason(_step(since, purchased=purchased), STORE) is None
+    assert exit_reason(_step(_request("up_sell_offer", unless_bought=["p-2"]), purchased=purchased), STORE) is None
 
 
 # ---------------------------------------------------------------- version 2: named
@@ -138,7 +148,7 @@ SEND_INPUTS = {key: entry["payload"] for key, entry in json.loads(CONTRACTS.read
 
 
 @pytest.mark.parametrize("key", sorted(SEND_INPUTS))
-def test_every_recorded_send_input_replays_through_the_request_and_the_inferred_rules(key, table):
+def test_every_recorded_send_input_replays_through_the_request_and_the_inferred_rules(key):
     request = StepRequest.model_validate(SEND_INPUTS[key])
     assert (request.version, request.exit_if) == (1, None)
     rules = exit_rules(request)

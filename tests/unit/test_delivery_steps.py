@@ -1,6 +1,7 @@
-"""The delivery steps that need no table, one at a time: channel choice and its reasons,
-rendering into a channel's content (and the named render error), and what a channel
-failure means (refused: ChannelUnavailable; maybe taken: Uncertain)."""
+"""The delivery steps one at a time, without a table (the in-memory repositories where a step
+writes): channel choice and its reasons, rendering into a channel's content (and the named
+render error), what a channel failure means (refused: ChannelUnavailable; maybe taken:
+Uncertain), and the push token a provider rejects or rotates."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from encore.adapters.push import PushReceipt
+from encore.adapters.push import PushReceipt, PushTokenRejected
 from encore.delivery.channel import choose_channel
 from encore.delivery.content import Content, render
 from encore.delivery.coupon import StepCoupon
 from encore.delivery.request import ChannelUnavailable, StepRequest
 from encore.delivery.send import Accepted, Senders, Uncertain, send
-from encore.models import ConsentAttribute, Customer
 from encore.rendering import TemplateRenderError
+from encore.storage.fakes import InMemoryCustomerRecords
+from encore.storage.records import ConsentAttribute, Customer
 from encore.stores import StoreSettings
 
 NOW = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
@@ -119,9 +121,9 @@ def _content(channel: str) -> Content:
 
 def test_a_sent_text_records_its_segments():
     sms = FailingOrTaking()
-    accepted = send(_content("sms"), _customer(phone="+15555550100"), ALL_ON, NOW, Senders(FailingOrTaking(), sms=sms))
+    accepted = send(_content("sms"), _customer(phone="+15555550100"), ALL_ON, NOW, Senders(FailingOrTaking(), sms=sms), InMemoryCustomerRecords())
     assert accepted.provider_message_id == "id-1"
-    assert [str(action.values[0]) for action in accepted.record_actions] == ["sms_encoding", "sms_segments"]
+    assert (accepted.sms_encoding, accepted.sms_segments) == ("UCS-2", 1)  # the em dash is not GSM-7
     assert sms.sent[0].message_type == "PROMOTIONAL" and sms.sent[0].body == "Your cart is waiting — 1 Mug"
 
 
@@ -139,14 +141,48 @@ def test_a_refusal_is_retried_and_a_send_that_may_have_been_taken_is_not(failure
     senders = Senders(FailingOrTaking(failure))
     if outcome is ChannelUnavailable:
         with pytest.raises(ChannelUnavailable, match="cart_reminder_1 by email"):
-            send(_content("email"), _customer(email="a@example.com"), ALL_ON, NOW, senders)
+            send(_content("email"), _customer(email="a@example.com"), ALL_ON, NOW, senders, InMemoryCustomerRecords())
     else:
-        assert send(_content("email"), _customer(email="a@example.com"), ALL_ON, NOW, senders) == Uncertain(type(failure).__name__)
+        assert send(_content("email"), _customer(email="a@example.com"), ALL_ON, NOW, senders, InMemoryCustomerRecords()) == Uncertain(type(failure).__name__)
 
 
 def test_a_channel_the_store_has_no_sender_for_is_unavailable():
     with pytest.raises(ChannelUnavailable, match="by push: RuntimeError"):
-        send(_content("push"), _customer(push_token="t", push_platform="GCM"), ALL_ON, NOW, Senders(FailingOrTaking()))
+        send(_content("push"), _customer(push_token="t", push_platform="GCM"), ALL_ON, NOW, Senders(FailingOrTaking()), InMemoryCustomerRecords())
     assert isinstance(
-        send(_content("push"), _customer(push_token="t", push_platform="GCM"), ALL_ON, NOW, Senders(FailingOrTaking(), push=FailingOrTaking())), Accepted
+        send(
+            _content("push"),
+            _customer(push_token="t", push_platform="GCM"),
+            ALL_ON,
+            NOW,
+            Senders(FailingOrTaking(), push=FailingOrTaking()),
+            InMemoryCustomerRecords(),
+        ),
+        Accepted,
     )
+
+
+@dataclass
+class Rotating:
+    """A push provider that replaced the device's token (FCM)."""
+
+    def send(self, outgoing):
+        return PushReceipt("push-1", updated_token="rotated")
+
+
+def test_a_rejected_push_token_is_forgotten_and_a_rotated_one_kept():
+    records = InMemoryCustomerRecords()
+    records.add(_customer(push_token="t", push_platform="GCM"))
+    customer = records.customer("shop", "c-1")
+    send(_content("push"), customer, ALL_ON, NOW, Senders(FailingOrTaking(), push=Rotating()), records)
+    assert records.customer("shop", "c-1").push_token == "rotated"
+    with pytest.raises(ChannelUnavailable, match="by push: PushTokenRejected"):  # the Retry falls back to the next channel
+        send(
+            _content("push"),
+            customer,
+            ALL_ON,
+            NOW,
+            Senders(FailingOrTaking(), push=FailingOrTaking(PushTokenRejected("PERMANENT_FAILURE", 410, "token expired"))),
+            records,
+        )
+    assert (records.customer("shop", "c-1").push_token, records.customer("shop", "c-1").push_platform) == (None, None)

@@ -13,4 +13,7 @@ load → eligibility → channel → guards → claim → content → send → r
 - ``record``: what the step's record keeps, and what the operator sees of it.
 
 ``pipeline.deliver_step`` runs them; ``encore.messaging`` re-exports what other modules use.
+What the steps read and write goes through the repositories of ``encore.storage`` (bundled as
+``storage.delivery.DeliveryStorage``: DynamoDB in the function, in-memory fakes in tests); no
+step touches PynamoDB itself (``.importlinter``).
 """

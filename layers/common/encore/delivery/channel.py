@@ -8,8 +8,8 @@ from __future__ import annotations
 from encore.channels import ChannelName, CustomerCapabilities, choose_channels, enabled_channels
 from encore.delivery.request import StepRequest
 from encore.messaging import is_marketing
-from encore.models import Customer
 from encore.rendering import TEMPLATES_DIR
+from encore.storage.records import Customer
 from encore.stores import StoreSettings
 
 # Per channel: an address to send to, why it is suppressed (if it is), marketing consent.

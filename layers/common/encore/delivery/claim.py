@@ -13,18 +13,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pynamodb.exceptions import DeleteError
-
 from encore.channels import ChannelName
 from encore.delivery.load import LoadedStep
 from encore.delivery.request import StepRequest, StepResult
 from encore.guards import Verdict
-from encore.models import Message, condition_failed, save_owned
 from encore.observability import logger
+from encore.storage.messages import MessageStore
+from encore.storage.records import Message
 
-# A step may be (re)claimed while nothing was sent for it yet: first try, or after a deferral.
-# "awaiting_coupon": the shop gave no code and the scenario retries (on_coupon_failure).
-CLAIMABLE = Message.pk.does_not_exist() | (Message.status == "deferred") | (Message.status == "awaiting_coupon")
 # A step found in one of these went out, or may have: the journey goes on as if it was sent.
 PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
 
@@ -57,45 +53,38 @@ def step_record(step: LoadedStep, channel: ChannelName, reason: str | None, verd
     return message
 
 
-def take(message: Message) -> bool:
-    """Write the record unless the step was handled already; True when this call's record is stored."""
-    with given_back_on_failure(message):  # the put may have been applied before its failure
-        return save_owned(message, condition=CLAIMABLE, attempt_attribute="claim_attempt")
+def take(message: Message, messages: MessageStore) -> bool:
+    """Write the record unless the step was handled already; True when this call's record is stored.
+    A step may be (re)claimed while nothing was sent for it yet: first try, after a deferral, or
+    while it awaits the shop's coupon (on_coupon_failure: "retry"); ``MessageStore.claim``."""
+    with given_back_on_failure(message, messages):  # the put may have been applied before its failure
+        return messages.claim(message)
 
 
-def replace(claimed: Message, record: Message) -> Message:
+def replace(claimed: Message, record: Message, messages: MessageStore) -> Message:
     """This invocation's claim becomes ``record`` (held back after all), only while the claim is
     still its own; nothing went out for the step."""
     record.claim_attempt = uuid.uuid4().hex
-    condition = (Message.status == "claimed") & (Message.claim_attempt == claimed.claim_attempt)
-    if not save_owned(record, condition=condition, attempt_attribute="claim_attempt"):
+    if not messages.replace_claim(claimed, record):
         raise RuntimeError(f"the claim of {claimed.sk} was taken over while it was held back")
     return record
 
 
-def stored(message: Message) -> Message:
-    return Message.get(message.pk, message.sk, consistent_read=True)
+def stored(message: Message, messages: MessageStore) -> Message:
+    return messages.stored(message.pk, message.sk)
 
 
 @contextmanager
-def given_back_on_failure(message: Message) -> Iterator[Message]:
-    """On any failure while this invocation still holds the claim, give it back and re-raise.
-    A record that moved on (``awaiting_coupon``, ``uncertain``) is the step's truth: kept."""
+def given_back_on_failure(message: Message, messages: MessageStore) -> Iterator[Message]:
+    """On any failure while this invocation still holds the claim, give it back (only its own:
+    nothing went out for the step) and re-raise. A record that moved on (``awaiting_coupon``,
+    ``uncertain``) is the step's truth: kept."""
     try:
         yield message
     except Exception:
         if message.status == "claimed":
-            give_back(message)
+            messages.give_back(message)
         raise
-
-
-def give_back(message: Message) -> None:
-    """Release this invocation's claim (only its own): nothing went out for the step."""
-    try:
-        message.delete(condition=(Message.status == "claimed") & (Message.claim_attempt == message.claim_attempt))
-    except DeleteError as refused:
-        if not condition_failed(refused):  # already given back (our own retried delete)
-            raise
 
 
 def already_handled(existing: Message, request: StepRequest) -> StepResult:

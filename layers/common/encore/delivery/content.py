@@ -17,8 +17,10 @@ from encore.delivery.load import LoadedStep
 from encore.delivery.request import CouponIssuer, StepRequest, UnsubscribeLinks
 from encore.guards import scenario_of
 from encore.messaging import is_marketing
-from encore.models import Cart, Coupon, Message, Order, Product, order_display_name
 from encore.rendering import TemplateRenderError, render_email, render_text
+from encore.storage.catalogue import Catalogue
+from encore.storage.delivery import DeliveryStorage
+from encore.storage.records import Cart, Coupon, Message, Order, Product, order_display_name
 from encore.stores import StoreSettings
 from encore.unsubscribe import list_unsubscribe_headers, make_token, preferences_url, unsubscribe_url
 
@@ -39,10 +41,16 @@ class Content:
 
 
 def compose(
-    step: LoadedStep, message: Message, channel: ChannelName, store: StoreSettings, links: UnsubscribeLinks | None, coupons: CouponIssuer | None
+    step: LoadedStep,
+    message: Message,
+    channel: ChannelName,
+    store: StoreSettings,
+    links: UnsubscribeLinks | None,
+    coupons: CouponIssuer | None,
+    storage: DeliveryStorage,
 ) -> Content:
-    chosen = step_coupon(step, message, store, coupons)
-    context = template_context(step, chosen, store, links)
+    chosen = step_coupon(step, message, store, coupons, storage)
+    context = template_context(step, chosen, store, links, storage.catalogue)
     return render(chosen, channel, context, unsubscribe_headers(chosen.request, links))
 
 
@@ -84,7 +92,7 @@ def footer(request: StepRequest, links: UnsubscribeLinks | None) -> dict:
     return {"unsubscribe_url": unsubscribe_url(links.api_url, token), "preferences_url": preferences_url(links.api_url, token)}
 
 
-def template_context(step: LoadedStep, chosen: StepCoupon, store: StoreSettings, links: UnsubscribeLinks | None) -> dict:
+def template_context(step: LoadedStep, chosen: StepCoupon, store: StoreSettings, links: UnsubscribeLinks | None, catalogue: Catalogue) -> dict:
     request, customer, order = chosen.request, step.known_customer, step.order
     return {
         **footer(request, links),
@@ -97,7 +105,7 @@ def template_context(step: LoadedStep, chosen: StepCoupon, store: StoreSettings,
         "order_id": request.order_id,
         # The order as the shop names it ("#1001"), for every template that mentions one.
         "order_name": order.display_name if order else order_display_name(request.order_id, None) if request.order_id else None,
-        "products": shown_products(request.store_id, request.products),
+        "products": shown_products(catalogue, request.store_id, request.products),
         "category": request.category,
         "order": order_context(order, store),
     }
@@ -139,13 +147,12 @@ def order_context(order: Order | None, store: StoreSettings) -> dict | None:
     }
 
 
-def shown_products(store_id: str, product_ids: list[str]) -> list[dict]:
+def shown_products(catalogue: Catalogue, store_id: str, product_ids: list[str]) -> list[dict]:
     """The catalogue entries a message shows, in the order asked; deleted or sold-out
     products are left out (a message must not sell what cannot be bought)."""
     if not product_ids:
         return []
-    keys = [Product.key(store_id, product_id) for product_id in dict.fromkeys(product_ids)]
-    found = {product.product_id: product for product in Product.batch_get(keys)}
+    found = catalogue.products(store_id, product_ids)
     shown = (found.get(product_id) for product_id in dict.fromkeys(product_ids))
     return [product_context(product) for product in shown if sellable(product)]
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import UpdateError
-
 from encore.adapters.shop_http import ShopAdminError
 from encore.coupons import CouponUnavailable, failure_reason
 from encore.delivery.load import LoadedStep
 from encore.delivery.request import ChannelUnavailable, CouponIssuer, StepRequest
 from encore.guards import scenario_of
-from encore.models import Coupon, Customer, Message, condition_failed, get_or_none
 from encore.observability import logger
+from encore.storage.delivery import DeliveryStorage
+from encore.storage.messages import MessageStore
+from encore.storage.records import Coupon, Customer, Message
 from encore.stores import StoreSettings
 
 # Templates that need a code; without one the step sends this template instead (its plain
@@ -35,13 +35,13 @@ class StepCoupon:
         return self.coupon.code if self.coupon is not None and self.request.coupon else None
 
 
-def step_coupon(step: LoadedStep, message: Message, store: StoreSettings, coupons: CouponIssuer | None) -> StepCoupon:
+def step_coupon(step: LoadedStep, message: Message, store: StoreSettings, coupons: CouponIssuer | None, storage: DeliveryStorage) -> StepCoupon:
     request = step.request
     if not request.coupon:
-        return StepCoupon(issued_coupon(request), request)
+        return StepCoupon(issued_coupon(request, storage), request)
     coupon, failure = new_coupon(request, step.known_customer, step.now, coupons)
     if failure is not None:
-        _no_code(request, message, store, failure)
+        _no_code(request, message, store, failure, storage.messages)
     if coupon is None and request.template in WITHOUT_COUPON:
         request = request.model_copy(update={"template": WITHOUT_COUPON[request.template]})
     return StepCoupon(coupon, request)
@@ -59,29 +59,22 @@ def new_coupon(request: StepRequest, customer: Customer, now: datetime, coupons:
         return None, failure_reason(error)
 
 
-def issued_coupon(request: StepRequest) -> Coupon | None:
+def issued_coupon(request: StepRequest, storage: DeliveryStorage) -> Coupon | None:
     """The earlier step's coupon the message shows again; only the customer's own."""
     if not request.coupon_code:
         return None
-    coupon = get_or_none(Coupon, *Coupon.key(request.store_id, request.coupon_code))
+    coupon = storage.coupons.coupon(request.store_id, request.coupon_code)
     return coupon if coupon is not None and coupon.customer_id == request.customer_id else None
 
 
-def _no_code(request: StepRequest, message: Message, store: StoreSettings, failure: str) -> None:
+def _no_code(request: StepRequest, message: Message, store: StoreSettings, failure: str, messages: MessageStore) -> None:
     """Record why the shop gave no code; raise ChannelUnavailable when the store wants the code."""
     scenario = scenario_of(request.journey)
     logger.warning("no coupon for the step", extra={"scenario": scenario, "journey": request.journey, "step": request.step, "reason": failure})
     if store.on_coupon_failure(scenario) != "retry":
-        message.update(actions=[Message.coupon_failure_reason.set(failure)])
+        messages.note_coupon_failure(message, failure)
         return
     # Hold the step (the claim is not given back: the record says why) and let the state's
     # Retry (ChannelUnavailable, 60 s and longer apart) try again.
-    try:
-        message.update(
-            actions=[Message.status.set("awaiting_coupon"), Message.reason.set(failure), Message.coupon_failure_reason.set(failure)],
-            condition=Message.status == "claimed",
-        )
-    except UpdateError as refused:
-        if not condition_failed(refused):
-            raise
+    messages.hold_for_coupon(message, failure)
     raise ChannelUnavailable(f"{request.template}: no coupon ({failure})")

@@ -10,14 +10,12 @@ its template and fields exactly as they were then, so such a journey finishes un
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import get_args
 
 from encore.channels import ChannelName
 from encore.delivery.load import LoadedStep
 from encore.delivery.request import ExitRule, StepRequest, UnsubscribeLinks
 from encore.messaging import CART_REMINDERS, ORDER_TEMPLATES, UNPAID_REMINDERS, is_marketing
-from encore.models import PurchasedProduct, get_or_none
 from encore.stores import StoreSettings
 
 EXIT_RULES: tuple[ExitRule, ...] = get_args(ExitRule)
@@ -74,15 +72,13 @@ def _ordered_since(step: LoadedStep, store: StoreSettings) -> str | None:
 
 def _bought(step: LoadedStep, store: StoreSettings) -> str | None:
     request = step.request
-    return "already_bought" if request.unless_bought and bought_any(step.known_customer.pk, request.unless_bought, request.skip_if_ordered_since) else None
+    return "already_bought" if request.unless_bought and bought_any(step) else None
 
 
-def bought_any(customer_pk: str, product_ids: list[str], since: datetime | None) -> bool:
-    for product_id in product_ids:
-        bought = get_or_none(PurchasedProduct, customer_pk, PurchasedProduct.sort_key(product_id))
-        if bought and bought.last_purchased_at and (since is None or bought.last_purchased_at >= since):
-            return True
-    return False
+def bought_any(step: LoadedStep) -> bool:
+    """One of the step's ``unless_bought`` products was bought (since the journey began, when it says)."""
+    since = step.request.skip_if_ordered_since
+    return any(since is None or step.purchased[product_id] >= since for product_id in step.request.unless_bought if product_id in step.purchased)
 
 
 EXIT_CHECKS: dict[ExitRule, Callable[[LoadedStep, StoreSettings], str | None]] = {

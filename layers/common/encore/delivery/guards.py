@@ -15,14 +15,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, cast
 
-from pynamodb.exceptions import UpdateError
-
 from encore.clock import first_known_zone
 from encore.delivery import claim
 from encore.delivery.load import LoadedStep
 from encore.guards import ALLOW, SentMarketing, Verdict, check_marketing, scenario_of
 from encore.messaging import is_marketing
-from encore.models import CapTurn, Message, condition_failed, get_or_none
+from encore.storage.messages import MessageStore
+from encore.storage.records import Message
 from encore.stores import StoreSettings
 
 if TYPE_CHECKING:
@@ -34,19 +33,17 @@ if TYPE_CHECKING:
 CAPPED_STATUSES = frozenset({"sent", "claimed", "uncertain"})
 
 
-def sent_marketing(pk: str, now: datetime, window: timedelta) -> list[SentMarketing]:
-    """The customer's marketing messages within the cap's window (one Query on their partition)."""
-    since = now - window
+def sent_marketing(messages: MessageStore, pk: str, now: datetime, window: timedelta) -> list[SentMarketing]:
+    """The customer's marketing messages within the cap's window (a consistent read: a claim
+    written just before counts)."""
     return [
         SentMarketing(message.journey, message.sent_at or message.claimed_at)
-        for message in Message.query(
-            pk, Message.sk.startswith("MESSAGE#"), filter_condition=(Message.sent_at >= since) | (Message.claimed_at >= since), consistent_read=True
-        )
+        for message in messages.recent(pk, since=now - window)
         if message.status in CAPPED_STATUSES and is_marketing(message.template)
     ]
 
 
-def verdict(step: LoadedStep, store: StoreSettings) -> Verdict:
+def verdict(step: LoadedStep, store: StoreSettings, messages: MessageStore) -> Verdict:
     request = step.request
     if not is_marketing(request.template):
         return ALLOW
@@ -54,7 +51,7 @@ def verdict(step: LoadedStep, store: StoreSettings) -> Verdict:
     window = timedelta(days=delivery.window_days)
     return check_marketing(
         request.journey,
-        sent_marketing(step.pk, step.now, window),
+        sent_marketing(messages, step.pk, step.now, window),
         now=step.now,
         zone=first_known_zone(step.known_customer.time_zone, store.time_zone),
         window=window,
@@ -67,16 +64,15 @@ def verdict(step: LoadedStep, store: StoreSettings) -> Verdict:
     )
 
 
-def cap_turn(step: LoadedStep) -> int | None:
+def cap_turn(step: LoadedStep, messages: MessageStore) -> int | None:
     """The customer's cap turn, read before the guards count (None: a transactional message,
     which the cap does not hold back)."""
     if not is_marketing(step.request.template):
         return None
-    stored = get_or_none(CapTurn, step.pk, CapTurn.sort_key(), consistent_read=True)
-    return int(stored.turn or 0) if stored is not None else 0
+    return messages.cap_turn(step.pk)
 
 
-def hold_cap_turn(step: LoadedStep, store: StoreSettings, claimed: Message, turn: int | None) -> Message:
+def hold_cap_turn(step: LoadedStep, store: StoreSettings, claimed: Message, turn: int | None, messages: MessageStore) -> Message:
     """Move the cap turn on for this claimed message. When another claim moved it since ``turn``
     was read, count again with that claim in view: allowed, move on from where the turn is now;
     held back, this claim becomes the deferral (or the skip) the guards name. Each refusal means
@@ -84,23 +80,11 @@ def hold_cap_turn(step: LoadedStep, store: StoreSettings, claimed: Message, turn
     (the caller's ``claim.given_back_on_failure``) and the step is retried whole."""
     if turn is None:
         return claimed
-    while not _move_turn(step.pk, turn):
-        turn = cap_turn(step) or 0
-        again = verdict(step, store)
+    # A move whose answer was lost is refused on the SDK's retry: counting again finds only this
+    # journey's own claim, which the cap does not count, and moves it once more.
+    while not messages.move_cap_turn(step.pk, turn):
+        turn = messages.cap_turn(step.pk)
+        again = verdict(step, store, messages)
         if not again.allowed:
-            return claim.replace(claimed, claim.step_record(step, cast("ChannelName", claimed.channel), None, again))
+            return claim.replace(claimed, claim.step_record(step, cast("ChannelName", claimed.channel), None, again), messages)
     return claimed
-
-
-def _move_turn(pk: str, turn: int) -> bool:
-    """The turn moves from ``turn`` to the next (False: another claim moved it first). A move
-    whose answer was lost is refused on the SDK's retry: counting again finds only this journey's
-    own claim, which the cap does not count, and moves it once more."""
-    condition = CapTurn.turn.does_not_exist() if turn == 0 else CapTurn.turn == turn
-    try:
-        CapTurn(pk, CapTurn.sort_key()).update(actions=[CapTurn.turn.set(turn + 1)], condition=condition)
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
-
 from encore import signals
 from encore.clock import iso
 from encore.delivery.content import Content
 from encore.delivery.request import StepRequest, StepResult
 from encore.delivery.send import Accepted, Uncertain
 from encore.guards import scenario_of
-from encore.models import Message, condition_failed, customer_key
 from encore.observability import logger
+from encore.storage import delivery as delivery_storage
+from encore.storage.messages import MessageStore, SentMessage
+from encore.storage.records import Message, customer_key
 
 UNCONFIRMED_AFTER = timedelta(hours=24)  # an uncertain send no channel event settled by then
 
@@ -33,26 +33,18 @@ def not_sent(message: Message, request: StepRequest) -> StepResult:
     return StepResult(sent=False, reason=message.reason)
 
 
-def outcome(message: Message, content: Content, answer: Accepted | Uncertain, now: datetime) -> StepResult:
+def outcome(message: Message, content: Content, answer: Accepted | Uncertain, now: datetime, messages: MessageStore) -> StepResult:
     if isinstance(answer, Uncertain):
-        return uncertain(message, content, answer, now)
-    return sent(message, content, answer, now)
+        return uncertain(message, content, answer, now, messages)
+    return sent(message, content, answer, now, messages)
 
 
-def sent(message: Message, content: Content, accepted: Accepted, now: datetime) -> StepResult:
+def sent(message: Message, content: Content, accepted: Accepted, now: datetime, messages: MessageStore) -> StepResult:
     # A crash between the accepted send and this update leaves the claim: the step is not
     # sent again and counts as sent.
     code = content.issued_coupon_code
-    message.update(
-        actions=[
-            Message.status.set("sent"),
-            Message.subject.set(content.subject),
-            Message.provider_message_id.set(accepted.provider_message_id),
-            Message.sent_at.set(now),
-            *accepted.record_actions,
-            *([Message.coupon_code.set(code)] if code else []),
-        ]
-    )
+    recorded = SentMessage(content.subject, accepted.provider_message_id, now, code, accepted.sms_encoding, accepted.sms_segments)
+    messages.record_sent(message, recorded)
     request = content.request
     extra = {"scenario": scenario_of(request.journey), "journey": request.journey, "step": request.step, "template": request.template}
     logger.info("message sent", extra={**extra, "channel": content.channel})
@@ -60,24 +52,11 @@ def sent(message: Message, content: Content, accepted: Accepted, now: datetime) 
     return StepResult(sent=True, reason="sent", coupon_code=code)
 
 
-def uncertain(message: Message, content: Content, answer: Uncertain, now: datetime) -> StepResult:
-    """The channel may have taken the message: the step stays taken, marked uncertain."""
+def uncertain(message: Message, content: Content, answer: Uncertain, now: datetime, messages: MessageStore) -> StepResult:
+    """The channel may have taken the message: the step stays taken, marked uncertain (unless
+    an event settled it already: either way the step is taken, which is all that matters)."""
     code, channel = content.issued_coupon_code, content.channel
-    try:
-        message.update(
-            actions=[
-                Message.status.set("uncertain"),
-                Message.reason.set(f"{channel}: {answer.error_name}"),
-                Message.uncertain_since.set(now),
-                *([Message.coupon_code.set(code)] if code else []),
-            ],
-            condition=Message.status == "claimed",
-        )
-    except UpdateError as refused:
-        # Applied but answered "condition failed" on the SDK's retry, or an event already
-        # settled it: either way the step is taken, which is all that matters.
-        if not condition_failed(refused):
-            raise
+    messages.record_uncertain(message, f"{channel}: {answer.error_name}", now, code)
     request = content.request
     logger.warning(
         "send uncertain",
@@ -95,8 +74,7 @@ def delivery_state(message: Message, now: datetime) -> str:
     return message.status
 
 
-def unconfirmed_messages(store_id: str, customer_id: str, now: datetime) -> list[Message]:
+def unconfirmed_messages(store_id: str, customer_id: str, now: datetime, messages: MessageStore | None = None) -> list[Message]:
     """A customer's sends that may or may not have reached them (one Query on their partition)."""
-    pk = customer_key(store_id, customer_id)
-    uncertain_sends = Message.query(pk, Message.sk.startswith("MESSAGE#"), filter_condition=Message.status == "uncertain")
-    return [message for message in uncertain_sends if delivery_state(message, now) == "unconfirmed"]
+    store = messages or delivery_storage.on_dynamodb().messages  # the operator's tools read the table
+    return [message for message in store.uncertain(customer_key(store_id, customer_id)) if delivery_state(message, now) == "unconfirmed"]

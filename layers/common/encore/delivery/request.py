@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from encore.channels import ChannelName
-from encore.models import Coupon, Customer
+from encore.storage.records import Coupon, Customer
 from encore.unsubscribe import UnsubscribeKeys
 
 # The journey's exit rules a step may name (``StepRequest.exit_if``), checked just before

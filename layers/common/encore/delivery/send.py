@@ -6,7 +6,7 @@ step is never sent again (``record``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast
 
@@ -17,8 +17,9 @@ from encore.adapters.sms import OutgoingSms, SmsSender
 from encore.delivery.content import Content
 from encore.delivery.request import ChannelUnavailable, StepRequest
 from encore.messaging import is_marketing
-from encore.models import Customer, Message
 from encore.sms import segments
+from encore.storage.customers import CustomerRecords
+from encore.storage.records import Customer
 from encore.stores import StoreSettings
 
 
@@ -34,7 +35,9 @@ class Senders:
 @dataclass(frozen=True)
 class Accepted:
     provider_message_id: str
-    record_actions: list = field(default_factory=list)  # what else the record keeps (SMS segments)
+    # What a text costs (its record keeps it): carriers bill per segment.
+    sms_encoding: str | None = None
+    sms_segments: int | None = None
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,12 @@ class Uncertain:
     error_name: str  # the request went out and no answer came back
 
 
-def send(content: Content, customer: Customer, store: StoreSettings, now: datetime, senders: Senders) -> Accepted | Uncertain:
+def send(content: Content, customer: Customer, store: StoreSettings, now: datetime, senders: Senders, customers: CustomerRecords) -> Accepted | Uncertain:
     try:
         if content.channel == "sms":
             return send_sms(content, customer, store, now, senders.sms)
         if content.channel == "push":
-            return send_push(content, customer, now, senders.push)
+            return send_push(content, customer, now, senders.push, customers)
         return send_email(content, customer, store, now, senders.email)
     except Exception as error:
         if maybe_applied(error):  # sending again could reach the customer twice
@@ -69,7 +72,7 @@ def send_email(content: Content, customer: Customer, store: StoreSettings, now: 
     return Accepted(email.send(outgoing))
 
 
-def send_push(content: Content, customer: Customer, now: datetime, push: PushSender | None) -> Accepted:
+def send_push(content: Content, customer: Customer, now: datetime, push: PushSender | None, customers: CustomerRecords) -> Accepted:
     if push is None:
         raise RuntimeError("no push application configured")
     outgoing = OutgoingPush(
@@ -85,10 +88,10 @@ def send_push(content: Content, customer: Customer, now: datetime, push: PushSen
     except PushTokenRejected:
         # The app was uninstalled or the token expired: forget it, so the retry falls back
         # to the step's next channel.
-        customer.update(actions=[Customer.push_token.remove(), Customer.push_platform.remove()])
+        customers.forget_push_token(customer)
         raise
     if receipt.updated_token:  # the provider rotated the token (FCM): keep the new one
-        customer.update(actions=[Customer.push_token.set(receipt.updated_token)])
+        customers.replace_push_token(customer, receipt.updated_token)
     return Accepted(receipt.message_id)
 
 
@@ -100,7 +103,7 @@ def send_sms(content: Content, customer: Customer, store: StoreSettings, now: da
     provider_id = sms.send(outgoing)
     # What the text costs: carriers bill per segment, and Cyrillic or Hebrew halve its size.
     counted = segments(content.text)
-    return Accepted(provider_id, [Message.sms_encoding.set(counted.encoding), Message.sms_segments.set(counted.segments)])
+    return Accepted(provider_id, sms_encoding=counted.encoding, sms_segments=counted.segments)
 
 
 def tags(request: StepRequest) -> tuple[tuple[str, str], ...]:
