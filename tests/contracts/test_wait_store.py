@@ -104,24 +104,36 @@ def test_a_later_park_replaces_what_the_earlier_wait_named(store):
 def test_a_timer_move_takes_the_token_once_and_counts_across_parks_up_to_the_cap(store):
     store.park(_cart_wait("token-1"))
 
-    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2) == _cart_wait("token-1")
-    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2) is None  # taken: nothing parked
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2, taker="update-1") == _cart_wait("token-1")
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2, taker="update-2") is None  # taken: nothing parked
     assert store.get(STORE, CUSTOMER, CART_JOURNEY) is None  # between two waits, it is not a wait
     assert store.take(STORE, CUSTOMER, CART_JOURNEY) is None
     assert store.of_customer(STORE, CUSTOMER) == []
 
     store.park(_cart_wait("token-2"))  # the journey loops back into its wait
     assert store.get(STORE, CUSTOMER, CART_JOURNEY) == replace(_cart_wait("token-2"), timer_moves=1)
-    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2) is not None
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2, taker="update-3") is not None
     store.park(_cart_wait("token-3"))
-    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2) is None  # the cap: the token stays parked
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=2, taker="update-4") is None  # the cap: the token stays parked
     assert store.take(STORE, CUSTOMER, CART_JOURNEY, task_token="token-3") is not None
+
+
+def test_a_timer_move_asked_again_by_its_taker_gets_the_same_wait_and_nobody_else_does(store):
+    """DynamoDB applied the move and its answer was lost: the SDK's retry of the update
+    meets its own effect, and the update that moved the timer must still release the journey."""
+    store.park(_cart_wait("token-1"))
+    store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=50, taker="update-1")
+
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=50, taker="update-1") == _cart_wait("token-1")
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=50, taker="update-2") is None
+    store.park(_cart_wait("token-2"))
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=50, taker="update-2") == replace(_cart_wait("token-2"), timer_moves=1)
 
 
 def test_a_timer_move_needs_a_wait_that_leads_to_a_reminder(store):
     store.park(_cart_wait("token-1", reminder=None))
 
-    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=50) is None
+    assert store.take_to_move(STORE, CUSTOMER, CART_JOURNEY, max_moves=50, taker="update-1") is None
     assert store.take(STORE, CUSTOMER, CART_JOURNEY) == _cart_wait("token-1", reminder=None)
 
 

@@ -136,7 +136,7 @@ def _move_journey_timer(event: CartUpdated, customer_id: str, store: StoreSettin
     release it with the new time; the journey loops back into the same wait. Reminders
     already sent stay sent (the journey never goes back a step). True if a timer moved."""
     journey = _cart_journey(event.store_id, customer_id, event.cart_id)
-    taken = wait_store.take_to_move(event.store_id, customer_id, journey, max_moves=MAX_TIMER_MOVES)
+    taken = wait_store.take_to_move(event.store_id, customer_id, journey, max_moves=MAX_TIMER_MOVES, taker=event.event_id)
     if taken is not None:
         token, reminder = taken.task_token, taken.reminder
     else:

@@ -570,6 +570,10 @@ class JourneyWait(_Item):
     parked_at = UTCDateTimeAttribute()
     reminder = UnicodeAttribute(null=True)  # the reminder a cart journey's wait leads to ("reminder_2")
     timer_moves = NumberAttribute(null=True)  # how often cart updates moved the journey's timers (capped)
+    # The cart update that last moved the timer and the token it took: that update, told its
+    # move failed (the answer to an applied write was lost), finds here that it moved it.
+    moved_by = UnicodeAttribute(null=True)
+    moved_token = UnicodeAttribute(null=True)
 
     @staticmethod
     def sort_key(journey: str) -> str:

@@ -13,6 +13,7 @@ from encore.storage.waits import LegacyCartWait, Wait
 class _Record:
     wait: Wait | None  # None: a cart journey between two waits (only its timer count is kept)
     timer_moves: int = 0
+    moved: tuple[str, Wait] | None = None  # the last move's taker and what it took
 
 
 @dataclass
@@ -40,12 +41,16 @@ class FakeWaitStore:
         del self._records[(store_id, customer_id, journey)]
         return record.wait
 
-    def take_to_move(self, store_id: str, customer_id: str, journey: str, *, max_moves: int) -> Wait | None:
+    def take_to_move(self, store_id: str, customer_id: str, journey: str, *, max_moves: int, taker: str) -> Wait | None:
         record = self._records.get((store_id, customer_id, journey))
-        if record is None or record.wait is None or record.wait.reminder is None or record.timer_moves >= max_moves:
+        if record is None:
+            return None
+        if record.wait is None:
+            return record.moved[1] if record.moved and record.moved[0] == taker else None
+        if record.wait.reminder is None or record.timer_moves >= max_moves:
             return None
         taken = record.wait
-        record.wait, record.timer_moves = None, record.timer_moves + 1
+        record.wait, record.timer_moves, record.moved = None, record.timer_moves + 1, (taker, taken)
         return taken
 
     def get(self, store_id: str, customer_id: str, journey: str) -> Wait | None:

@@ -9,6 +9,10 @@ tries, exactly one gets the token and releases the journey (the others get None)
 A cart journey's record also counts how often cart updates moved its timers: a timer move
 takes the token but keeps the record (and its count) for the wait the journey parks next.
 A record without a token is not a wait (its journey is between two waits).
+
+A take that deletes the record cannot be recognised by its taker if DynamoDB's answer is lost
+(the SDK's retry then finds no record): that journey waits until its own timeout, as a journey
+whose event never came. A timer move keeps the record and names its taker, so it can.
 """
 
 from __future__ import annotations
@@ -56,9 +60,11 @@ class WaitStore(Protocol):
         """Remove the journey's wait and return it, only if it is parked (with ``task_token``:
         only if it still holds that token). None: nobody waits, or someone took it first."""
 
-    def take_to_move(self, store_id: str, customer_id: str, journey: str, *, max_moves: int) -> Wait | None:
+    def take_to_move(self, store_id: str, customer_id: str, journey: str, *, max_moves: int, taker: str) -> Wait | None:
         """Take the token of a wait that leads to a reminder, counting one timer move, while
-        fewer than ``max_moves`` happened; the record (and its count) stays for the next park."""
+        fewer than ``max_moves`` happened; the record (and its count) stays for the next park.
+        The same ``taker`` asking again before the next park gets the same wait: a move whose
+        answer was lost is still released by the update that made it."""
 
     def get(self, store_id: str, customer_id: str, journey: str) -> Wait | None:
         """The journey's parked wait, read consistently."""
@@ -108,6 +114,8 @@ class DynamoWaitStore:
             JourneyWait.awaiting.set(set(wait.awaiting)),
             JourneyWait.task_token.set(wait.task_token),
             JourneyWait.parked_at.set(wait.parked_at),
+            JourneyWait.moved_by.remove(),
+            JourneyWait.moved_token.remove(),
         ]
         # What this wait does not name goes: the journey's earlier wait may have named it.
         actions.append(JourneyWait.key.set(wait.key) if wait.key else JourneyWait.key.remove())
@@ -125,17 +133,30 @@ class DynamoWaitStore:
             raise
         return _wait_from(JourneyWait.from_raw_data(old["Attributes"]))
 
-    def take_to_move(self, store_id: str, customer_id: str, journey: str, *, max_moves: int) -> Wait | None:
+    def take_to_move(self, store_id: str, customer_id: str, journey: str, *, max_moves: int, taker: str) -> Wait | None:
+        key = _key(store_id, customer_id, journey)
         old = update_returning(
             JourneyWait,
-            _key(store_id, customer_id, journey),
-            actions=[JourneyWait.task_token.remove(), JourneyWait.reminder.remove(), JourneyWait.timer_moves.add(1)],
+            key,
+            actions=[
+                JourneyWait.moved_token.set(JourneyWait.task_token),
+                JourneyWait.moved_by.set(taker),
+                JourneyWait.task_token.remove(),
+                JourneyWait.timer_moves.add(1),
+            ],
             condition=JourneyWait.task_token.exists()
             & JourneyWait.reminder.exists()
             & (JourneyWait.timer_moves.does_not_exist() | (JourneyWait.timer_moves < max_moves)),
             return_values="ALL_OLD",
         )
-        return _wait_from(JourneyWait.from_raw_data(old)) if old else None
+        if old:
+            return _wait_from(JourneyWait.from_raw_data(old))
+        current = get_or_none(JourneyWait, *key, consistent_read=True)
+        if current is None or current.task_token or current.moved_by != taker or not current.moved_token:
+            return None
+        # As this taker took it: the token, and the count from before its move.
+        current.task_token, current.timer_moves = current.moved_token, int(current.timer_moves or 1) - 1
+        return _wait_from(current)
 
     def get(self, store_id: str, customer_id: str, journey: str) -> Wait | None:
         item = get_or_none(JourneyWait, *_key(store_id, customer_id, journey), consistent_read=True)
