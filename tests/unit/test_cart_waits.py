@@ -16,6 +16,7 @@ from encore.carts import OUTCOME_CART_CHANGED, OUTCOME_EMPTIED, OUTCOME_ORDERED,
 from encore.events import CartUpdated, CustomerRef, Line, OrderPlaced
 from encore.journeys import Journeys
 from encore.models import Cart, JourneyWait, customer_key
+from encore.privacy import erase_customer
 from encore.storage.waits import DynamoWaitStore, Wait
 from encore.stores import StoreSettings
 from tests.unit.delivery_moto import bare_table  # noqa: F401  (the `table` fixture)
@@ -194,6 +195,20 @@ def test_one_request_model_reads_both_wait_steps_payloads_and_refuses_a_mixed_on
             waits.WaitRequest.model_validate({"task_token": "t", "store_id": STORE, "customer_id": CUSTOMER, **mixed})
 
 
-def test_an_erasure_ends_a_cart_wait_with_an_outcome_and_an_event_wait_with_an_event():
-    assert waits.ending_for([waits.CART_ORDER_OR_UPDATE], "customer_erased") == {"outcome": "customer_erased"}
-    assert waits.ending_for(["order_placed"], "customer_erased") == {"event": "customer_erased"}
+def test_an_erasure_ends_each_parked_journey_in_the_shape_it_reads(table):
+    """A cart journey reads ``outcome``, the others ``event``; a token on the cart (legacy) too."""
+    workflows = RecordingWorkflows()
+    _open_cart(workflows)
+    _park(workflows, "cart-token")
+    waits.park(STORE, CUSTOMER, "welcome-series-shop-olena", ["order_placed"], None, "event-token", now=_now(), workflows=workflows)
+    apply_cart_updated(
+        _cart_update("cart-9", at=_now()).model_copy(update={"cart_id": "cart-old"}), store=SETTINGS, journeys=Journeys(workflows, "arn:sm:test-")
+    )
+    Cart(customer_key(STORE, CUSTOMER), Cart.sort_key("cart-old")).update(actions=[Cart.journey_token.set("legacy-token")])
+
+    assert erase_customer(STORE, CUSTOMER, workflows=workflows).journeys_stopped == 3
+    assert sorted(workflows.released, key=lambda released: released[0]) == [
+        ("cart-token", {"outcome": "customer_erased"}),
+        ("event-token", {"event": "customer_erased"}),
+        ("legacy-token", {"outcome": "customer_erased"}),
+    ]
