@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag
+from pydantic import BaseModel, Discriminator, Field, RootModel, Tag
 
 from encore.adapters.workflows import Workflows
 from encore.clock import iso
@@ -33,8 +33,7 @@ CART_ORDER_OR_UPDATE = "cart_order_or_update"
 
 # ---------------------------------------------------------------------------- the request
 class _WaitRequestBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a payload of the other shape must not half-parse
-
+    # Fields a later step input adds (a version) are ignored: the shape is told by ``_shape``.
     task_token: str
     store_id: str
     customer_id: str
