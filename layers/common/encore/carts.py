@@ -1,28 +1,33 @@
 """Carts, and the cart-abandonment journey's control points.
 
-The journey and the order event meet on the cart item: the journey parks its task token
-there only while the cart is open (conditional write), and the order marks the cart ordered
-and takes the token in one atomic update. Whichever comes first, the other sees it, so an
-order always reaches the journey at once and never at the next timer.
+The journey waits for its cart's order (or emptying) or next update in a wait record like
+every other journey's (``encore.waits``): it parks its token, then reads the cart; the order
+marks the cart ordered, then takes the token. Whichever comes second sees the first (both the
+read and the take are consistent), and only one of them takes the token, so an order always
+reaches the journey at once, exactly once, and never at the next timer. A cart update takes
+the token to move the pending reminder's timer (the journey then parks again).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
+from encore import waits
 from encore.adapters.workflows import Workflows
 from encore.catalogue import get_product
 from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import MAX_LINES, MAX_QUANTITY, CartChange, CartUpdated, Line, OrderPlaced
-from encore.journeys import Journeys
-from encore.models import Cart, CartLineAttribute, CartLink, Customer, Product, condition_failed, customer_key, get_or_none, update_returning
+from encore.journeys import Journeys, execution_name
+from encore.models import Cart, CartLineAttribute, CartLink, Customer, Product, condition_failed, customer_key, get_or_none
 from encore.observability import logger
 from encore.scenarios import cart_abandonment
 from encore.scenarios.cart_abandonment import NAME as CART_ABANDONMENT
+from encore.storage.waits import DynamoWaitStore, Wait, WaitStore
 from encore.stores import StoreSettings
 
 OUTCOME_ORDERED = "ordered"
@@ -53,8 +58,9 @@ class CartOutcome:
     stale: bool = False  # the cart was ordered, newer, or (with a precondition) changed: not written
 
 
-def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys, precondition=None) -> CartOutcome:
+def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys, precondition=None, wait_store: WaitStore | None = None) -> CartOutcome:
     """``precondition`` (a condition on the stored cart) must also hold for the write."""
+    wait_store = wait_store or DynamoWaitStore()
     customer_id = _resolve_customer(event)
     if customer_id is None:
         logger.info("cart of an unknown visitor kept no state", extra={"source": event.source})
@@ -92,17 +98,17 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
             logger.info("stale or already ordered cart update ignored")
             return CartOutcome(customer_id=customer_id, stale=True)
     if status == "empty":
-        _release_waiting_journey(pk, event.cart_id, {"outcome": OUTCOME_EMPTIED}, journeys.workflows)
+        _release_cart_journey(event.store_id, customer_id, event.cart_id, {"outcome": OUTCOME_EMPTIED}, journeys.workflows, wait_store)
         return CartOutcome(customer_id=customer_id)
     if not store.cart_abandonment.enabled:
         return CartOutcome(customer_id=customer_id)
     if _ordered_since(event.store_id, customer_id, event.occurred_at):
         # An order placed after this cart changed, delivered before it (an order that names
         # no cart): the customer bought; close the cart rather than remind them of it.
-        _take_journey_token(pk, event.cart_id, [Cart.status.set("ordered")], Cart.status == "open", missing_ok=True)
+        _close_cart(pk, event.cart_id, [Cart.status.set("ordered")], Cart.status == "open")
         logger.info("cart ordered since it changed: no journey")
         return CartOutcome(customer_id=customer_id)
-    if _move_journey_timer(pk, event, store, journeys.workflows):
+    if _move_journey_timer(event, customer_id, store, journeys.workflows, wait_store):
         return CartOutcome(customer_id=customer_id, journey=journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id))
     waits = cart_abandonment.journey_waits(event, store)
     if waits is None:
@@ -119,28 +125,29 @@ def _written_by(pk: str, event: CartUpdated, status: str) -> bool:
     return stored is not None and (stored.last_event_id, stored.updated_at, stored.status) == (event.event_id, event.occurred_at, status)
 
 
-def _move_journey_timer(pk: str, event: CartUpdated, store: StoreSettings, workflows: Workflows) -> bool:
+def _cart_journey(store_id: str, customer_id: str, cart_id: str) -> str:
+    """The execution name of the cart's abandonment journey (one per cart), its wait's key."""
+    return execution_name(CART_ABANDONMENT, store_id, customer_id, cart_id)
+
+
+def _move_journey_timer(event: CartUpdated, customer_id: str, store: StoreSettings, workflows: Workflows, wait_store: WaitStore) -> bool:
     """The README's promise: reminders count from the cart's *last* update. If the journey
     waits for a reminder, take its token (atomically, so only one update moves it) and
     release it with the new time; the journey loops back into the same wait. Reminders
     already sent stay sent (the journey never goes back a step). True if a timer moved."""
-    old = update_returning(
-        Cart,
-        (pk, Cart.sort_key(event.cart_id)),
-        actions=[Cart.journey_token.remove(), Cart.journey_reminder.remove(), Cart.timer_moves.add(1)],
-        condition=(Cart.status == "open")
-        & Cart.journey_token.exists()
-        & Cart.journey_reminder.exists()
-        & (Cart.timer_moves.does_not_exist() | (Cart.timer_moves < MAX_TIMER_MOVES)),
-        return_values="ALL_OLD",
-    )
-    if old is None:
-        return False  # no journey waiting for a reminder (or the cap is reached)
-    reminder = old["journey_reminder"]["S"]
+    journey = _cart_journey(event.store_id, customer_id, event.cart_id)
+    taken = wait_store.take_to_move(event.store_id, customer_id, journey, max_moves=MAX_TIMER_MOVES, taker=event.event_id)
+    if taken is not None:
+        token, reminder = taken.task_token, taken.reminder
+    else:
+        legacy = wait_store.take_legacy_cart_token(event.store_id, customer_id, event.cart_id, max_moves=MAX_TIMER_MOVES)
+        if legacy is None:
+            return False  # no journey waiting for a reminder (or the cap is reached)
+        token, reminder = legacy.task_token, legacy.reminder
+    if reminder is None:  # both takes hold only a wait that leads to a reminder
+        raise ValueError("a timer move took a wait that leads to no reminder")
     seconds = store.cart_abandonment.seconds_until_reminder(int(reminder.rsplit("_", 1)[1]), event.occurred_at, utcnow())
-    released = workflows.release(
-        old["journey_token"]["S"], {"outcome": OUTCOME_CART_CHANGED, "reminder": reminder, "seconds": seconds, "updated_at": iso(event.occurred_at)}
-    )
+    released = workflows.release(token, {"outcome": OUTCOME_CART_CHANGED, "reminder": reminder, "seconds": seconds, "updated_at": iso(event.occurred_at)})
     logger.info("cart changed: reminder timer moved", extra={"reminder": reminder, "seconds": seconds, "released": released})
     return True
 
@@ -150,92 +157,104 @@ def _ordered_since(store_id: str, customer_id: str, moment) -> bool:
     return bool(profile and profile.last_order_at and profile.last_order_at >= moment)
 
 
-def _take_journey_token(pk: str, cart_id: str, actions: list, condition, *, missing_ok: bool = False) -> str | None:
-    """Apply ``actions`` to the cart and return the journey token it held, in one atomic update.
-    With ``missing_ok``, a condition found false (the cart is empty or already ordered) is
-    not an error: there is nothing to close."""
+def _close_cart(pk: str, cart_id: str, actions: list, condition, *, order_id: str | None = None) -> bool:
+    """Apply ``actions`` to the cart if ``condition`` holds. True when the cart is now closed
+    by this call, or (``order_id``) was closed by the same order before: a retry of an order
+    whose run failed after closing the cart still releases the cart's journey."""
     try:
-        old = update_returning(
-            Cart, (pk, Cart.sort_key(cart_id)), actions=[*actions, Cart.journey_token.remove()], condition=condition, return_values="ALL_OLD"
-        )
-    except UpdateError as error:
-        if missing_ok and condition_failed(error):
-            return None
-        raise
-    return (old or {}).get("journey_token", {}).get("S")
-
-
-def _release_waiting_journey(pk: str, cart_id: str, outcome: dict, workflows: Workflows) -> None:
-    token = _take_journey_token(pk, cart_id, [], Cart.journey_token.exists())
-    if token:
-        workflows.release(token, outcome)
-
-
-def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows) -> int:
-    """Mark the order's cart (or, when the order names none, the customer's open carts from
-    before the order) ordered, and release the journeys waiting on them at once."""
-    pk = customer_key(event.store_id, event.customer.customer_id)
-    released = 0
-    if event.cart_id:
-        # The order's own cart is closed even if its checkout has not arrived yet (webhooks
-        # come in any order): a late checkout finds it ordered and starts no journey.
-        token = _take_journey_token(
-            pk,
-            event.cart_id,
-            [
-                Cart.status.set("ordered"),
-                Cart.order_id.set(event.order_id),
-                Cart.store_id.set(event.store_id),
-                Cart.customer_id.set(event.customer.customer_id),
-                Cart.cart_id.set(event.cart_id),
-                Cart.updated_at.set(Cart.updated_at | event.occurred_at),
-            ],
-            Cart.status.does_not_exist() | (Cart.status == "open"),
-            missing_ok=True,
-        )
-        if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
-            released += 1
-    for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open"):
-        if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
-            continue  # a cart started after this order is a new shopping trip
-        token = _take_journey_token(pk, cart.cart_id, [Cart.status.set("ordered"), Cart.order_id.set(event.order_id)], Cart.status == "open")
-        if token and workflows.release(token, {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}):
-            released += 1
-    return released
-
-
-def park_cart_journey(store_id: str, customer_id: str, cart_id: str, task_token: str, *, workflows: Workflows, reminder: str | None = None) -> str:
-    """Called by the journey's "wait for an order" step: keep its token on the open cart,
-    with the reminder the wait leads to (None: the last wait, for a late order), so that a
-    cart update can move that reminder's timer.
-
-    If the cart is no longer open the order (or emptying) already happened: release the
-    wait at once with that outcome instead of parking.
-    """
-    pk = customer_key(store_id, customer_id)
-    cart = Cart(pk, Cart.sort_key(cart_id))
-    marker = Cart.journey_reminder.set(reminder) if reminder else Cart.journey_reminder.remove()
-    try:
-        cart.update(actions=[Cart.journey_token.set(task_token), marker], condition=Cart.status == "open")
-        return "waiting"
+        Cart(pk, Cart.sort_key(cart_id)).update(actions=actions, condition=condition)
+        return True
     except UpdateError as error:
         if not condition_failed(error):
             raise
-    try:
-        current = Cart.get(pk, Cart.sort_key(cart_id), consistent_read=True)
-    except DoesNotExist:
-        current = None
-    if current is not None and current.status == "open" and current.journey_token == task_token:
-        # Our own write was applied and its answer lost; the SDK's retry then met a cart that
-        # already held the token. The journey is parked: releasing it as "emptied" would end
-        # it for a cart that is still waiting to be bought.
-        return "waiting"
+    if order_id is None:
+        return False
+    current = get_or_none(Cart, pk, Cart.sort_key(cart_id), consistent_read=True)
+    return current is not None and current.status == "ordered" and current.order_id == order_id
+
+
+def _release_cart_journey(store_id: str, customer_id: str, cart_id: str, outcome: dict, workflows: Workflows, wait_store: WaitStore) -> bool:
+    """Release the journey waiting on the cart, if one is parked and this call takes it."""
+    journey = _cart_journey(store_id, customer_id, cart_id)
+    if waits.take_and_release(store_id, customer_id, journey, outcome, workflows=workflows, wait_store=wait_store):
+        return True
+    legacy = wait_store.take_legacy_cart_token(store_id, customer_id, cart_id)
+    return legacy is not None and workflows.release(legacy.task_token, outcome)
+
+
+def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows, wait_store: WaitStore | None = None) -> int:
+    """Mark the order's cart (or, when the order names none, the customer's open carts from
+    before the order) ordered, and release the journeys waiting on them at once."""
+    wait_store = wait_store or DynamoWaitStore()
+    store_id, customer_id = event.store_id, event.customer.customer_id
+    pk = customer_key(store_id, customer_id)
+    ordered = {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}
+    closed: list[str] = []
+    if event.cart_id:
+        # The order's own cart is closed even if its checkout has not arrived yet (webhooks
+        # come in any order): a late checkout finds it ordered and starts no journey.
+        actions = [
+            Cart.status.set("ordered"),
+            Cart.order_id.set(event.order_id),
+            Cart.store_id.set(store_id),
+            Cart.customer_id.set(customer_id),
+            Cart.cart_id.set(event.cart_id),
+            Cart.updated_at.set(Cart.updated_at | event.occurred_at),
+        ]
+        if _close_cart(pk, event.cart_id, actions, Cart.status.does_not_exist() | (Cart.status == "open"), order_id=event.order_id):
+            closed.append(event.cart_id)
+    # Carts this order closed on an earlier run are found again: their journeys are released.
+    for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=(Cart.status == "open") | (Cart.order_id == event.order_id)):
+        if cart.cart_id == event.cart_id:
+            continue  # closed above
+        if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
+            continue  # a cart started after this order is a new shopping trip
+        actions = [Cart.status.set("ordered"), Cart.order_id.set(event.order_id)]
+        if _close_cart(pk, cart.cart_id, actions, Cart.status == "open", order_id=event.order_id):
+            closed.append(cart.cart_id)
+    return sum(_release_cart_journey(store_id, customer_id, cart_id, ordered, workflows, wait_store) for cart_id in closed)
+
+
+def park_cart_journey(
+    store_id: str,
+    customer_id: str,
+    cart_id: str,
+    task_token: str,
+    *,
+    now: datetime,
+    workflows: Workflows,
+    reminder: str | None = None,
+    wait_store: WaitStore | None = None,
+) -> str:
+    """Called by the journey's "wait for an order" step: park its token until the cart's
+    order or next update, with the reminder the wait leads to (None: the last wait, for a
+    late order), so that a cart update can move that reminder's timer.
+
+    If the cart is no longer open the order (or emptying) already happened: the wait is
+    released at once with that outcome."""
+    wait = Wait(
+        store_id,
+        customer_id,
+        _cart_journey(store_id, customer_id, cart_id),
+        frozenset({waits.CART_ORDER_OR_UPDATE}),
+        task_token,
+        now,
+        key=cart_id,
+        reminder=reminder,
+    )
+    pk = customer_key(store_id, customer_id)
+    ended = waits.park_until(wait, lambda: _cart_closed(pk, cart_id), workflows=workflows, wait_store=wait_store or DynamoWaitStore())
+    return ended["outcome"] if ended else "waiting"
+
+
+def _cart_closed(pk: str, cart_id: str) -> dict | None:
+    """How the cart's journey ends if the cart is no longer open (None: it is open)."""
+    current = get_or_none(Cart, pk, Cart.sort_key(cart_id), consistent_read=True)
+    if current is not None and current.status == "open":
+        return None
     if current is not None and current.status == "ordered":
-        outcome = {"outcome": OUTCOME_ORDERED, "order_id": current.order_id}
-    else:
-        outcome = {"outcome": OUTCOME_EMPTIED}
-    workflows.release(task_token, outcome)
-    return outcome["outcome"]
+        return {"outcome": OUTCOME_ORDERED, "order_id": current.order_id}
+    return {"outcome": OUTCOME_EMPTIED}
 
 
 # ---------------------------------------------------------------------------- single-product changes

@@ -552,18 +552,28 @@ class Coupon(_Item):
 
 
 class JourneyWait(_Item):
-    """A journey waiting for one of the customer's events; sk = WAIT#<execution name>.
-    The event's function takes the token with a conditional delete and releases the wait."""
+    """A journey waiting for one of the customer's events, or (cart abandonment) for its
+    cart's order or next update; sk = WAIT#<execution name>. Read and written only through
+    ``encore.storage.waits``: whoever takes the token (a conditional delete or update)
+    releases the wait."""
 
     store_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     journey = UnicodeAttribute()
-    awaiting = UnicodeSetAttribute()  # canonical event types, e.g. {"order_fulfilled"}
-    key = UnicodeAttribute(null=True)  # the business key the event must match (an order id)
+    # Canonical event types, e.g. {"order_fulfilled"}; a cart journey's {"cart_order_or_update"}.
+    awaiting = UnicodeSetAttribute()
+    key = UnicodeAttribute(null=True)  # the business key the event must match (an order id, a cart id)
     # Only an event about one of these products releases the wait (None: any product).
     products = UnicodeSetAttribute(null=True)
-    task_token = UnicodeAttribute()
+    # Absent while a cart journey whose timer a cart update moved is on its way to its next wait.
+    task_token = UnicodeAttribute(null=True)
     parked_at = UTCDateTimeAttribute()
+    reminder = UnicodeAttribute(null=True)  # the reminder a cart journey's wait leads to ("reminder_2")
+    timer_moves = NumberAttribute(null=True)  # how often cart updates moved the journey's timers (capped)
+    # The cart update that last moved the timer and the token it took: that update, told its
+    # move failed (the answer to an applied write was lost), finds here that it moved it.
+    moved_by = UnicodeAttribute(null=True)
+    moved_token = UnicodeAttribute(null=True)
 
     @staticmethod
     def sort_key(journey: str) -> str:

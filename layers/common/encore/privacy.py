@@ -31,6 +31,7 @@ from encore.models import (
     get_or_none,
 )
 from encore.observability import logger
+from encore.waits import ending_for
 
 
 class ExportSink(Protocol):
@@ -128,8 +129,11 @@ def erase_customer(
     the erasure (the deletion is recorded without the customer's id and retried)."""
     raw = _raw_items(store_id, customer_id)
     cart_ids = [item["cart_id"] for item in raw if item["sk"].startswith("CART#")]
+    # LEGACY (until 2027-03-03, see storage.waits.take_legacy_cart_token): tokens parked on the cart.
     waiting = [(item["journey_token"], {"outcome": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("CART#") and item.get("journey_token")]
-    waiting += [(item["task_token"], {"event": CUSTOMER_ERASED}) for item in raw if item["sk"].startswith("WAIT#")]
+    waiting += [
+        (item["task_token"], ending_for(item["awaiting"], CUSTOMER_ERASED)) for item in raw if item["sk"].startswith("WAIT#") and item.get("task_token")
+    ]
     pointers: list[tuple[str, str]] = [CartLink.key(store_id, cart_id) for cart_id in cart_ids]
     pointers += [OrderOwner.key(store_id, item["order_id"]) for item in raw if item["sk"].startswith("ORDER#")]
     codes = [item["coupon_code"] for item in raw if item["sk"].startswith("MESSAGE#") and item.get("coupon_code")]
