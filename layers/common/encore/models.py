@@ -215,8 +215,9 @@ class CartLineAttribute(MapAttribute):
 
 
 class Cart(_Item):
-    """A customer's cart; sk = CART#<cart id>. ``journey_token`` is the task token of the
-    abandonment journey while it waits for an order (released by the order event)."""
+    """A customer's cart; sk = CART#<cart id>. Its abandonment journey waits in a JourneyWait
+    (``encore.storage.waits``). ``journey_token`` and ``journey_reminder`` are where the previous
+    release parked it: still read (``take_legacy_cart_token``), never written, until 2027-03-03."""
 
     store_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
