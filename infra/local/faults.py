@@ -19,12 +19,14 @@ Faults:
 - ``event_function_down``: an event function (an EventBridge rule's target) fails on every
   attempt at an event, so Lambda's retries fail too and the event lands in its on-failure
   queue; it keeps failing until ``recover_event_functions`` (the fault is fixed), after which the
-  operator's ``encore redrive`` puts the event back on the bus. Drawn once per event (by its
-  type and detail, which a redrive keeps), so a redriven event is not failed again.
+  operator's ``encore redrive`` puts the event back on the bus. Drawn once per event from a hash
+  of the seed and the event's type and detail (which a redrive keeps), so a redriven event is not
+  failed again and the same events fail in every run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -77,6 +79,9 @@ class FaultInjector:
     # The functions EventBridge rules invoke: ``event_function_down`` hits these only (an SNS
     # or schedule invocation is not redriven through the bus).
     event_functions: frozenset[str] = frozenset()
+    # A small run may draw no case of a rare fault: with this, the first call (or event) that
+    # can suffer each fault does, and random draws decide the rest.
+    meet_each_fault: bool = False
     # A targeted plan instead of random draws: (function, operation, params) → a fault's
     # name or None. Regression tests use it to fail one precise call.
     decide: Callable[[str, str, dict], str | None] | None = None
@@ -85,11 +90,14 @@ class FaultInjector:
     _original_call: Any = field(init=False, default=None)
     _original_invoke: Any = field(init=False, default=None)
     _lock: threading.RLock = field(init=False, default_factory=threading.RLock)
+    _not_met_yet: set[str] = field(init=False, default_factory=set)
     _events_drawn: set[str] = field(init=False, default_factory=set)
     _events_down: set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
+        if self.meet_each_fault:
+            self._not_met_yet = {fault for fault, rate in vars(self.rates).items() if rate > 0}
 
     # ---------------------------------------------------------------- lifecycle
     def install(self) -> FaultInjector:
@@ -136,6 +144,10 @@ class FaultInjector:
             return chosen if chosen in candidates else None
         with self._lock:
             for fault in candidates:
+                if fault in self._not_met_yet:
+                    self._not_met_yet.discard(fault)
+                    return fault
+            for fault in candidates:
                 rate = getattr(self.rates, fault)
                 if rate > 0 and self._random.random() < rate:
                     return fault
@@ -172,7 +184,9 @@ class FaultInjector:
         with self._lock:
             if key not in self._events_drawn:
                 self._events_drawn.add(key)
-                if self.rates.event_function_down > 0 and self._random.random() < self.rates.event_function_down:
+                first = "event_function_down" in self._not_met_yet
+                self._not_met_yet.discard("event_function_down")
+                if first or (self.rates.event_function_down > 0 and _draw(self.seed, key) < self.rates.event_function_down):
                     self._events_down.add(key)
                     self.injected["event_function_down"] += 1
             return key in self._events_down
@@ -193,6 +207,13 @@ class FaultInjector:
                 return result
             self.injected["async_retries"] += 1
         return result
+
+
+def _draw(seed: int, key: str) -> float:
+    """A uniform draw in [0, 1) fixed by the seed and the event alone: the same events fail
+    whatever order threads deliver them in, and however many other calls drew before."""
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def _client_error(client: BaseClient, operation: str, code: str, message: str, *, status: int = 400) -> Exception:

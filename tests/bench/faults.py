@@ -71,7 +71,7 @@ def _post(stack, client, topic: str, payload: dict, webhook_id: str, outcome: Ou
     raise AssertionError(f"{topic} {webhook_id} refused 8 times: {reply.status} {reply.body}")
 
 
-def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | None) -> Outcome:
+def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | None, meet_each_fault: bool = False) -> Outcome:
     import boto3
 
     from infra.local.faults import FaultInjector, FaultRates, async_function_names, event_function_names
@@ -79,7 +79,12 @@ def run(stack, client, *, customers: int, seed: int, faults: dict[str, float] | 
     outcome = Outcome()
     started = os.times().elapsed  # time.monotonic is the virtual clock's here
     injector = FaultInjector(
-        stack.lambdas, FaultRates(**(faults or {})), seed=seed, async_functions=async_function_names(stack), event_functions=event_function_names(stack)
+        stack.lambdas,
+        FaultRates(**(faults or {})),
+        seed=seed,
+        async_functions=async_function_names(stack),
+        event_functions=event_function_names(stack),
+        meet_each_fault=meet_each_fault,
     )
     injector.install()
     try:

@@ -27,7 +27,7 @@ SMALL_RUN_FAULTS = {
 def _run(faults):
     stack, client = fresh_stack()
     try:
-        return run(stack, client, customers=6, seed=5, faults=faults)
+        return run(stack, client, customers=6, seed=5, faults=faults, meet_each_fault=True)
     finally:
         stack.stop()
 

@@ -128,6 +128,28 @@ def test_a_channel_refusal_gives_the_claim_back_for_the_state_s_retry(shop):
     assert _deliver(shop).reason == "sent" and len(shop.sent) == 1
 
 
+def test_a_throttled_give_back_is_tried_again_so_the_retry_still_sends(shop, monkeypatch):
+    """SES refused (its sending rate), then DynamoDB throttled the give-back: a claim left
+    behind would read as sent to the state's Retry, and the reminder would never go out."""
+    monkeypatch.setattr(claim, "GIVE_BACK_PAUSE_SECONDS", 0)
+    store = shop.storage.messages
+    give_back, throttled = store.give_back, []
+
+    def throttled_once(message):
+        if not throttled:
+            throttled.append(message.sk)
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "DeleteItem")
+        give_back(message)
+
+    monkeypatch.setattr(store, "give_back", throttled_once)
+    shop.failure = ClientError({"Error": {"Code": "TooManyRequestsException"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "SendEmail")
+    with pytest.raises(ChannelUnavailable):
+        _deliver(shop)
+    assert throttled and _record(shop) is None
+    shop.failure = None
+    assert _deliver(shop).reason == "sent" and len(shop.sent) == 1
+
+
 def test_a_send_that_may_have_been_taken_is_kept_and_never_sent_again(shop):
     shop.failure = ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
     assert (_deliver(shop).sent, _deliver(shop).reason) == (True, "already_uncertain")

@@ -100,22 +100,26 @@ def _all_states(states: dict):
 
 
 # -- Retry: a few named shapes, each with full jitter ----------------------------------
-def _retrier(errors: list[str], interval: int, attempts: int) -> dict:
+def _retrier(errors: list[str], interval: int, attempts: int, max_delay: int | None = None) -> dict:
     # Full jitter: after an outage every journey that failed at once would otherwise retry
     # at once, and knock the recovering service over again.
-    return {"ErrorEquals": errors, "IntervalSeconds": interval, "MaxAttempts": attempts, "BackoffRate": 2, "JitterStrategy": "FULL"}
+    retrier = {"ErrorEquals": errors, "IntervalSeconds": interval, "MaxAttempts": attempts, "BackoffRate": 2, "JitterStrategy": "FULL"}
+    return retrier | ({"MaxDelaySeconds": max_delay} if max_delay else {})
 
 
 # Lambda's own hiccups (throttling, a service error): the function never ran, try again soon.
 LAMBDA_SERVICE = _retrier(["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"], 2, 3)
 # The function ran and failed transiently (a dependency throttled it, it crashed or timed out).
-FUNCTION_TRANSIENT = _retrier(["TemporaryFailure", "Runtime.ExitError", "Sandbox.Timedout"], 5, 4)
+# A send makes about a dozen DynamoDB calls: with 3 % of calls throttled after the SDK's own
+# retries, an attempt fails about one time in three, so four retries left one send in 200 at a
+# failure ending (make bench-faults); eight, capped at 5 minutes apart, leave one in 10,000.
+FUNCTION_TRANSIENT = _retrier(["TemporaryFailure", "Runtime.ExitError", "Sandbox.Timedout"], 5, 8, max_delay=300)
 
 RETRY_SHAPES: dict[str, tuple[list[dict], str]] = {
     "task function": ([LAMBDA_SERVICE, FUNCTION_TRANSIENT], "a wait or any other Lambda task: retried while Lambda or a dependency recovers"),
     "send": (
-        [LAMBDA_SERVICE, FUNCTION_TRANSIENT, _retrier(["ChannelUnavailable"], 60, 4)],
-        "a message step: a channel outage (the provider refused, nothing sent, the claim given back) lasts minutes, so it waits longer",
+        [LAMBDA_SERVICE, FUNCTION_TRANSIENT, _retrier(["ChannelUnavailable"], 60, 6, max_delay=900)],
+        "a message step: a channel outage or its sending rate (the provider refused, nothing sent, the claim given back) lasts minutes, so it waits longer",
     ),
     "retargeting audience": (
         [LAMBDA_SERVICE, FUNCTION_TRANSIENT, _retrier(["AudienceWebhookFailed"], 60, 4)],

@@ -9,10 +9,12 @@ would read as "sent" to the retry, which would then send nothing.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from encore.adapters.aws import transient
 from encore.channels import ChannelName
 from encore.delivery.load import LoadedStep
 from encore.delivery.request import StepRequest, StepResult
@@ -20,6 +22,9 @@ from encore.guards import Verdict
 from encore.observability import logger
 from encore.storage.messages import MessageStore
 from encore.storage.records import Message
+
+GIVE_BACK_ATTEMPTS = 4
+GIVE_BACK_PAUSE_SECONDS = 0.05
 
 # A step found in one of these went out, or may have: the journey goes on as if it was sent.
 PROBABLY_SENT = frozenset({"sent", "claimed", "uncertain"})
@@ -83,8 +88,23 @@ def given_back_on_failure(message: Message, messages: MessageStore) -> Iterator[
         yield message
     except Exception:
         if message.status == "claimed":
-            messages.give_back(message)
+            give_back(message, messages)
         raise
+
+
+def give_back(message: Message, messages: MessageStore) -> None:
+    """A claim left behind reads as sent to the state's retry, which would then send nothing: a
+    give-back that meets a transient failure (a throttled delete) is tried again, a moment
+    later, before its error goes up (found by make bench-faults: SES throttled, then the
+    give-back throttled, and the reminder was never sent)."""
+    for attempt in range(GIVE_BACK_ATTEMPTS):
+        try:
+            messages.give_back(message)
+            return
+        except Exception as error:
+            if attempt == GIVE_BACK_ATTEMPTS - 1 or not transient(error):
+                raise
+            time.sleep(GIVE_BACK_PAUSE_SECONDS * 2**attempt)
 
 
 def already_handled(existing: Message, request: StepRequest) -> StepResult:
