@@ -43,7 +43,7 @@ from encore.stores import StoreSettings
 from infra.cli.context import Context
 from infra.cli.replay import replay
 from infra.cli.stores import new_webhook_secret, register_store, shop_document
-from infra.local import asl_parse_cache
+from infra.local import asl_parse_cache, botocore_reuse
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
@@ -103,6 +103,7 @@ class LocalStack:
         # local account in the sandbox to see what `encore smoke` says then.
         self.ses_production_access = True
         self._clients: dict[str, Any] = {}
+        self._engine_clients = botocore_reuse.EngineClients()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -117,6 +118,7 @@ class LocalStack:
         self._clients.clear()
         os.environ.update(LOCAL_ENVIRONMENT)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        botocore_reuse.install_shared_loader()
         self._mock.start()
         # A new stack is a new account: no function may be warm with the last one's secrets.
         clear_parameter_cache()
@@ -131,6 +133,7 @@ class LocalStack:
         self._skip_executions_still_starting()
         self._replay_only_the_window()
         asl_parse_cache.install()
+        self._engine_clients.install()
         self._create_resources()
 
     def stop(self) -> None:
@@ -149,6 +152,8 @@ class LocalStack:
                 Replay.replay_events = self._original_replay_events
             _remove_ses_get_account()
             asl_parse_cache.uninstall()
+            self._engine_clients.uninstall()
+            botocore_reuse.uninstall_shared_loader()
             self.lambdas.uninstall()
             self.clock.uninstall()
             self._mock.stop()
