@@ -47,6 +47,7 @@ from infra.local import asl_parse_cache, botocore_reuse
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
+from infra.local.moto_caches import MotoCaches
 from infra.local.store_client import StoreCredentials
 from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 
@@ -104,6 +105,7 @@ class LocalStack:
         self.ses_production_access = True
         self._clients: dict[str, Any] = {}
         self._engine_clients = botocore_reuse.EngineClients()
+        self._moto_caches = MotoCaches()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -134,6 +136,7 @@ class LocalStack:
         self._replay_only_the_window()
         asl_parse_cache.install()
         self._engine_clients.install()
+        self._moto_caches.install()
         self._create_resources()
 
     def stop(self) -> None:
@@ -153,6 +156,7 @@ class LocalStack:
             _remove_ses_get_account()
             asl_parse_cache.uninstall()
             self._engine_clients.uninstall()
+            self._moto_caches.uninstall()
             botocore_reuse.uninstall_shared_loader()
             self.lambdas.uninstall()
             self.clock.uninstall()
