@@ -29,7 +29,6 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws
 from moto.events.models import Replay, Rule
 from moto.events.utils import EventTemplateParser
@@ -103,7 +102,6 @@ class LocalStack:
         # What SES GetAccount answers here (moto has no GetAccount): a test may put the
         # local account in the sandbox to see what `encore smoke` says then.
         self.ses_production_access = True
-        self._clients: dict[str, Any] = {}
         self._engine_clients = botocore_reuse.EngineClients()
         self._moto_caches = MotoCaches()
 
@@ -117,7 +115,6 @@ class LocalStack:
 
     def start(self) -> None:
         self._saved_environment = os.environ.copy()
-        self._clients.clear()
         os.environ.update(LOCAL_ENVIRONMENT)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         botocore_reuse.install_shared_loader()
@@ -166,12 +163,9 @@ class LocalStack:
 
     # ------------------------------------------------------------------ resources
     def _client(self, service: str):
-        """One boto3 client per service for this stack (creating one costs milliseconds, and a
-        boot makes about seventy calls); dropped with the stack, whose mock they belong to."""
-        client = self._clients.get(service)
-        if client is None:
-            client = self._clients[service] = boto3.client(service)
-        return client
+        """The stack's client for ``service`` (a boot makes about seventy calls): shared by
+        every stack in the process, see ``botocore_reuse.shared_client``."""
+        return botocore_reuse.shared_client(service)
 
     def _layer_dirs(self) -> list[Path]:
         return [self.root / spec["Properties"]["ContentUri"] for spec in self.template["Resources"].values() if spec["Type"] == "AWS::Serverless::LayerVersion"]
