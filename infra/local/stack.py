@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import threading
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -137,8 +138,12 @@ class LocalStack:
         self._create_resources()
 
     def stop(self) -> None:
-        for server in self._servers:
-            server.stop()
+        # Each server notices a shutdown at its next poll (up to 20 ms): stop them together.
+        stopping = [threading.Thread(target=server.stop, name="local-server-stop") for server in self._servers]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         self._servers.clear()
         # Let every execution park before the engine is torn down under it.
         try:
