@@ -121,6 +121,10 @@ __all__ = ["ClockStalled", "VirtualClock", "VirtualEvent", "VirtualThread"]
 # register no wake-up.
 NO_TIMEOUT_SECONDS = 99_999_999
 
+# Modules that measure real durations for whoever runs the stack: pytest's timing (its
+# --durations and the summary line would otherwise subtract a real start from a virtual end).
+_REAL_TIME_MODULES = ("_pytest.timing",)
+
 # Lineage given to waits of threads that are not engine threads: they sort last on ties.
 _NON_ENGINE_LINEAGE = (sys.maxsize,)
 
@@ -599,6 +603,22 @@ class VirtualClock:
             freezegun.config.settings.default_ignore_list = previous
         self._freeze_factory = freezer.start()
         self._undo.append(freezer.stop)
+        self._keep_real_time_in(_REAL_TIME_MODULES)
+
+    @staticmethod
+    def _keep_real_time_in(module_names: tuple[str, ...]) -> None:
+        """freezegun rewrites every loaded module's ``time``/``perf_counter``; give these
+        modules the real ones back (freezegun's stop restores them to the real ones too)."""
+        reals = {
+            "time": freezegun.api.real_time,
+            "perf_counter": freezegun.api.real_perf_counter,
+            "monotonic": freezegun.api.real_monotonic,
+        }
+        for module_name in module_names:
+            module = sys.modules.get(module_name)
+            for attribute, real in reals.items():
+                if module is not None and hasattr(module, attribute):
+                    setattr(module, attribute, real)
 
     # -- time ----------------------------------------------------------------------
     def now(self) -> _dt.datetime:

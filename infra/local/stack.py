@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import threading
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,6 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws
 from moto.events.models import Replay, Rule
 from moto.events.utils import EventTemplateParser
@@ -43,10 +43,11 @@ from encore.stores import StoreSettings
 from infra.cli.context import Context
 from infra.cli.replay import replay
 from infra.cli.stores import new_webhook_secret, register_store, shop_document
-from infra.local import asl_parse_cache
+from infra.local import asl_parse_cache, botocore_reuse
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
+from infra.local.moto_caches import MotoCaches
 from infra.local.store_client import StoreCredentials
 from infra.local.template import ACCOUNT_ID, REGION, Resolver, load_template
 
@@ -102,7 +103,8 @@ class LocalStack:
         # What SES GetAccount answers here (moto has no GetAccount): a test may put the
         # local account in the sandbox to see what `encore smoke` says then.
         self.ses_production_access = True
-        self._clients: dict[str, Any] = {}
+        self._engine_clients = botocore_reuse.EngineClients()
+        self._moto_caches = MotoCaches()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -114,9 +116,9 @@ class LocalStack:
 
     def start(self) -> None:
         self._saved_environment = os.environ.copy()
-        self._clients.clear()
         os.environ.update(LOCAL_ENVIRONMENT)
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        botocore_reuse.install_shared_loader()
         self._mock.start()
         # A new stack is a new account: no function may be warm with the last one's secrets.
         clear_parameter_cache()
@@ -131,11 +133,17 @@ class LocalStack:
         self._skip_executions_still_starting()
         self._replay_only_the_window()
         asl_parse_cache.install()
+        self._engine_clients.install()
+        self._moto_caches.install()
         self._create_resources()
 
     def stop(self) -> None:
-        for server in self._servers:
-            server.stop()
+        # Each server notices a shutdown at its next poll (up to 20 ms): stop them together.
+        stopping = [threading.Thread(target=server.stop, name="local-server-stop") for server in self._servers]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         self._servers.clear()
         # Let every execution park before the engine is torn down under it.
         try:
@@ -149,6 +157,9 @@ class LocalStack:
                 Replay.replay_events = self._original_replay_events
             _remove_ses_get_account()
             asl_parse_cache.uninstall()
+            self._engine_clients.uninstall()
+            self._moto_caches.uninstall()
+            botocore_reuse.uninstall_shared_loader()
             self.lambdas.uninstall()
             self.clock.uninstall()
             self._mock.stop()
@@ -157,12 +168,9 @@ class LocalStack:
 
     # ------------------------------------------------------------------ resources
     def _client(self, service: str):
-        """One boto3 client per service for this stack (creating one costs milliseconds, and a
-        boot makes about seventy calls); dropped with the stack, whose mock they belong to."""
-        client = self._clients.get(service)
-        if client is None:
-            client = self._clients[service] = boto3.client(service)
-        return client
+        """The stack's client for ``service`` (a boot makes about seventy calls): shared by
+        every stack in the process, see ``botocore_reuse.shared_client``."""
+        return botocore_reuse.shared_client(service)
 
     def _layer_dirs(self) -> list[Path]:
         return [self.root / spec["Properties"]["ContentUri"] for spec in self.template["Resources"].values() if spec["Type"] == "AWS::Serverless::LayerVersion"]

@@ -71,7 +71,7 @@ class FakeHttpServer:
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         # A short poll keeps stop() quick (the default 0.5 s is paid by every test that stops a fake).
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=self.name, daemon=True)
 
     @property
     def url(self) -> str:
