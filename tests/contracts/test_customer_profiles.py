@@ -147,7 +147,17 @@ def test_who_has_a_phone_number_in_every_store(profiles):
 def test_the_operator_record_lists_the_customer_partition_in_order(profiles, customer_repositories):
     def message(step: str, claimed_at: datetime) -> Message:
         journey = "welcome-shop-c-1"
-        return Message(PK, Message.sort_key(journey, step), store_id="shop", customer_id="c-1", journey=journey, step=step, status="sent", template="welcome_1", claimed_at=claimed_at)
+        return Message(
+            PK,
+            Message.sort_key(journey, step),
+            store_id="shop",
+            customer_id="c-1",
+            journey=journey,
+            step=step,
+            status="sent",
+            template="welcome_1",
+            claimed_at=claimed_at,
+        )
 
     customer_repositories.add(
         Customer(PK, Customer.sort_key(), store_id="shop", customer_id="c-1"),
