@@ -30,8 +30,9 @@ from pydantic import BaseModel, Field
 
 from encore.adapters.bus import EventPublisher
 from encore.adapters.shop_http import ShopAdminError, ShopAuthRefused, ShopRefused
-from encore.models import Customer, customer_key, get_or_none
 from encore.observability import logger
+from encore.storage import customer_state
+from encore.storage.customer_state import CustomerStorage
 
 if TYPE_CHECKING:
     from encore.adapters.shopify_admin import ShopifyAdmin
@@ -79,8 +80,8 @@ def announce_withdrawal(store_id: str, customer_id: str, channel: Channel, sourc
     return True
 
 
-def _still_withdrawn(event: ConsentWithdrawn) -> bool:
-    profile = get_or_none(Customer, customer_key(event.store_id, event.customer_id), Customer.sort_key(), consistent_read=True)
+def _still_withdrawn(event: ConsentWithdrawn, storage: CustomerStorage) -> bool:
+    profile = storage.profiles.profile(event.store_id, event.customer_id)
     if profile is None:  # erased since: there is nobody to tell the shop about
         return False
     consent = profile.email_consent if event.channel == "email" else profile.sms_consent
@@ -97,7 +98,14 @@ def _shopify_client(shop: dict, credentials: dict) -> ShopifyAdmin:
     return ShopifyAdmin.for_shop(shop, credentials, max_throttle_retries=THROTTLE_RETRIES)
 
 
-def write_back(event: ConsentWithdrawn, *, shop: dict, credentials: dict | None, shopify_client: ShopifyClientFactory = _shopify_client) -> str:
+def write_back(
+    event: ConsentWithdrawn,
+    *,
+    shop: dict,
+    credentials: dict | None,
+    shopify_client: ShopifyClientFactory = _shopify_client,
+    storage: CustomerStorage | None = None,
+) -> str:
     """Tell the store's shop; returns what happened, in words for the log.
 
     Raises the shop's transient errors (throttled, unreachable) and a refused token, so
@@ -107,7 +115,7 @@ def write_back(event: ConsentWithdrawn, *, shop: dict, credentials: dict | None,
     log = {"store": event.store_id, "channel": event.channel, "platform": platform}
     if platform != "shopify":
         outcome = f"not written: {platform} keeps no marketing consent of its own; Encore's opt-out is authoritative"
-    elif not _still_withdrawn(event):
+    elif not _still_withdrawn(event, storage or customer_state.on_dynamodb()):
         outcome = "not written: Encore no longer holds this withdrawal (consent given again, or the customer erased)"
     elif not event.customer_id.isdigit():
         outcome = "not written: not a Shopify customer id"

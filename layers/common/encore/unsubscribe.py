@@ -26,7 +26,9 @@ from encore.consent_sync import Channel, announce_withdrawal
 from encore.customers import upsert_customer
 from encore.errors import ClientError
 from encore.events import Consent, CustomerRef
-from encore.models import Customer, customer_key, get_or_none
+from encore.storage import customer_state
+from encore.storage.customer_state import CustomerStorage
+from encore.storage.records import Customer
 
 SOURCE = "email:one-click-unsubscribe"
 # Choices made on the preferences page (GET/POST /preferences/<token>): dated like any consent.
@@ -117,22 +119,25 @@ class LinkOwner:
         return self.customer.locale if self.customer is not None else None
 
 
-def link_owner(token: str, parameters: StoreParameters) -> LinkOwner:
+def link_owner(token: str, parameters: StoreParameters, *, storage: CustomerStorage | None = None) -> LinkOwner:
     """Whom the link names (the confirmation page, shown before anything changes);
     InvalidUnsubscribeLink for a forged or altered one."""
     store_id, customer_id = read_token(token, parameters)
-    return LinkOwner(store_id, customer_id, get_or_none(Customer, customer_key(store_id, customer_id), Customer.sort_key()))
+    return LinkOwner(store_id, customer_id, (storage or customer_state.on_dynamodb()).profiles.profile(store_id, customer_id))
 
 
-def unsubscribe(token: str, *, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None) -> LinkOwner:
+def unsubscribe(
+    token: str, *, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None, storage: CustomerStorage | None = None
+) -> LinkOwner:
     """Withdraw email marketing consent, then announce it for the shop (``consent_sync``);
     returns whom (for the confirmation page, in their language). A failed announcement
     raises: the withdrawal is already recorded, and the retry (the button again) announces it."""
-    owner = link_owner(token, parameters)
+    storage = storage or customer_state.on_dynamodb()
+    owner = link_owner(token, parameters, storage=storage)
     if owner.customer is None:  # erased since the email was sent: nothing to withdraw
         raise InvalidUnsubscribeLink("unknown unsubscribe link")
     ref = CustomerRef(customer_id=owner.customer_id, email_consent=Consent(granted=False, source=SOURCE, updated_at=now))
-    upsert_customer(owner.store_id, ref, now)
+    upsert_customer(owner.store_id, ref, now, storage=storage)
     announce_withdrawal(owner.store_id, owner.customer_id, "email", SOURCE, now, publisher=publisher)
     return owner
 
@@ -167,12 +172,12 @@ class Preferences:
     sms: bool
 
 
-def _customer(token: str, parameters: StoreParameters) -> tuple[str, str, Customer]:
+def _customer(token: str, parameters: StoreParameters, storage: CustomerStorage) -> tuple[str, str, Customer]:
     store_id, customer_id = read_token(token, parameters)
-    try:
-        return store_id, customer_id, Customer.get(customer_key(store_id, customer_id), Customer.sort_key())
-    except Customer.DoesNotExist as error:  # erased since the email was sent
-        raise InvalidUnsubscribeLink("unknown unsubscribe link") from error
+    customer = storage.profiles.profile(store_id, customer_id)
+    if customer is None:  # erased since the email was sent
+        raise InvalidUnsubscribeLink("unknown unsubscribe link")
+    return store_id, customer_id, customer
 
 
 def _preferences(store_id: str, customer_id: str, customer: Customer) -> Preferences:
@@ -186,24 +191,35 @@ def _preferences(store_id: str, customer_id: str, customer: Customer) -> Prefere
     )
 
 
-def preferences(token: str, *, parameters: StoreParameters) -> Preferences:
-    return _preferences(*_customer(token, parameters))
+def preferences(token: str, *, parameters: StoreParameters, storage: CustomerStorage | None = None) -> Preferences:
+    return _preferences(*_customer(token, parameters, storage or customer_state.on_dynamodb()))
 
 
-def set_preferences(token: str, *, email: bool, sms: bool, parameters: StoreParameters, now: datetime, publisher: EventPublisher | None = None) -> Preferences:
+def set_preferences(
+    token: str,
+    *,
+    email: bool,
+    sms: bool,
+    parameters: StoreParameters,
+    now: datetime,
+    publisher: EventPublisher | None = None,
+    storage: CustomerStorage | None = None,
+) -> Preferences:
     """Apply the page's form. Switching a channel off withdraws its marketing consent at once.
     Email can be switched back on: the link reached the customer's own inbox, so ticking the
     box is an explicit opt-in, recorded with its source and time like any consent. SMS is
     never switched on here: a texting opt-in must come from the phone's owner (a keyword
     reply or the shop's own form), which an email link does not prove."""
-    store_id, customer_id, customer = _customer(token, parameters)
+    storage = storage or customer_state.on_dynamodb()
+    store_id, customer_id, customer = _customer(token, parameters, storage)
     current = _preferences(store_id, customer_id, customer)
     # None: this channel's consent is left as it is.
     email_consent = Consent(granted=email, source=PREFERENCES_SOURCE, updated_at=now) if email != current.email else None
     sms_consent = Consent(granted=False, source=PREFERENCES_SOURCE, updated_at=now) if current.sms and not sms else None
     if email_consent or sms_consent:
-        upsert_customer(store_id, CustomerRef(customer_id=current.customer_id, email_consent=email_consent, sms_consent=sms_consent), now)
-        customer.refresh(consistent_read=True)
+        upsert_customer(store_id, CustomerRef(customer_id=current.customer_id, email_consent=email_consent, sms_consent=sms_consent), now, storage=storage)
+        # Shown as stored now (the upsert just wrote the profile, so it is there).
+        customer = storage.profiles.profile(store_id, customer_id) or customer
         # An opt-out here is the customer's own, like the one-click link: the shop learns it.
         changed: tuple[tuple[Channel, Consent | None], ...] = (("email", email_consent), ("sms", sms_consent))
         for channel, change in changed:
