@@ -43,7 +43,7 @@ demo: $(VENV)/.installed ## boot the local stack and run a sample store through 
 	$(PY) -m infra.demo
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed ## the full test suite (unit, integration on moto, scenarios, template checks)
-	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest -n $(TEST_WORKERS)
+	ENCORE_SAM=$(CURDIR)/$(SAM_VENV)/bin/sam $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 unit: $(VENV)/.installed ## the unit tests only
 	$(PY) -m pytest tests/unit
