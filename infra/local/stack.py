@@ -43,7 +43,7 @@ from encore.stores import StoreSettings
 from infra.cli.context import Context
 from infra.cli.replay import replay
 from infra.cli.stores import new_webhook_secret, register_store, shop_document
-from infra.local import asl_parse_cache, botocore_reuse
+from infra.local import asl_parse_cache, botocore_reuse, moto_partition_query
 from infra.local.asl_check import check_definition
 from infra.local.clock import VirtualClock
 from infra.local.lambdas import FunctionSpec, InProcessLambdas
@@ -133,6 +133,7 @@ class LocalStack:
         self._skip_executions_still_starting()
         self._replay_only_the_window()
         asl_parse_cache.install()
+        moto_partition_query.install()
         self._engine_clients.install()
         self._moto_caches.install()
         self._create_resources()
@@ -157,6 +158,7 @@ class LocalStack:
                 Replay.replay_events = self._original_replay_events
             _remove_ses_get_account()
             asl_parse_cache.uninstall()
+            moto_partition_query.uninstall()
             self._engine_clients.uninstall()
             self._moto_caches.uninstall()
             botocore_reuse.uninstall_shared_loader()
