@@ -15,7 +15,10 @@ QUERIES = [
     {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "C#2"}}},
     {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "C#2"}}, "ScanIndexForward": False},
     {"KeyConditionExpression": "pk = :p AND begins_with(sk, :s)", "ExpressionAttributeValues": {":p": {"S": "C#1"}, ":s": {"S": "MESSAGE#"}}},
-    {"KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b", "ExpressionAttributeValues": {":p": {"S": "C#3"}, ":a": {"S": "CART#"}, ":b": {"S": "ORDER#~"}}},
+    {
+        "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":p": {"S": "C#3"}, ":a": {"S": "CART#"}, ":b": {"S": "ORDER#~"}},
+    },
     {"KeyConditionExpression": "pk = :p AND sk > :a", "ExpressionAttributeValues": {":p": {"S": "C#0"}, ":a": {"S": "MESSAGE#5"}}},
     {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "C#1"}, ":n": {"N": "3"}}, "FilterExpression": "n >= :n"},
     {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "C#2"}}, "Select": "COUNT"},
