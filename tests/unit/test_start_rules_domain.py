@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from encore.clock import iso
-from encore.events import Consent, CustomerRef, CustomerUpdated, Line, OrderPlaced, OrderStatusChanged, ProductViewed
-from encore.events import CartUpdated as CartUpdatedEvent
+from encore.events import CartUpdated, Consent, CustomerRef, CustomerUpdated, Line, OrderPlaced, OrderStatusChanged, ProductViewed
 from encore.journeys import Journeys, execution_name
 from encore.models import JourneyRecord, Milestone, ProductView, PurchasedProduct, Review
 from encore.scenarios import (
@@ -424,7 +423,7 @@ def test_a_cart_update_offers_the_first_line_with_an_upgrade_not_already_in_the_
     world = World()
     _upgrades(world)
     world.add(_product("mug"), _product("laptop", upgrades=["laptop-pro"]), _product("laptop-pro"))
-    cart = CartUpdatedEvent(
+    cart = CartUpdated(
         event_id="cart-1", store_id=STORE, occurred_at=_now(), source="api", cart_id="cart-1", lines=[_line("mug"), _line("laptop"), _line("phone")]
     )
 
@@ -605,8 +604,8 @@ def test_a_first_purchase_that_starts_no_series_is_still_the_first(settings, at)
 # 17. Cart threshold nudge --------------------------------------------------------------------
 
 
-def _cart_updated(total_cents: int, *, at: datetime | None = None, currency: str | None = None, lines: int = 1) -> CartUpdatedEvent:
-    return CartUpdatedEvent(
+def _cart_updated(total_cents: int, *, at: datetime | None = None, currency: str | None = None, lines: int = 1) -> CartUpdated:
+    return CartUpdated(
         event_id=f"cart-{total_cents}",
         store_id=STORE,
         occurred_at=at or _now(),
