@@ -19,17 +19,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
-from pynamodb.exceptions import DoesNotExist
 
 from encore.clock import first_known_zone, utcnow
 from encore.events import ProductViewed
-from encore.models import ProductView, customer_key
 from encore.outbound import check_url
-from encore.scenarios.shopping import available_products, claim_journey, products_in_open_carts
 from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings
+from encore.storage import scenario_starts
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
+    from encore.storage.shoppers import ProductView, ShopperReads
     from encore.stores import StoreSettings
 
 NAME = "browse-abandonment"
@@ -80,29 +80,27 @@ def shows_intent(view: ProductView, settings: BrowseAbandonmentSettings) -> bool
     return int(view.dwell_seconds or 0) > settings.min_dwell_seconds or int(view.views or 0) >= settings.min_views
 
 
-def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     settings = store.browse_abandonment
     now = utcnow()
     if not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, now):
         return False  # switched off, or a late or replayed view of a visit long over
-    pk = customer_key(event.store_id, customer_id)
-    try:
-        view = ProductView.get(pk, ProductView.sort_key(event.product_id))
-    except DoesNotExist:
+    storage = storage or scenario_starts.on_dynamodb()
+    shoppers = storage.shoppers
+    view = shoppers.product_view(event.store_id, customer_id, event.product_id)
+    if view is None or not shows_intent(view, settings):
         return False
-    if not shows_intent(view, settings):
-        return False
-    in_carts = products_in_open_carts(pk)
+    in_carts = shoppers.products_in_open_carts(event.store_id, customer_id)
     if event.product_id in in_carts:
         return False
     zone = first_known_zone(store.time_zone)  # a settings typo must not lose the view
     visit_day = event.occurred_at.astimezone(zone).date()
     business_key = visit_day.isoformat()
     name = journeys.name(NAME, event.store_id, customer_id, business_key)
-    if not claim_journey(pk, NAME, "", name, now=now, cooldown=timedelta(days=settings.cooldown_days)):
+    if not storage.milestones.claim_journey(event.store_id, customer_id, NAME, "", name, now=now, cooldown=timedelta(days=settings.cooldown_days)):
         return False  # chased recently enough
     day_start = datetime.combine(visit_day, datetime.min.time(), tzinfo=zone)
-    products = _products_to_show(event.store_id, pk, event.product_id, in_carts, day_start, settings)
+    products = _products_to_show(shoppers, event.store_id, customer_id, event.product_id, in_carts, day_start, settings)
     return journeys.start(
         NAME,
         event.store_id,
@@ -117,22 +115,20 @@ def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettin
     )
 
 
-def _products_to_show(store_id: str, pk: str, product_id: str, in_carts: set[str], day_start: datetime, settings: BrowseAbandonmentSettings) -> list[str]:
+def _products_to_show(
+    shoppers: ShopperReads, store_id: str, customer_id: str, product_id: str, in_carts: set[str], day_start: datetime, settings: BrowseAbandonmentSettings
+) -> list[str]:
     """The visit's viewed products not in a cart (the one that showed intent first, then the
     most recent), then similar ones from their categories, all still on sale."""
     others = sorted(
-        (
-            view
-            for view in ProductView.query(pk, ProductView.sk.startswith("VIEW#"), filter_condition=ProductView.last_viewed_at >= day_start)
-            if view.product_id != product_id and view.product_id not in in_carts
-        ),
+        (view for view in shoppers.views_since(store_id, customer_id, day_start) if view.product_id != product_id and view.product_id not in in_carts),
         key=lambda view: view.last_viewed_at,
         reverse=True,
     )
-    viewed = available_products(store_id, [product_id, *(view.product_id for view in others)], limit=settings.max_viewed_products)
+    viewed = shoppers.available_products(store_id, [product_id, *(view.product_id for view in others)], limit=settings.max_viewed_products)
     shown = {product.product_id for product in viewed} | in_carts | {product_id}
     candidates = [similar for product in viewed for similar in product.similar or () if similar not in shown]
-    similar = available_products(store_id, candidates, limit=settings.max_similar_products) if settings.max_similar_products else []
+    similar = shoppers.available_products(store_id, candidates, limit=settings.max_similar_products) if settings.max_similar_products else []
     return [product.product_id for product in [*viewed, *similar]]
 
 

@@ -12,12 +12,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import Field
-from pynamodb.exceptions import DoesNotExist
 
 from encore.clock import utcnow
 from encore.events import CartUpdated
-from encore.models import Cart, customer_key
 from encore.scenarios.spec import MessageTemplate, Scenario, ScenarioSettings
+from encore.storage import scenario_starts
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -50,7 +50,7 @@ class CartThresholdNudgeSettings(ScenarioSettings):
         return {"settle_seconds": self.settle_seconds}
 
 
-def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     settings = store.cart_threshold_nudge
     if not settings.enabled or not event.lines or not settings.is_just_below(event.total_cents):
         return False
@@ -58,11 +58,8 @@ def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, 
         return False  # the threshold is in the store's currency
     if SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False  # a late or replayed event: the moment for a nudge has passed
-    try:
-        cart = Cart.get(customer_key(event.store_id, customer_id), Cart.sort_key(event.cart_id))
-    except DoesNotExist:
-        return False
-    if cart.status != "open" or cart.updated_at > event.occurred_at:
+    cart = (storage or scenario_starts.on_dynamodb()).customers.cart(event.store_id, customer_id, event.cart_id)
+    if cart is None or cart.status != "open" or cart.updated_at > event.occurred_at:
         return False  # ordered already, or a newer update of the cart came first
     return journeys.start(
         NAME,

@@ -12,8 +12,9 @@ from pydantic import Field
 from encore.catalogue import sellable
 from encore.clock import utcnow
 from encore.events import OrderPlaced
-from encore.models import Product, PurchasedProduct, customer_key
 from encore.scenarios.spec import DAY, HOUR, MessageTemplate, Scenario, ScenarioSettings
+from encore.storage import scenario_starts
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -47,39 +48,27 @@ class CrossSellSettings(ScenarioSettings):
         }
 
 
-def _catalogue(store_id: str, product_ids: list[str]) -> dict[str, Product]:
-    if not product_ids:
-        return {}
-    return {product.product_id: product for product in Product.batch_get([Product.key(store_id, pid) for pid in dict.fromkeys(product_ids)])}
-
-
-def _bought_before(store_id: str, customer_id: str, product_ids: list[str]) -> set[str]:
-    """Which of these products the customer has bought (this order included: it is recorded
-    before the journeys start)."""
-    pk = customer_key(store_id, customer_id)
-    keys = [(pk, PurchasedProduct.sort_key(product_id)) for product_id in product_ids]
-    return {purchase.product_id for purchase in PurchasedProduct.batch_get(keys)} if keys else set()
-
-
-def complements_to_offer(event: OrderPlaced, limit: int) -> list[str]:
+def complements_to_offer(event: OrderPlaced, limit: int, *, storage: StartStorage | None = None) -> list[str]:
     """The order's complementary products, in the order's and the catalogue's order: sellable
-    ones the customer has not bought yet, at most ``limit``."""
+    ones the customer has not bought yet (this order included: it is recorded before the
+    journeys start), at most ``limit``."""
+    storage = storage or scenario_starts.on_dynamodb()
     ordered = list(dict.fromkeys(line.product_id for line in event.lines))
-    bought_now = _catalogue(event.store_id, ordered)
+    bought_now = storage.catalogue.products(event.store_id, ordered)
     candidates = [complement for product_id in ordered if product_id in bought_now for complement in (bought_now[product_id].complements or [])]
     candidates = [product_id for product_id in dict.fromkeys(candidates) if product_id not in ordered]
-    catalogue = _catalogue(event.store_id, candidates)
-    owned = _bought_before(event.store_id, event.customer.customer_id, candidates)
+    catalogue = storage.catalogue.products(event.store_id, candidates)
+    owned = storage.shoppers.bought(event.store_id, event.customer.customer_id, candidates)
     return [product_id for product_id in candidates if sellable(catalogue.get(product_id)) and product_id not in owned][:limit]
 
 
-def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     """Start the order's cross-sell journey; False when switched off, for a historical
     import, or when nothing in the catalogue complements the order."""
     settings = store.cross_sell
     if not settings.enabled or SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False
-    complements = complements_to_offer(event, settings.max_products)
+    complements = complements_to_offer(event, settings.max_products, storage=storage)
     if not complements:
         return False
     return journeys.start(

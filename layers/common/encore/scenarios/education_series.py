@@ -19,12 +19,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
-from pynamodb.exceptions import PutError
 
 from encore.clock import utcnow
 from encore.events import OrderPlaced
-from encore.models import Milestone, Product, condition_failed, customer_key
 from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
+from encore.storage import scenario_starts
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -74,18 +74,15 @@ class EducationSeriesSettings(ScenarioSettings):
         }
 
 
-def first_purchase_milestone(category: str) -> str:
-    return f"first_purchase_in#{category}"
-
-
-def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     """Returns whether a journey started (for at least one category)."""
+    storage = storage or scenario_starts.on_dynamodb()
     settings = store.education_series
     now = utcnow()
     elapsed = now - event.occurred_at
     started = False
-    for category in _categories(event):
-        if not _first_purchase(event, category):
+    for category in _categories(event, storage):
+        if not _first_purchase(event, category, storage):
             continue
         too_old = SCENARIO.too_old(event.occurred_at, settings, now)
         if not settings.enabled or too_old or not settings.tips.get(category):
@@ -95,28 +92,18 @@ def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, 
     return started
 
 
-def _categories(event: OrderPlaced) -> list[str]:
+def _categories(event: OrderPlaced, storage: StartStorage) -> list[str]:
     """The catalogue categories of the order's products (products unknown to the catalogue
     have none)."""
     product_ids = list(dict.fromkeys(line.product_id for line in event.lines))
-    if not product_ids:
-        return []
-    products = Product.batch_get([Product.key(event.store_id, product_id) for product_id in product_ids])
-    return sorted({product.category for product in products if product.category})
+    products = storage.catalogue.products(event.store_id, product_ids)
+    return sorted({product.category for product in products.values() if product.category})
 
 
-def _first_purchase(event: OrderPlaced, category: str) -> bool:
+def _first_purchase(event: OrderPlaced, category: str, storage: StartStorage) -> bool:
     """Record the first purchase in the category; True for the order that made it (again
     when that order's event is retried, so a crash before the start does not lose it)."""
-    pk = customer_key(event.store_id, event.customer.customer_id)
-    milestone = Milestone(pk, Milestone.sort_key(first_purchase_milestone(category)), reached_at=event.occurred_at, order_id=event.order_id)
-    try:
-        milestone.save(condition=Milestone.pk.does_not_exist() | (Milestone.order_id == event.order_id))
-        return True
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        return False
+    return storage.milestones.reach_first_purchase(event.store_id, event.customer.customer_id, category, order_id=event.order_id, at=event.occurred_at)
 
 
 SCENARIO = Scenario(

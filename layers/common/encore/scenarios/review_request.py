@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
-from pynamodb.exceptions import DoesNotExist
 
 from encore.clock import utcnow
 from encore.events import OrderStatusChanged
-from encore.models import Order, Product, Review, customer_key
 from encore.scenarios.spec import DAY, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings, too_old_to_start
+from encore.storage import scenario_starts
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -77,41 +77,30 @@ class ReviewRequestSettings(ScenarioSettings):
         }
 
 
-def _order(store_id: str, customer_id: str, order_id: str) -> Order | None:
-    try:
-        return Order.get(customer_key(store_id, customer_id), Order.sort_key(order_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
-def _product_types(store_id: str, product_ids: list[str]) -> list[str | None]:
+def _product_types(storage: StartStorage, store_id: str, product_ids: list[str]) -> list[str | None]:
     """Each product's type from the catalogue (None for a product not in it)."""
-    found = {product.product_id: product.product_type for product in Product.batch_get([Product.key(store_id, pid) for pid in product_ids])}
-    return [found.get(product_id) for product_id in product_ids]
+    found = storage.catalogue.products(store_id, product_ids)
+    return [found[product_id].product_type if product_id in found else None for product_id in product_ids]
 
 
-def _reviewed(store_id: str, customer_id: str) -> set[str]:
-    """Products this customer has already reviewed (asking again would nag)."""
-    return {review.product_id for review in Review.query(customer_key(store_id, customer_id), Review.sk.startswith("REVIEW#"))}
-
-
-def on_order_delivered(event: OrderStatusChanged, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_order_delivered(event: OrderStatusChanged, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     """Start the order's review request; False when switched off, when there is nothing to
     ask about (a cancelled or refunded order, products all reviewed already) or when the
     delivery is so old that the request's moment has passed (a historical import)."""
     settings = store.review_request
     if not settings.enabled:
         return False
-    order = _order(event.store_id, customer_id, event.order_id)
+    storage = storage or scenario_starts.on_dynamodb()
+    order = storage.shoppers.order(event.store_id, customer_id, event.order_id)
     if order is None or not order.lines or order.cancelled_at is not None:
         return False
     if order.refunded_cents and order.total_cents is not None and order.refunded_cents >= order.total_cents:
         return False
-    reviewed = _reviewed(event.store_id, customer_id)
+    reviewed = storage.shoppers.reviewed_products(event.store_id, customer_id)  # asking again would nag
     products = [product_id for product_id in dict.fromkeys(line.product_id for line in order.lines) if product_id not in reviewed]
     if not products:
         return False
-    delay = settings.delay_days(_product_types(event.store_id, products)) * DAY
+    delay = settings.delay_days(_product_types(storage, event.store_id, products)) * DAY
     delivered_at = order.delivered_at or event.occurred_at  # the first delivery report counts
     now = utcnow()
     if too_old_to_start(delivered_at, timedelta(seconds=delay), now):

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from encore.catalogue import get_product
 from encore.clock import utcnow
 from encore.events import CartUpdated, ProductViewed
-from encore.models import Product, customer_key
-from encore.scenarios.shopping import available_products, bought_any, claim_journey, products_in_open_carts
 from encore.scenarios.spec import DAY, MessageTemplate, Scenario, ScenarioSettings
+from encore.storage import scenario_starts
+from encore.storage.records import Product
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
@@ -43,19 +43,21 @@ class UpSellSettings(ScenarioSettings):
         return {"before_offer_seconds": self.offer_after_seconds, "before_reminder_seconds": self.reminder_after_days * DAY}
 
 
-def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     if not _timely(event.occurred_at, store):
         return False
-    return _offer_upgrade(event.store_id, customer_id, event.product_id, store, journeys, in_carts=None)
+    storage = storage or scenario_starts.on_dynamodb()
+    return _offer_upgrade(event.store_id, customer_id, event.product_id, store, journeys, storage, in_carts=None)
 
 
-def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
     """One offer per cart change at most: the first line (in cart order) that has one."""
     if not _timely(event.occurred_at, store):
         return False
+    storage = storage or scenario_starts.on_dynamodb()
     in_cart = {line.product_id for line in event.lines}
     return any(
-        _offer_upgrade(event.store_id, customer_id, product_id, store, journeys, in_carts=in_cart)
+        _offer_upgrade(event.store_id, customer_id, product_id, store, journeys, storage, in_carts=in_cart)
         for product_id in dict.fromkeys(line.product_id for line in event.lines)
     )
 
@@ -71,24 +73,26 @@ def _next_tier(upgrades: list[Product]) -> Product:
     return min(priced, key=lambda product: product.price_cents) if priced else upgrades[0]
 
 
-def _offer_upgrade(store_id: str, customer_id: str, product_id: str, store: StoreSettings, journeys: Journeys, *, in_carts: set[str] | None) -> bool:
-    base = get_product(store_id, product_id)
+def _offer_upgrade(
+    store_id: str, customer_id: str, product_id: str, store: StoreSettings, journeys: Journeys, storage: StartStorage, *, in_carts: set[str] | None
+) -> bool:
+    shoppers = storage.shoppers
+    base = shoppers.product(store_id, product_id)
     if base is None or not base.upgrades:
         return False
-    upgrades = available_products(store_id, base.upgrades)
+    upgrades = shoppers.available_products(store_id, base.upgrades)
     if not upgrades:
         return False
-    pk = customer_key(store_id, customer_id)
     upgrade_ids = [upgrade.product_id for upgrade in upgrades]
-    if bought_any(pk, base.upgrades):
+    if shoppers.bought_any(store_id, customer_id, base.upgrades):
         return False  # already owns a higher tier
     if in_carts is None:
-        in_carts = products_in_open_carts(pk)
+        in_carts = shoppers.products_in_open_carts(store_id, customer_id)
     if in_carts & set(upgrade_ids):
         return False  # already chose the upgrade
     upgrade = _next_tier(upgrades)
     name = journeys.name(NAME, store_id, customer_id, product_id)
-    if not claim_journey(pk, NAME, product_id, name, now=utcnow(), cooldown=None):
+    if not storage.milestones.claim_journey(store_id, customer_id, NAME, product_id, name, now=utcnow(), cooldown=None):
         return False
     return journeys.start(
         NAME,

@@ -26,15 +26,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
-from pynamodb.exceptions import DoesNotExist, PutError
 
 from encore.clock import iso, utcnow
 from encore.events import CustomerUpdated, OrderPlaced
-from encore.models import Customer, Milestone, condition_failed, customer_key
 from encore.scenarios.spec import DAY, MessageTemplate, OnCouponFailure, Scenario, ScenarioSettings
+from encore.storage import scenario_starts
+from encore.storage.scenario_starts import StartStorage
 
 if TYPE_CHECKING:
     from encore.journeys import Journeys
+    from encore.storage.milestones import Milestones
     from encore.stores import StoreSettings
 
 NAME = "welcome-series"
@@ -79,7 +80,8 @@ class WelcomeSeriesSettings(ScenarioSettings):
         }
 
 
-def on_customer_updated(event: CustomerUpdated, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_customer_updated(event: CustomerUpdated, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
+    storage = storage or scenario_starts.on_dynamodb()
     settings = store.welcome_series
     now = utcnow()
     consent = event.customer.email_consent
@@ -87,48 +89,61 @@ def on_customer_updated(event: CustomerUpdated, customer_id: str, store: StoreSe
     subscription = consent is not None and consent.granted and not SCENARIO.too_old(consent.updated_at or event.occurred_at, settings, now)
     if not (registration or subscription):
         return False
-    pk = customer_key(event.store_id, customer_id)
-    confirm = registration and not _reached(pk, REGISTRATION_CONFIRMED)
+    milestones = storage.milestones
+    confirm = registration and not milestones.reached(event.store_id, customer_id, REGISTRATION_CONFIRMED)
     trigger = "registration" if registration else "subscription"
-    started = _welcome(event.store_id, customer_id, store, journeys, trigger=trigger, confirm_registration=confirm, since=event.occurred_at)
-    if started or not confirm or _reached(pk, REGISTRATION_CONFIRMED):
+    started = _welcome(event.store_id, customer_id, store, journeys, storage, trigger=trigger, confirm_registration=confirm, since=event.occurred_at)
+    if started or not confirm or milestones.reached(event.store_id, customer_id, REGISTRATION_CONFIRMED):
         return started
-    return _confirm_registration_only(event.store_id, customer_id, journeys)
+    return _confirm_registration_only(event.store_id, customer_id, journeys, milestones)
 
 
-def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys) -> bool:
+def on_order_placed(event: OrderPlaced, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
+    storage = storage or scenario_starts.on_dynamodb()
     settings = store.welcome_series
     if SCENARIO.too_old(event.occurred_at, settings, utcnow()):
         return False
-    customer = _profile(customer_key(event.store_id, customer_id))
+    customer = storage.profiles.profile(event.store_id, customer_id)
     if customer is None or int(customer.orders_count or 0) != 1:
         return False
-    return _welcome(event.store_id, customer_id, store, journeys, trigger="first_order", confirm_registration=False, since=event.occurred_at)
+    return _welcome(event.store_id, customer_id, store, journeys, storage, trigger="first_order", confirm_registration=False, since=event.occurred_at)
 
 
-def _welcome(store_id: str, customer_id: str, store: StoreSettings, journeys: Journeys, *, trigger: str, confirm_registration: bool, since: datetime) -> bool:
+def _welcome(
+    store_id: str,
+    customer_id: str,
+    store: StoreSettings,
+    journeys: Journeys,
+    storage: StartStorage,
+    *,
+    trigger: str,
+    confirm_registration: bool,
+    since: datetime,
+) -> bool:
     settings = store.welcome_series
-    pk = customer_key(store_id, customer_id)
     if not settings.enabled:
         return False
-    customer = _profile(pk)
-    if customer is None or not customer.accepts_email_marketing or _reached(pk, WELCOMED):
+    customer = storage.profiles.profile(store_id, customer_id)
+    milestones = storage.milestones
+    if customer is None or not customer.accepts_email_marketing or milestones.reached(store_id, customer_id, WELCOMED):
         return False
     payload = _payload(settings, trigger=trigger, registration=confirm_registration, welcome=True, since=since)
     started = journeys.start(NAME, store_id, customer_id, WELCOME_KEY, payload)
     journey = journeys.name(NAME, store_id, customer_id, WELCOME_KEY)
     # Not started: the welcome journey exists already (a concurrent trigger, or this event
     # retried after a crash before the milestone was written): the customer is welcomed.
-    _reach(pk, WELCOMED, journey)
+    # The first journey that reached a milestone keeps it.
+    milestones.reach_milestone(store_id, customer_id, WELCOMED, journey=journey, at=utcnow())
     if started and confirm_registration:
-        _reach(pk, REGISTRATION_CONFIRMED, journey)
+        milestones.reach_milestone(store_id, customer_id, REGISTRATION_CONFIRMED, journey=journey, at=utcnow())
     return started
 
 
-def _confirm_registration_only(store_id: str, customer_id: str, journeys: Journeys) -> bool:
+def _confirm_registration_only(store_id: str, customer_id: str, journeys: Journeys, milestones: Milestones) -> bool:
     payload = _payload(None, trigger="registration", registration=True, welcome=False, since=utcnow())
     started = journeys.start(NAME, store_id, customer_id, REGISTRATION_KEY, payload)
-    _reach(customer_key(store_id, customer_id), REGISTRATION_CONFIRMED, journeys.name(NAME, store_id, customer_id, REGISTRATION_KEY))
+    journey = journeys.name(NAME, store_id, customer_id, REGISTRATION_KEY)
+    milestones.reach_milestone(store_id, customer_id, REGISTRATION_CONFIRMED, journey=journey, at=utcnow())
     return started
 
 
@@ -149,30 +164,6 @@ def _payload(settings: WelcomeSeriesSettings | None, *, trigger: str, registrati
         "coupon": {"percent_off": settings.coupon_percent_off, "valid_days": settings.coupon_valid_days},
         "waits": settings.execution_waits(),
     }
-
-
-def _profile(pk: str) -> Customer | None:
-    try:
-        return Customer.get(pk, Customer.sort_key(), consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
-def _reached(pk: str, name: str) -> bool:
-    try:
-        Milestone.get(pk, Milestone.sort_key(name), consistent_read=True)
-        return True
-    except DoesNotExist:
-        return False
-
-
-def _reach(pk: str, name: str, journey: str) -> None:
-    """Record the milestone once (the first journey that reached it keeps it)."""
-    try:
-        Milestone(pk, Milestone.sort_key(name), reached_at=utcnow(), journey=journey).save(condition=Milestone.pk.does_not_exist())
-    except PutError as error:
-        if not condition_failed(error):
-            raise
 
 
 SCENARIO = Scenario(
