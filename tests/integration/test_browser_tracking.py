@@ -1,5 +1,6 @@
-"""The browser endpoint on the local stack: the busy-visitor counter, dedupe of repeated
-browser events, and the checkout-token link (first visitor wins; it expires)."""
+"""The browser endpoint on the local stack: the busy-visitor limit's answer, dedupe of repeated
+browser events, and the checkout-token link (first visitor wins; it expires). The counter's
+arithmetic runs on the fakes (tests/unit/test_tracking_domain.py)."""
 
 from __future__ import annotations
 
@@ -57,24 +58,6 @@ def test_the_answer_to_the_stores_own_origin_carries_its_cors_header(harness):
     status, _, headers = _post(harness, _key(harness), {"batch": [_view("m1")]})
     assert status == 202 and headers["Access-Control-Allow-Origin"] == "https://shop.example"
     assert "Access-Control-Allow-Credentials" not in headers
-
-
-def test_the_counter_is_written_only_past_the_in_memory_threshold_and_refuses_past_the_hard_limit(harness):
-    from encore.models import TrackingCounter, bind_table
-
-    bind_table(harness.stack.physical("EncoreTable"))
-    limiter = tracking.RateLimiter(soft_limit=3, hard_limit=5)
-    now = harness.now()
-    answers = [limiter.allow(STORE_ID, VISITOR, now) for _ in range(7)]
-    assert answers == [True, True, True, True, True, False, False]
-    assert limiter.shared_checks == 4  # requests 4-7: none for the first three
-    counter = TrackingCounter.get(*TrackingCounter.key(STORE_ID, VISITOR, now.strftime("%Y%m%d%H%M")))
-    assert int(counter.requests) == 7 and counter.expires_at == now.replace(microsecond=0) + timedelta(minutes=2)
-    # Another container (its own memory) sees the same shared count once it is over its threshold.
-    other = tracking.RateLimiter(soft_limit=0, hard_limit=5)
-    assert other.allow(STORE_ID, VISITOR, now) is False
-    # Another visitor and the next minute start from nothing.
-    assert limiter.allow(STORE_ID, OTHER_VISITOR, now) is True and limiter.allow(STORE_ID, VISITOR, now + timedelta(minutes=1)) is True
 
 
 def test_a_visitor_over_the_limit_gets_429_with_retry_after(harness):

@@ -42,24 +42,6 @@ def test_store_timings_from_settings_reach_the_journey(harness):
     assert dates == ["Mon, 02 Nov 2026 09:30:00 +0000", "Mon, 02 Nov 2026 11:00:00 +0000", "Tue, 03 Nov 2026 09:00:00 +0000"]
 
 
-def test_catalogue_import_writes_relations_and_rejects_a_bad_file_whole(harness):
-    from encore.catalogue import get_product, import_catalogue
-    from encore.models import bind_table
-
-    bind_table(harness.stack.physical("EncoreTable"))
-    entries = [
-        {"product_id": "phone-64", "title": "Phone 64 GB", "category": "phones", "price_cents": 49900},
-        {"product_id": "phone-256", "title": "Phone 256 GB", "category": "phones", "price_cents": 59900, "upgrade_of": ["phone-64"]},
-        {"product_id": "coffee-100", "title": "100 capsules", "category": "coffee", "daily_usage": 1, "complements": ["frother"]},
-    ]
-    assert import_catalogue(STORE_ID, entries, imported_at=START) == 3
-    assert get_product(STORE_ID, "phone-256").upgrade_of == ["phone-64"]
-    assert get_product(STORE_ID, "coffee-100").daily_usage == 1
-    with pytest.raises(ValidationError):
-        import_catalogue(STORE_ID, [{"product_id": "x", "title": "X"}, {"product_id": "y"}], imported_at=START)
-    assert get_product(STORE_ID, "x") is None
-
-
 def test_replaying_the_archive_restores_state_without_double_counting_or_second_journeys(harness):
     harness.checkout(webhook_id="checkout-1")
     harness.order(webhook_id="order-1")

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
 
 from encore.events import ProductUpdated
-from encore.models import Product, condition_failed, set_given
+from encore.storage.products import DynamoProducts, ProductChange, Products
+from encore.storage.records import Product
 
 
 class CatalogueEntry(BaseModel):
@@ -33,35 +32,23 @@ class CatalogueEntry(BaseModel):
     daily_usage: float | None = Field(default=None, gt=0)
 
 
-def apply_product_updated(event: ProductUpdated) -> bool:
+def apply_product_updated(event: ProductUpdated, *, storage: Products | None = None) -> bool:
     """Webhook fields only; a webhook older than what we have is ignored. False if stale."""
-    actions: list[Action] = [
-        Product.store_id.set(event.store_id),
-        Product.product_id.set(event.product_id),
-        Product.title.set(event.title),
-        Product.deleted.set(event.deleted),
-        Product.updated_at.set(event.occurred_at),
-    ]
-    actions += set_given(
-        (
-            (Product.category, event.category),
-            (Product.product_type, event.product_type),
-            (Product.price_cents, event.price_cents),
-            (Product.currency, event.currency),
-            (Product.in_stock, event.in_stock),
-            (Product.url, event.url),
-            (Product.image_url, event.image_url),
-        )
+    change = ProductChange(
+        store_id=event.store_id,
+        product_id=event.product_id,
+        title=event.title,
+        deleted=event.deleted,
+        occurred_at=event.occurred_at,
+        category=event.category,
+        product_type=event.product_type,
+        price_cents=event.price_cents,
+        currency=event.currency,
+        in_stock=event.in_stock,
+        url=event.url,
+        image_url=event.image_url,
     )
-    try:
-        Product(*Product.key(event.store_id, event.product_id)).update(
-            actions=actions, condition=Product.updated_at.does_not_exist() | (Product.updated_at <= event.occurred_at)
-        )
-        return True
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        return False
+    return (storage or DynamoProducts()).apply_product_change(change)
 
 
 # How many other products of its category a product lists as similar (the item stays small
@@ -85,34 +72,27 @@ def _reverse_relations(products: list[CatalogueEntry]) -> tuple[dict[str, list[s
     return upgrades, similar
 
 
-def import_catalogue(store_id: str, entries: list[dict], *, imported_at: datetime) -> int:
+def import_catalogue(store_id: str, entries: list[dict], *, imported_at: datetime, storage: Products | None = None) -> int:
     """Write every entry of a catalogue file (validated first: a bad file writes nothing).
 
     The file is the whole catalogue's relations: each product also gets the reverse ones
     (``upgrades``, ``similar``), so a product view finds them with one read. An upgrade of a
-    product that is not in the file (known from webhooks only) is written onto it."""
+    product that is not in the file (known from webhooks only) is written onto it; one of a
+    product the catalogue does not know at all waits for the next import."""
     products = [CatalogueEntry.model_validate(entry) for entry in entries]
     upgrades, similar = _reverse_relations(products)
     in_file = {entry.product_id for entry in products}
-    with Product.batch_write() as batch:
-        for entry in products:
-            pk, sk = Product.key(store_id, entry.product_id)
-            relations = {"upgrades": upgrades.get(entry.product_id) or None, "similar": similar.get(entry.product_id) or None}
-            fields = {**entry.model_dump(exclude_none=True), **{key: value for key, value in relations.items() if value}}
-            batch.save(Product(pk, sk, store_id=store_id, updated_at=imported_at, **fields))
+    storage = storage or DynamoProducts()
+    records = []
+    for entry in products:
+        relations = {"upgrades": upgrades.get(entry.product_id) or None, "similar": similar.get(entry.product_id) or None}
+        fields = {**entry.model_dump(exclude_none=True), **{key: value for key, value in relations.items() if value}}
+        records.append(Product(*Product.key(store_id, entry.product_id), store_id=store_id, updated_at=imported_at, **fields))
+    storage.replace_products(records)
     for base, upgrade_ids in upgrades.items():
         if base not in in_file:
-            _set_upgrades_of_known_product(store_id, base, upgrade_ids)
+            storage.set_upgrades_of_known_product(store_id, base, upgrade_ids)
     return len(products)
-
-
-def _set_upgrades_of_known_product(store_id: str, product_id: str, upgrade_ids: list[str]) -> None:
-    try:
-        Product(*Product.key(store_id, product_id)).update(actions=[Product.upgrades.set(upgrade_ids)], condition=Product.pk.exists())
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        # Not in the catalogue at all: nothing to upgrade from yet.
 
 
 def sellable(product: Product | None) -> TypeGuard[Product]:
@@ -122,8 +102,5 @@ def sellable(product: Product | None) -> TypeGuard[Product]:
     return product is not None and not product.deleted and product.in_stock is not False
 
 
-def get_product(store_id: str, product_id: str) -> Product | None:
-    try:
-        return Product.get(*Product.key(store_id, product_id))
-    except Product.DoesNotExist:
-        return None
+def get_product(store_id: str, product_id: str, *, storage: Products | None = None) -> Product | None:
+    return (storage or DynamoProducts()).product(store_id, product_id)

@@ -27,7 +27,6 @@ from datetime import timedelta
 from typing import Protocol
 
 from pydantic import ValidationError
-from pynamodb.exceptions import UpdateError
 
 from encore import signals
 from encore.adapters.bus import EventPublisher
@@ -43,8 +42,8 @@ from encore.errors import (
     problems_from_validation,
 )
 from encore.events import CanonicalEvent
-from encore.models import ProcessedEvent, condition_failed, save_owned
 from encore.observability import logger
+from encore.storage.processed_events import DedupeClaim, DynamoProcessedEvents, ProcessedEvents
 
 DEDUPE_RETENTION = timedelta(days=30)  # longer than any platform retries a delivery
 IN_PROGRESS_FOR = timedelta(seconds=30)  # the ingest function's timeout: a dead request's record is free after it
@@ -167,11 +166,20 @@ def validated(build: Callable, prefix: str = ""):
 
 
 def accept(
-    platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR
+    platform: Platform,
+    request: WebhookRequest,
+    *,
+    parameters: StoreParameters,
+    publisher: EventPublisher,
+    in_progress_for: timedelta = IN_PROGRESS_FOR,
+    storage: ProcessedEvents | None = None,
 ) -> IngestResult:
-    """Verify, parse, dedupe and publish one request; counted per platform (encore.signals)."""
+    """Verify, parse, dedupe and publish one request; counted per platform (encore.signals).
+    The dedupe records are on DynamoDB unless ``storage`` says otherwise (domain tests)."""
     try:
-        result = _accept(platform, request, parameters=parameters, publisher=publisher, in_progress_for=in_progress_for)
+        result = _accept(
+            platform, request, parameters=parameters, publisher=publisher, in_progress_for=in_progress_for, storage=storage or DynamoProcessedEvents()
+        )
     except ClientError as error:
         signals.count("EventsRejected", platform.name, reason=error.reason, status=error.status)
         raise
@@ -184,7 +192,9 @@ def count_taken(source: str, result: IngestResult) -> None:
     signals.count("EventsDuplicate", source, len(result.duplicates))
 
 
-def _accept(platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:
+def _accept(
+    platform: Platform, request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, in_progress_for: timedelta, storage: ProcessedEvents
+) -> IngestResult:
     handshake = platform.handshake(request)
     if handshake is not None:
         return handshake
@@ -200,7 +210,7 @@ def _accept(platform: Platform, request: WebhookRequest, *, parameters: StorePar
     if request.media_type != "application/json":
         raise UnsupportedMediaType(f"content type must be application/json, not {request.media_type or 'missing'}")
     parsed = platform.parse(request, json_object(request.body), store_id)
-    result = _dedupe_and_publish(parsed.events, publisher, in_progress_for)
+    result = _dedupe_and_publish(parsed.events, publisher, in_progress_for, storage)
     result.ignored.extend(parsed.ignored)
     if result.in_progress:
         result.status = 409  # not ours to finish: the platform's retry finds it done (or free)
@@ -209,20 +219,21 @@ def _accept(platform: Platform, request: WebhookRequest, *, parameters: StorePar
     return result
 
 
-def publish_once(events: list, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR) -> IngestResult:
+def publish_once(
+    events: list, publisher: EventPublisher, in_progress_for: timedelta = IN_PROGRESS_FOR, *, storage: ProcessedEvents | None = None
+) -> IngestResult:
     """Dedupe and publish canonical events another entry point already validated (the
     browser tracking endpoint, encore.tracking): the same records and states as webhooks."""
-    result = _dedupe_and_publish(events, publisher, in_progress_for)
+    result = _dedupe_and_publish(events, publisher, in_progress_for, storage or DynamoProcessedEvents())
     count_taken("browser", result)
     return result
 
 
-def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for: timedelta) -> IngestResult:
+def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for: timedelta, storage: ProcessedEvents) -> IngestResult:
     result = IngestResult()
-    fresh: list[tuple[ProcessedEvent, CanonicalEvent]] = []
+    fresh: list[tuple[DedupeClaim, CanonicalEvent]] = []
     now = utcnow()
     attempt = uuid.uuid4().hex
-    free = ProcessedEvent.pk.does_not_exist() | ((ProcessedEvent.status == "in_progress") & (ProcessedEvent.in_progress_until < now))
     seen: set[str] = set()
     for event in events:
         if event.event_id in seen:
@@ -231,50 +242,44 @@ def _dedupe_and_publish(events: list, publisher: EventPublisher, in_progress_for
             result.duplicates.append(event.event_id)
             continue
         seen.add(event.event_id)
-        pk, sk = ProcessedEvent.key(event.store_id, event.event_id)
-        record = ProcessedEvent(
-            pk,
-            sk,
-            received_at=now,
+        claim = DedupeClaim(
+            store_id=event.store_id,
+            event_id=event.event_id,
             event_type=event.type,
+            received_at=now,
             expires_at=now + DEDUPE_RETENTION,
-            status="in_progress",
             attempt=attempt,
             in_progress_until=now + in_progress_for,
         )
-        if save_owned(record, condition=free, attempt_attribute="attempt"):
-            fresh.append((record, event))
+        if storage.record_dedupe_in_progress(claim):
+            fresh.append((claim, event))
             continue
-        held = ProcessedEvent.get(pk, sk, consistent_read=True)
-        (result.in_progress if held.status == "in_progress" else result.duplicates).append(event.event_id)
+        held_elsewhere = storage.in_progress_elsewhere(event.store_id, event.event_id)
+        (result.in_progress if held_elsewhere else result.duplicates).append(event.event_id)
     try:
         publisher.publish([event for _, event in fresh])
     except Exception:
-        for record, _ in fresh:
-            record.delete(condition=ProcessedEvent.attempt == attempt)
+        for claim, _ in fresh:
+            storage.release_dedupe(claim)
         raise
-    for record, _ in fresh:
-        _mark_done(record)
+    for claim, _ in fresh:
+        _mark_done(claim, storage)
     result.accepted.extend(event.event_id for _, event in fresh)
     logger.info("webhook ingested", extra={"accepted": len(result.accepted), "duplicates": len(result.duplicates), "in_progress": len(result.in_progress)})
     return result
 
 
-def _mark_done(record: ProcessedEvent) -> None:
+def _mark_done(claim: DedupeClaim, storage: ProcessedEvents) -> None:
     """The event is on the bus: nothing may publish it again. A failure here must not turn
     the published event into a 5xx (the platform would re-send it and, once the record's
     time is up, it would be published twice): try again, then leave it to the expiry."""
     for _ in range(3):
         try:
-            # Only while it is still ours: an erasure the event caused (shop/redact) may have
-            # deleted it already, and an update must not bring it back.
-            record.update(
-                actions=[ProcessedEvent.status.set("done"), ProcessedEvent.in_progress_until.remove()], condition=ProcessedEvent.attempt == record.attempt
-            )
+            # Only while it is still ours (``record_dedupe_done`` answers False otherwise): an
+            # erasure the event caused (shop/redact) may have deleted it already, and marking
+            # it done must not bring it back.
+            storage.record_dedupe_done(claim)
             return
-        except UpdateError as error:
-            if condition_failed(error):
-                return
         except Exception:  # noqa: BLE001 (throttling, a timeout: the next try usually passes)
             continue
-    logger.warning("dedupe record left in progress", extra={"event_type": record.event_type})
+    logger.warning("dedupe record left in progress", extra={"event_type": claim.event_type})

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError
-
 from encore import waits
 from encore.adapters.workflows import Workflows
 from encore.customers import upsert_customer
 from encore.events import ReviewSubmitted
-from encore.models import Review, condition_failed, customer_key
 from encore.privacy import erased_since
+from encore.storage.customer_state import CustomerStorage
+from encore.storage.records import customer_key
+from encore.storage.reviews import DynamoReviews, Review, Reviews
 
 REVIEW_SUBMITTED = "review_submitted"
 
@@ -28,10 +28,11 @@ class ReviewOutcome:
     journeys_released: int = 0
 
 
-def record_review(event: ReviewSubmitted) -> bool:
-    """Keep the review on the customer's profile; False when a newer version is on file."""
+def record_review(event: ReviewSubmitted, *, storage: Reviews | None = None, customers: CustomerStorage | None = None) -> bool:
+    """Keep the review on the customer's profile; False when a newer version is on file.
+    On DynamoDB unless ``storage`` (the reviews) and ``customers`` (the profile) say otherwise."""
     customer_id = event.customer.customer_id
-    upsert_customer(event.store_id, event.customer, event.occurred_at)
+    upsert_customer(event.store_id, event.customer, event.occurred_at, storage=customers)
     review = Review(
         customer_key(event.store_id, customer_id),
         Review.sort_key(event.review_id),
@@ -45,13 +46,7 @@ def record_review(event: ReviewSubmitted) -> bool:
         body=event.body,
         reviewed_at=event.occurred_at,
     )
-    try:
-        review.save(condition=Review.reviewed_at.does_not_exist() | (Review.reviewed_at <= event.occurred_at))
-        return True
-    except PutError as error:
-        if condition_failed(error):
-            return False
-        raise
+    return (storage or DynamoReviews()).keep_review(review)
 
 
 def wait_outcome(event: ReviewSubmitted) -> dict:
@@ -60,10 +55,12 @@ def wait_outcome(event: ReviewSubmitted) -> dict:
     return {"rating": event.rating, "product_id": event.product_id, "review_id": event.review_id}
 
 
-def apply_review_submitted(event: ReviewSubmitted, *, workflows: Workflows) -> ReviewOutcome:
+def apply_review_submitted(
+    event: ReviewSubmitted, *, workflows: Workflows, storage: Reviews | None = None, customers: CustomerStorage | None = None
+) -> ReviewOutcome:
     """Keep the review, then release the journeys waiting for a review of this product.
     A review from before the customer's erasure (a replay) is not kept again."""
-    if erased_since(event.store_id, event.customer.customer_id, event.occurred_at) or not record_review(event):
+    if erased_since(event.store_id, event.customer.customer_id, event.occurred_at) or not record_review(event, storage=storage, customers=customers):
         return ReviewOutcome(recorded=False)
     released = waits.release(
         event.store_id,

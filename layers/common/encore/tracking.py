@@ -59,9 +59,10 @@ from encore.errors import (
 )
 from encore.events import ProductViewed, to_cents
 from encore.ingest import WebhookRequest, json_object, publish_once
-from encore.models import TrackingCounter
 from encore.observability import logger
 from encore.platforms.generic import Count, Id, ProductViewedProperties, check_batch
+from encore.storage.processed_events import ProcessedEvents
+from encore.storage.tracking_counters import DynamoTrackingCounters, TrackingCounters
 from encore.stores import StoreSettings, load_store_settings
 
 PRODUCT_VIEWED = "Product Viewed"
@@ -206,7 +207,8 @@ class RateLimiter:
     nothing extra. The route's throttling (template.yaml) bounds everything above this.
     """
 
-    def __init__(self, soft_limit: int = 30, hard_limit: int = 120, max_tracked: int = 10_000):
+    def __init__(self, soft_limit: int = 30, hard_limit: int = 120, max_tracked: int = 10_000, *, counters: TrackingCounters | None = None):
+        self.counters = counters or DynamoTrackingCounters()  # the shared counts (in memory in domain tests)
         self.soft_limit = soft_limit
         self.hard_limit = hard_limit
         self.max_tracked = max_tracked
@@ -229,11 +231,10 @@ class RateLimiter:
         # Over the threshold: the shared count gets everything this container saw this minute
         # (the first time) or this request (after), so it is the visitor's whole minute.
         self.shared_checks += 1
-        counter = TrackingCounter(*TrackingCounter.key(store_id, visitor_id, minute))
         unshared = self._counts[key] - self._shared.get(key, 0)
-        counter.update(actions=[TrackingCounter.requests.add(unshared), TrackingCounter.expires_at.set(now + timedelta(minutes=2))])
+        requests = self.counters.count_visitor_requests(store_id, visitor_id, minute, unshared, now + timedelta(minutes=2))
         self._shared[key] = self._counts[key]
-        return int(counter.requests) <= self.hard_limit
+        return requests <= self.hard_limit
 
 
 RATE_LIMITER = RateLimiter()  # one per warm container
@@ -334,9 +335,17 @@ def preflight(request: WebhookRequest, *, parameters: StoreParameters) -> TrackR
     )
 
 
-def accept(request: WebhookRequest, *, parameters: StoreParameters, publisher: EventPublisher, limiter: RateLimiter | None = None) -> TrackResponse:
+def accept(
+    request: WebhookRequest,
+    *,
+    parameters: StoreParameters,
+    publisher: EventPublisher,
+    limiter: RateLimiter | None = None,
+    storage: ProcessedEvents | None = None,
+) -> TrackResponse:
     """One browser request: the answer (status, JSON body, CORS headers). Nothing is written
-    unless the whole request is valid."""
+    unless the whole request is valid. The views' dedupe records are on DynamoDB unless
+    ``storage`` says otherwise (domain tests)."""
     headers: dict[str, str] = {"Vary": "Origin"}
     try:
         if len(request.body) > MAX_BODY_BYTES:
@@ -357,14 +366,16 @@ def accept(request: WebhookRequest, *, parameters: StoreParameters, publisher: E
         limiter = limiter or RATE_LIMITER
         if not all(limiter.allow(store_id, visitor, now) for visitor in sorted(visitors)):
             raise TooManyRequests("too many events from this visitor; try again in a minute")
-        return TrackResponse(202, _apply(events, store_id=store_id, publisher=publisher, now=now), headers)
+        return TrackResponse(202, _apply(events, store_id=store_id, publisher=publisher, now=now, storage=storage), headers)
     except ClientError as error:
         logger.info("browser events rejected", extra={"reason": error.reason, "status": error.status})
         extra = {"Retry-After": "60"} if error.status == 429 else {}
         return TrackResponse(error.status, _problem(error), {**headers, **extra})
 
 
-def _apply(events: list[tuple[BrowserEvent, BrowserProperties]], *, store_id: str, publisher: EventPublisher, now: datetime) -> dict:
+def _apply(
+    events: list[tuple[BrowserEvent, BrowserProperties]], *, store_id: str, publisher: EventPublisher, now: datetime, storage: ProcessedEvents | None
+) -> dict:
     views, linked, acknowledged = [], 0, 0
     for event, properties in events:
         # Each event name has its own properties model (_PROPERTIES): the model says which event it is.
@@ -375,7 +386,7 @@ def _apply(events: list[tuple[BrowserEvent, BrowserProperties]], *, store_id: st
             acknowledged += 1
         else:
             acknowledged += 1
-    result = publish_once(views, publisher) if views else None
+    result = publish_once(views, publisher, storage=storage) if views else None
     accepted = acknowledged + (len(result.accepted) if result else 0)
     logger.info("browser events accepted", extra={"views": len(views), "acknowledged": acknowledged, "merged": linked})
     return {"accepted": accepted, "duplicates": len(result.duplicates) if result else 0}
