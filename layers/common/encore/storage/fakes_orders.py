@@ -50,7 +50,7 @@ class InMemoryOrders:
             _place(item, order)
             item.counted = True
 
-        self._apply([(self._order_key(order), place_counted), self._totals(order.store_id, order.customer_id, order, +1), *self._purchases(order)])
+        self._apply([(self._order_key(order), place_counted), self._count_in_totals(order), *self._purchases(order)])
         return True
 
     def place_uncounted(self, order: PlacedOrder) -> bool:
@@ -134,9 +134,10 @@ class InMemoryOrders:
             taken.append(kept.event)
         return taken
 
-    # ------------------------------------------------------------------ the placing transaction
+    # ------------------------------------------------------------------ transactions
     def _apply(self, writes: list[_Write]) -> None:
-        """Every write of a transaction whose conditions held (checked by the caller first)."""
+        """Every write of a transaction whose conditions held (the caller checked them first:
+        nothing is written when one fails, as with TransactWriteItems)."""
         for item, change in writes:
             self.table.update(item, change)
 
@@ -145,15 +146,15 @@ class InMemoryOrders:
         return _order(order.store_id, order.customer_id, order.order_id)
 
     @staticmethod
-    def _totals(store_id: str, customer_id: str, order: PlacedOrder, sign: int) -> _Write:
+    def _count_in_totals(order: PlacedOrder) -> _Write:
         def add(profile: Customer) -> None:
-            profile.orders_count = int(profile.orders_count or 0) + sign
-            profile.revenue_cents = int(profile.revenue_cents or 0) + sign * order.total_cents
+            profile.orders_count = int(profile.orders_count or 0) + 1
+            profile.revenue_cents = int(profile.revenue_cents or 0) + order.total_cents
             profile.first_order_at = profile.first_order_at or order.placed_at
             profile.last_order_at = order.placed_at
-            profile.last_order_key = f"STORE#{store_id}#LASTORDER#{order.placed_at:%Y-%m-%d}"
+            profile.last_order_key = f"STORE#{order.store_id}#LASTORDER#{order.placed_at:%Y-%m-%d}"
 
-        return _profile(store_id, customer_id), add
+        return _profile(order.store_id, order.customer_id), add
 
     @staticmethod
     def _purchases(order: PlacedOrder) -> list[_Write]:
