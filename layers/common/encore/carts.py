@@ -52,7 +52,7 @@ class CartOutcome:
     customer_id: str | None
     journey: str | None = None
     journey_started: bool = False
-    stale: bool = False  # the cart was ordered, newer, or (with a precondition) changed: not written
+    stale: bool = False  # the cart was ordered, newer, or (``as_read``) changed since it was read: not written
 
 
 def apply_cart_updated(
