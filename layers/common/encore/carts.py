@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from pynamodb.exceptions import DoesNotExist, UpdateError
-from pynamodb.expressions.update import Action
+from typing import Literal
 
 from encore import waits
 from encore.adapters.workflows import Workflows
@@ -23,11 +21,14 @@ from encore.clock import iso, utcnow
 from encore.customers import upsert_customer
 from encore.events import MAX_LINES, MAX_QUANTITY, CartChange, CartUpdated, Line, OrderPlaced
 from encore.journeys import Journeys, execution_name
-from encore.models import Cart, CartLineAttribute, CartLink, Customer, Product, condition_failed, customer_key, get_or_none
 from encore.observability import logger
 from encore.scenarios import cart_abandonment
 from encore.scenarios.cart_abandonment import NAME as CART_ABANDONMENT
-from encore.storage.waits import DynamoWaitStore, Wait, WaitStore
+from encore.storage import shopping_state
+from encore.storage.carts import CartAsRead, CartState
+from encore.storage.records import Cart, Product
+from encore.storage.shopping_state import ShoppingStorage
+from encore.storage.waits import Wait, WaitStore
 from encore.stores import StoreSettings
 
 OUTCOME_ORDERED = "ordered"
@@ -38,16 +39,12 @@ OUTCOME_CART_CHANGED = "cart_changed"
 MAX_TIMER_MOVES = 50
 
 
-def _resolve_customer(event: CartUpdated) -> str | None:
-    pk, sk = CartLink.key(event.store_id, event.cart_id)
+def _resolve_customer(event: CartUpdated, storage: ShoppingStorage) -> str | None:
     if event.customer:
         if event.link_cart_to_customer:
-            CartLink(pk, sk, customer_id=event.customer.customer_id).save()
+            storage.carts.link(event.store_id, event.cart_id, event.customer.customer_id)
         return event.customer.customer_id
-    try:
-        return CartLink.get(pk, sk).customer_id
-    except DoesNotExist:
-        return None
+    return storage.carts.owner(event.store_id, event.cart_id)
 
 
 @dataclass(frozen=True)
@@ -55,57 +52,57 @@ class CartOutcome:
     customer_id: str | None
     journey: str | None = None
     journey_started: bool = False
-    stale: bool = False  # the cart was ordered, newer, or (with a precondition) changed: not written
+    stale: bool = False  # the cart was ordered, newer, or (``as_read``) changed since it was read: not written
 
 
-def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Journeys, precondition=None, wait_store: WaitStore | None = None) -> CartOutcome:
-    """``precondition`` (a condition on the stored cart) must also hold for the write."""
-    wait_store = wait_store or DynamoWaitStore()
-    customer_id = _resolve_customer(event)
+def apply_cart_updated(
+    event: CartUpdated,
+    *,
+    store: StoreSettings,
+    journeys: Journeys,
+    as_read: CartAsRead | None = None,
+    wait_store: WaitStore | None = None,
+    storage: ShoppingStorage | None = None,
+) -> CartOutcome:
+    """``as_read``: the cart the update was computed from (a single-product change); it is
+    written only if the stored cart is still that one."""
+    storage = storage or shopping_state.on_dynamodb()
+    wait_store = wait_store or storage.waits
+    customer_id = _resolve_customer(event, storage)
     if customer_id is None:
         logger.info("cart of an unknown visitor kept no state", extra={"source": event.source})
         return CartOutcome(customer_id=None)
     if event.customer:
-        upsert_customer(event.store_id, event.customer, event.occurred_at)
-    pk = customer_key(event.store_id, customer_id)
-    status = "open" if event.lines else "empty"
-    cart = Cart(pk, Cart.sort_key(event.cart_id))
-    actions: list[Action] = [
-        Cart.store_id.set(event.store_id),
-        Cart.customer_id.set(customer_id),
-        Cart.cart_id.set(event.cart_id),
-        Cart.status.set(status),
-        Cart.total_cents.set(event.total_cents),
-        Cart.lines.set([CartLineAttribute(**line.model_dump()) for line in event.lines]),
-        Cart.updated_at.set(event.occurred_at),
-        Cart.last_event_id.set(event.event_id),
-    ]
-    if event.currency:
-        actions.append(Cart.currency.set(event.currency))
-    if event.recovery_url:
-        actions.append(Cart.recovery_url.set(event.recovery_url))
-    # An ordered cart stays ordered (late or reordered cart webhooks must not reopen it),
-    # and an older update never overwrites a newer one.
-    condition = (Cart.status.does_not_exist() | (Cart.status != "ordered")) & (Cart.updated_at.does_not_exist() | (Cart.updated_at <= event.occurred_at))
-    try:
-        cart.update(actions=actions, condition=condition if precondition is None else condition & precondition)
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        # Our own write may have been applied and answered as failed (the SDK's retry of a
-        # request whose answer was lost meets its own effect): then the update happened.
-        if not _written_by(pk, event, status):
-            logger.info("stale or already ordered cart update ignored")
-            return CartOutcome(customer_id=customer_id, stale=True)
+        upsert_customer(event.store_id, event.customer, event.occurred_at, storage=storage.customers)
+    status: Literal["open", "empty"] = "open" if event.lines else "empty"
+    state = CartState(
+        store_id=event.store_id,
+        customer_id=customer_id,
+        cart_id=event.cart_id,
+        status=status,
+        total_cents=event.total_cents,
+        lines=tuple(line.model_dump() for line in event.lines),
+        updated_at=event.occurred_at,
+        event_id=event.event_id,
+        currency=event.currency,
+        recovery_url=event.recovery_url,
+    )
+    # Refused when the cart is ordered (late or reordered cart webhooks must not reopen it) or
+    # newer; a write of ours applied and answered as failed (the SDK's retry of a request
+    # whose answer was lost meets its own effect) counts as written.
+    if not storage.carts.record_update(state, as_read=as_read):
+        logger.info("stale or already ordered cart update ignored")
+        return CartOutcome(customer_id=customer_id, stale=True)
     if status == "empty":
         _release_cart_journey(event.store_id, customer_id, event.cart_id, {"outcome": OUTCOME_EMPTIED}, journeys.workflows, wait_store)
         return CartOutcome(customer_id=customer_id)
     if not store.cart_abandonment.enabled:
         return CartOutcome(customer_id=customer_id)
-    if _ordered_since(event.store_id, customer_id, event.occurred_at):
+    last_order_at = storage.orders.last_order_at(event.store_id, customer_id)
+    if last_order_at is not None and last_order_at >= event.occurred_at:
         # An order placed after this cart changed, delivered before it (an order that names
         # no cart): the customer bought; close the cart rather than remind them of it.
-        _close_cart(pk, event.cart_id, [Cart.status.set("ordered")], Cart.status == "open")
+        storage.carts.close_open_cart(event.store_id, customer_id, event.cart_id)
         logger.info("cart ordered since it changed: no journey")
         return CartOutcome(customer_id=customer_id)
     if _move_journey_timer(event, customer_id, store, journeys.workflows, wait_store):
@@ -116,13 +113,6 @@ def apply_cart_updated(event: CartUpdated, *, store: StoreSettings, journeys: Jo
     name = journeys.name(CART_ABANDONMENT, event.store_id, customer_id, event.cart_id)
     started = cart_abandonment.start_journey(event, customer_id, store, journeys, waits)
     return CartOutcome(customer_id=customer_id, journey=name, journey_started=started)
-
-
-def _written_by(pk: str, event: CartUpdated, status: str) -> bool:
-    """The cart is exactly as this event's update left it: nothing (an order, a later update)
-    changed it since. A replay of an event whose cart was ordered since is not."""
-    stored = get_or_none(Cart, pk, Cart.sort_key(event.cart_id), consistent_read=True)
-    return stored is not None and (stored.last_event_id, stored.updated_at, stored.status) == (event.event_id, event.occurred_at, status)
 
 
 def _cart_journey(store_id: str, customer_id: str, cart_id: str) -> str:
@@ -152,27 +142,6 @@ def _move_journey_timer(event: CartUpdated, customer_id: str, store: StoreSettin
     return True
 
 
-def _ordered_since(store_id: str, customer_id: str, moment) -> bool:
-    profile = get_or_none(Customer, customer_key(store_id, customer_id), Customer.sort_key())
-    return bool(profile and profile.last_order_at and profile.last_order_at >= moment)
-
-
-def _close_cart(pk: str, cart_id: str, actions: list, condition, *, order_id: str | None = None) -> bool:
-    """Apply ``actions`` to the cart if ``condition`` holds. True when the cart is now closed
-    by this call, or (``order_id``) was closed by the same order before: a retry of an order
-    whose run failed after closing the cart still releases the cart's journey."""
-    try:
-        Cart(pk, Cart.sort_key(cart_id)).update(actions=actions, condition=condition)
-        return True
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-    if order_id is None:
-        return False
-    current = get_or_none(Cart, pk, Cart.sort_key(cart_id), consistent_read=True)
-    return current is not None and current.status == "ordered" and current.order_id == order_id
-
-
 def _release_cart_journey(store_id: str, customer_id: str, cart_id: str, outcome: dict, workflows: Workflows, wait_store: WaitStore) -> bool:
     """Release the journey waiting on the cart, if one is parked and this call takes it."""
     journey = _cart_journey(store_id, customer_id, cart_id)
@@ -182,35 +151,26 @@ def _release_cart_journey(store_id: str, customer_id: str, cart_id: str, outcome
     return legacy is not None and workflows.release(legacy.task_token, outcome)
 
 
-def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows, wait_store: WaitStore | None = None) -> int:
+def close_carts_for_order(event: OrderPlaced, *, workflows: Workflows, wait_store: WaitStore | None = None, storage: ShoppingStorage | None = None) -> int:
     """Mark the order's cart (or, when the order names none, the customer's open carts from
-    before the order) ordered, and release the journeys waiting on them at once."""
-    wait_store = wait_store or DynamoWaitStore()
+    before the order) ordered, and release the journeys waiting on them at once. A cart this
+    order closed on an earlier run counts as closed by it, so a retried order still releases."""
+    storage = storage or shopping_state.on_dynamodb()
+    wait_store = wait_store or storage.waits
     store_id, customer_id = event.store_id, event.customer.customer_id
-    pk = customer_key(store_id, customer_id)
     ordered = {"outcome": OUTCOME_ORDERED, "order_id": event.order_id, "ordered_at": iso(event.occurred_at)}
     closed: list[str] = []
-    if event.cart_id:
-        # The order's own cart is closed even if its checkout has not arrived yet (webhooks
-        # come in any order): a late checkout finds it ordered and starts no journey.
-        actions = [
-            Cart.status.set("ordered"),
-            Cart.order_id.set(event.order_id),
-            Cart.store_id.set(store_id),
-            Cart.customer_id.set(customer_id),
-            Cart.cart_id.set(event.cart_id),
-            Cart.updated_at.set(Cart.updated_at | event.occurred_at),
-        ]
-        if _close_cart(pk, event.cart_id, actions, Cart.status.does_not_exist() | (Cart.status == "open"), order_id=event.order_id):
-            closed.append(event.cart_id)
+    # The order's own cart is closed even if its checkout has not arrived yet (webhooks
+    # come in any order): a late checkout finds it ordered and starts no journey.
+    if event.cart_id and storage.carts.close_for_order(store_id, customer_id, event.cart_id, event.order_id, event.occurred_at):
+        closed.append(event.cart_id)
     # Carts this order closed on an earlier run are found again: their journeys are released.
-    for cart in Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=(Cart.status == "open") | (Cart.order_id == event.order_id)):
+    for cart in storage.carts.carts_for_order(store_id, customer_id, event.order_id):
         if cart.cart_id == event.cart_id:
             continue  # closed above
         if event.cart_id and cart.cart_id != event.cart_id and cart.updated_at > event.occurred_at:
             continue  # a cart started after this order is a new shopping trip
-        actions = [Cart.status.set("ordered"), Cart.order_id.set(event.order_id)]
-        if _close_cart(pk, cart.cart_id, actions, Cart.status == "open", order_id=event.order_id):
+        if storage.carts.close_open_cart(store_id, customer_id, cart.cart_id, order_id=event.order_id):
             closed.append(cart.cart_id)
     return sum(_release_cart_journey(store_id, customer_id, cart_id, ordered, workflows, wait_store) for cart_id in closed)
 
@@ -225,6 +185,7 @@ def park_cart_journey(
     workflows: Workflows,
     reminder: str | None = None,
     wait_store: WaitStore | None = None,
+    storage: ShoppingStorage | None = None,
 ) -> str:
     """Called by the journey's "wait for an order" step: park its token until the cart's
     order or next update, with the reminder the wait leads to (None: the last wait, for a
@@ -242,14 +203,15 @@ def park_cart_journey(
         key=cart_id,
         reminder=reminder,
     )
-    pk = customer_key(store_id, customer_id)
-    ended = waits.park_until(wait, lambda: _cart_closed(pk, cart_id), workflows=workflows, wait_store=wait_store or DynamoWaitStore())
+    storage = storage or shopping_state.on_dynamodb()
+    ended = waits.park_until(
+        wait, lambda: _cart_closed(storage.carts.cart(store_id, customer_id, cart_id)), workflows=workflows, wait_store=wait_store or storage.waits
+    )
     return ended["outcome"] if ended else "waiting"
 
 
-def _cart_closed(pk: str, cart_id: str) -> dict | None:
-    """How the cart's journey ends if the cart is no longer open (None: it is open)."""
-    current = get_or_none(Cart, pk, Cart.sort_key(cart_id), consistent_read=True)
+def _cart_closed(current: Cart | None) -> dict | None:
+    """How the cart's journey ends if the cart (read consistently) is no longer open (None: it is open)."""
     if current is not None and current.status == "open":
         return None
     if current is not None and current.status == "ordered":
@@ -261,7 +223,9 @@ def _cart_closed(pk: str, cart_id: str) -> dict | None:
 MAX_CHANGE_ATTEMPTS = 5  # concurrent changes of one cart each retry on the cart the other wrote
 
 
-def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Journeys) -> tuple[CartOutcome, CartUpdated | None]:
+def apply_cart_change(
+    event: CartUpdated, *, store: StoreSettings, journeys: Journeys, storage: ShoppingStorage | None = None
+) -> tuple[CartOutcome, CartUpdated | None]:
     """A single-product Product Added / Removed (``event.change``) applied to the cart as
     stored, then everything a whole-cart update does (``apply_cart_updated``). Returns the
     outcome and the whole-cart event that was applied (None when nothing changed).
@@ -274,13 +238,13 @@ def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Jou
     change = event.change
     if change is None:  # triggers.cart_updated sends only change events here
         raise ValueError("apply_cart_change needs an event with a change")
-    customer_id = _resolve_customer(event)
+    storage = storage or shopping_state.on_dynamodb()
+    customer_id = _resolve_customer(event, storage)
     if customer_id is None:
         logger.info("cart change of an unknown visitor kept no state", extra={"source": event.source})
         return CartOutcome(customer_id=None), None
-    pk = customer_key(event.store_id, customer_id)
     for _attempt in range(MAX_CHANGE_ATTEMPTS):
-        current = _cart_to_change(pk, event, change)
+        current = _cart_to_change(storage, customer_id, event, change)
         if current is not None and (current.status == "ordered" or current.updated_at > event.occurred_at):
             logger.info("stale or already ordered cart change ignored")
             return CartOutcome(customer_id=customer_id, stale=True), None
@@ -293,21 +257,20 @@ def apply_cart_change(event: CartUpdated, *, store: StoreSettings, journeys: Jou
             logger.info("cart change left the cart as it was", extra={"action": change.action})
             return CartOutcome(customer_id=customer_id), None
         whole = event.model_copy(update={"cart_id": current.cart_id if current is not None else event.cart_id, "lines": changed, "change": None})
-        unchanged = Cart.updated_at.does_not_exist() if current is None else (Cart.updated_at == current.updated_at)
-        outcome = apply_cart_updated(whole, store=store, journeys=journeys, precondition=unchanged)
+        as_read = CartAsRead(updated_at=current.updated_at if current is not None else None)
+        outcome = apply_cart_updated(whole, store=store, journeys=journeys, as_read=as_read, storage=storage)
         if not outcome.stale:
             return outcome, whole
     logger.warning("cart kept changing while a change was applied: change dropped", extra={"attempts": MAX_CHANGE_ATTEMPTS})
     return CartOutcome(customer_id=customer_id, stale=True), None
 
 
-def _cart_to_change(pk: str, event: CartUpdated, change: CartChange) -> Cart | None:
+def _cart_to_change(storage: ShoppingStorage, customer_id: str, event: CartUpdated, change: CartChange) -> Cart | None:
     """The cart the change names; without one, the customer's latest open cart (None: the
     change starts a cart with the event's ``cart_id``)."""
     if not change.to_open_cart:
-        return get_or_none(Cart, pk, Cart.sort_key(event.cart_id), consistent_read=True)
-    open_carts = list(Cart.query(pk, Cart.sk.startswith("CART#"), filter_condition=Cart.status == "open", consistent_read=True))
-    return max(open_carts, key=lambda cart: cart.updated_at, default=None)
+        return storage.carts.cart(event.store_id, customer_id, event.cart_id)
+    return storage.carts.latest_open_cart(event.store_id, customer_id)
 
 
 def _catalogue_entry(store_id: str, change: CartChange) -> Product | None:
