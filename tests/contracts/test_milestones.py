@@ -79,9 +79,9 @@ def test_the_order_that_made_the_first_purchase_still_gets_it_when_retried(miles
 
 
 def test_a_journey_claimed_once_ever_is_refused_to_any_other_journey(milestones, start_repositories):
-    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-1", now=NOW, cooldown=None)
-    assert not milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-2", now=NOW + 400 * WEEK, cooldown=None)
-    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "teapot", "up-sell-3", now=NOW, cooldown=None)  # another subject
+    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-1", claimed_by="event-up-sell-1", now=NOW, cooldown=None)
+    assert not milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-2", claimed_by="event-up-sell-2", now=NOW + 400 * WEEK, cooldown=None)
+    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "teapot", "up-sell-3", claimed_by="event-up-sell-3", now=NOW, cooldown=None)  # another subject
 
     stored = _stored(start_repositories, JourneyRecord, JourneyRecord.sort_key("up-sell", "mug"))
     assert (stored.journey, stored.started_at) == ("up-sell-1", NOW)
@@ -89,21 +89,29 @@ def test_a_journey_claimed_once_ever_is_refused_to_any_other_journey(milestones,
 
 def test_claiming_the_journey_already_recorded_succeeds(milestones, start_repositories):
     """A retried event (or a claim applied whose answer was lost) still starts its journey."""
-    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-1", now=NOW, cooldown=None)
-    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-1", now=NOW + timedelta(minutes=5), cooldown=None)
+    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-1", claimed_by="event-up-sell-1", now=NOW, cooldown=None)
+    assert milestones.claim_journey(STORE, CUSTOMER, "up-sell", "mug", "up-sell-1", claimed_by="event-up-sell-1", now=NOW + timedelta(minutes=5), cooldown=None)
     assert _stored(start_repositories, JourneyRecord, JourneyRecord.sort_key("up-sell", "mug")).started_at == NOW
 
 
 def test_a_cooldown_refuses_a_new_journey_until_it_has_passed(milestones, start_repositories):
-    assert milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-1", now=NOW, cooldown=WEEK)
-    assert not milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-2", now=NOW + WEEK - timedelta(seconds=1), cooldown=WEEK)
-    assert milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-8", now=NOW + WEEK, cooldown=WEEK)  # exactly a week
+    assert milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-1", claimed_by="event-browse-day-1", now=NOW, cooldown=WEEK)
+    assert not milestones.claim_journey(
+        STORE, CUSTOMER, "browse-abandonment", "", "browse-day-2", claimed_by="event-browse-day-2", now=NOW + WEEK - timedelta(seconds=1), cooldown=WEEK
+    )
+    assert milestones.claim_journey(
+        STORE, CUSTOMER, "browse-abandonment", "", "browse-day-8", claimed_by="event-browse-day-8", now=NOW + WEEK, cooldown=WEEK
+    )  # exactly a week
 
     stored = _stored(start_repositories, JourneyRecord, JourneyRecord.sort_key("browse-abandonment", ""))
     assert (stored.journey, stored.started_at) == ("browse-day-8", NOW + WEEK)
-    assert not milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-9", now=NOW + WEEK + timedelta(days=1), cooldown=WEEK)
+    assert not milestones.claim_journey(
+        STORE, CUSTOMER, "browse-abandonment", "", "browse-day-9", claimed_by="event-browse-day-9", now=NOW + WEEK + timedelta(days=1), cooldown=WEEK
+    )
 
 
 def test_a_zero_cooldown_allows_a_journey_a_day(milestones):
-    assert milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-1", now=NOW, cooldown=timedelta(0))
-    assert milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-2", now=NOW + timedelta(days=1), cooldown=timedelta(0))
+    assert milestones.claim_journey(STORE, CUSTOMER, "browse-abandonment", "", "browse-day-1", claimed_by="event-browse-day-1", now=NOW, cooldown=timedelta(0))
+    assert milestones.claim_journey(
+        STORE, CUSTOMER, "browse-abandonment", "", "browse-day-2", claimed_by="event-browse-day-2", now=NOW + timedelta(days=1), cooldown=timedelta(0)
+    )

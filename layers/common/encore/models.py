@@ -622,6 +622,9 @@ class JourneyRecord(_Item):
 
     journey = UnicodeAttribute()
     started_at = UTCDateTimeAttribute()
+    # The event that claimed it: only that event, retried, claims the same journey again.
+    # None on records of the release before this attribute.
+    claimed_by = UnicodeAttribute(null=True)
 
     @staticmethod
     def sort_key(scenario: str, subject: str = "") -> str:

@@ -97,7 +97,8 @@ def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettin
     visit_day = event.occurred_at.astimezone(zone).date()
     business_key = visit_day.isoformat()
     name = journeys.name(NAME, event.store_id, customer_id, business_key)
-    if not storage.milestones.claim_journey(event.store_id, customer_id, NAME, "", name, now=now, cooldown=timedelta(days=settings.cooldown_days)):
+    cooldown = timedelta(days=settings.cooldown_days)
+    if not storage.milestones.claim_journey(event.store_id, customer_id, NAME, "", name, claimed_by=event.event_id, now=now, cooldown=cooldown):
         return False  # chased recently enough
     day_start = datetime.combine(visit_day, datetime.min.time(), tzinfo=zone)
     products = _products_to_show(shoppers, event.store_id, customer_id, event.product_id, in_carts, day_start, settings)

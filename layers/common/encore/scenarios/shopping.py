@@ -1,17 +1,13 @@
 """What the scenarios started by views and carts ask about a customer's shopping: what is in
-their open carts, what they have bought, and whether a journey may start again (a durable
-record of the last one, claimed with a conditional write so racing events start one).
-
-Reads go through ``storage.shopping`` and claims through ``storage.journey_records`` (on
-DynamoDB unless a test passes the in-memory fakes)."""
+their open carts, what they have bought, and which products are on sale. Reads go through
+``storage.shopping`` (on DynamoDB unless a test passes the in-memory fake); whether a journey
+may start again is ``storage.journey_records``' claim."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 
 from encore.catalogue import sellable
-from encore.storage.journey_records import DynamoJourneyRecords, JourneyRecords
 from encore.storage.records import Product
 from encore.storage.shopping import DynamoShopping, Shopping
 
@@ -37,13 +33,3 @@ def available_products(store_id: str, product_ids: Iterable[str], *, limit: int 
         if product is not None and sellable(product):
             found.append(product)
     return found
-
-
-def claim_journey(
-    pk: str, scenario: str, subject: str, journey: str, *, now: datetime, cooldown: timedelta | None, records: JourneyRecords | None = None
-) -> bool:
-    """Record ``journey`` as the scenario's latest for this customer and subject, if allowed:
-    no earlier journey, or (with a ``cooldown``) the last one started at least that long ago.
-    ``cooldown=None`` means once ever. Claiming the journey already recorded succeeds, so a
-    retried event still starts the journey a failed attempt had claimed."""
-    return (records or DynamoJourneyRecords()).claim(pk, scenario, subject, journey, now=now, cooldown=cooldown)

@@ -47,7 +47,7 @@ def on_product_viewed(event: ProductViewed, customer_id: str, store: StoreSettin
     if not _timely(event.occurred_at, store):
         return False
     storage = storage or scenario_starts.on_dynamodb()
-    return _offer_upgrade(event.store_id, customer_id, event.product_id, store, journeys, storage, in_carts=None)
+    return _offer_upgrade(event.store_id, customer_id, event.product_id, store, journeys, storage, in_carts=None, event_id=event.event_id)
 
 
 def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, journeys: Journeys, *, storage: StartStorage | None = None) -> bool:
@@ -57,7 +57,7 @@ def on_cart_updated(event: CartUpdated, customer_id: str, store: StoreSettings, 
     storage = storage or scenario_starts.on_dynamodb()
     in_cart = {line.product_id for line in event.lines}
     return any(
-        _offer_upgrade(event.store_id, customer_id, product_id, store, journeys, storage, in_carts=in_cart)
+        _offer_upgrade(event.store_id, customer_id, product_id, store, journeys, storage, in_carts=in_cart, event_id=event.event_id)
         for product_id in dict.fromkeys(line.product_id for line in event.lines)
     )
 
@@ -74,7 +74,15 @@ def _next_tier(upgrades: list[Product]) -> Product:
 
 
 def _offer_upgrade(
-    store_id: str, customer_id: str, product_id: str, store: StoreSettings, journeys: Journeys, storage: StartStorage, *, in_carts: set[str] | None
+    store_id: str,
+    customer_id: str,
+    product_id: str,
+    store: StoreSettings,
+    journeys: Journeys,
+    storage: StartStorage,
+    *,
+    in_carts: set[str] | None,
+    event_id: str,
 ) -> bool:
     shoppers = storage.shoppers
     base = shoppers.product(store_id, product_id)
@@ -92,7 +100,7 @@ def _offer_upgrade(
         return False  # already chose the upgrade
     upgrade = _next_tier(upgrades)
     name = journeys.name(NAME, store_id, customer_id, product_id)
-    if not storage.milestones.claim_journey(store_id, customer_id, NAME, product_id, name, now=utcnow(), cooldown=None):
+    if not storage.milestones.claim_journey(store_id, customer_id, NAME, product_id, name, claimed_by=event_id, now=utcnow(), cooldown=None):
         return False
     return journeys.start(
         NAME,

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from encore.catalogue import sellable
-from encore.models import Cart, JourneyRecord, Milestone, Order, Product, ProductView, PurchasedProduct, Review, customer_key
+from encore.models import Cart, Milestone, Order, Product, ProductView, PurchasedProduct, Review, customer_key
 from encore.storage.fakes import InMemoryCatalogue, InMemoryCustomerRecords, InMemoryTable
 from encore.storage.fakes_customers import InMemoryCustomerProfiles
+from encore.storage.fakes_journey_records import InMemoryJourneyRecords
 from encore.storage.milestones import first_purchase_milestone
 from encore.storage.scenario_starts import StartStorage
 
@@ -40,14 +41,11 @@ class InMemoryMilestones:
         self.table.add(Milestone(*key, reached_at=at, order_id=order_id))
         return True
 
-    def claim_journey(self, store_id: str, customer_id: str, scenario: str, subject: str, journey: str, *, now: datetime, cooldown: timedelta | None) -> bool:
-        key = (customer_key(store_id, customer_id), JourneyRecord.sort_key(scenario, subject))
-        stored = self.table.get(JourneyRecord, *key)
-        if stored is not None and stored.journey != journey and (cooldown is None or stored.started_at > now - cooldown):
-            return False
-        if stored is None or stored.journey != journey:
-            self.table.add(JourneyRecord(*key, journey=journey, started_at=now))
-        return True
+    def claim_journey(
+        self, store_id: str, customer_id: str, scenario: str, subject: str, journey: str, *, claimed_by: str, now: datetime, cooldown: timedelta | None
+    ) -> bool:
+        records = InMemoryJourneyRecords(self.table)  # the claim's one home
+        return records.claim(customer_key(store_id, customer_id), scenario, subject, journey, claimed_by=claimed_by, now=now, cooldown=cooldown)
 
 
 class InMemoryShopperReads:

@@ -15,7 +15,7 @@ from typing import Protocol
 from pynamodb.exceptions import PutError
 
 from encore.models import Milestone, condition_failed, customer_key, get_or_none
-from encore.scenarios import shopping
+from encore.storage.journey_records import DynamoJourneyRecords
 
 
 def first_purchase_milestone(category: str) -> str:
@@ -35,11 +35,12 @@ class Milestones(Protocol):
         order that made it (again when that order's event is retried, so a crash between this
         write and the journey's start does not lose the journey); False for any later order."""
 
-    def claim_journey(self, store_id: str, customer_id: str, scenario: str, subject: str, journey: str, *, now: datetime, cooldown: timedelta | None) -> bool:
-        """Record ``journey`` as the scenario's latest for the customer and subject, if allowed:
-        no earlier journey, or (with a ``cooldown``) the last one started at least that long
-        ago; ``cooldown=None`` means once ever. Claiming the journey already recorded succeeds
-        (a retried event still starts the journey a failed attempt had claimed)."""
+    def claim_journey(
+        self, store_id: str, customer_id: str, scenario: str, subject: str, journey: str, *, claimed_by: str, now: datetime, cooldown: timedelta | None
+    ) -> bool:
+        """``storage.journey_records.JourneyRecords.claim`` for the customer: once ever
+        (``cooldown=None``) or once per cooldown; only the event that claimed it (retried)
+        claims the same journey again."""
 
 
 class DynamoMilestones:
@@ -57,9 +58,11 @@ class DynamoMilestones:
         milestone = Milestone(*key, reached_at=at, order_id=order_id)
         return _put_once(milestone, Milestone.pk.does_not_exist() | (Milestone.order_id == order_id))
 
-    def claim_journey(self, store_id: str, customer_id: str, scenario: str, subject: str, journey: str, *, now: datetime, cooldown: timedelta | None) -> bool:
-        # The claim's one home is encore.scenarios.shopping (cart abandonment's module shares it).
-        return shopping.claim_journey(customer_key(store_id, customer_id), scenario, subject, journey, now=now, cooldown=cooldown)
+    def claim_journey(
+        self, store_id: str, customer_id: str, scenario: str, subject: str, journey: str, *, claimed_by: str, now: datetime, cooldown: timedelta | None
+    ) -> bool:
+        records = DynamoJourneyRecords()  # the claim's one home
+        return records.claim(customer_key(store_id, customer_id), scenario, subject, journey, claimed_by=claimed_by, now=now, cooldown=cooldown)
 
 
 def _put_once(milestone: Milestone, condition) -> bool:

@@ -10,9 +10,9 @@ from typing import Protocol
 
 from encore.catalogue import get_product
 from encore.models import Order, Product, ProductView, PurchasedProduct, Review, customer_key, get_or_none
+from encore.storage.shopping import DynamoShopping
 
 __all__ = ["DynamoShopperReads", "Order", "Product", "ProductView", "ShopperReads"]  # the items the reads return, for type hints
-from encore.scenarios import shopping
 
 
 class ShopperReads(Protocol):
@@ -44,9 +44,10 @@ class ShopperReads(Protocol):
 
 
 class DynamoShopperReads:
-    """``ShopperReads`` on the DynamoDB table (``encore.models``). Open carts, purchases and
-    products on sale are read by ``encore.scenarios.shopping`` (their one home, shared with
-    cart abandonment), a single product by ``encore.catalogue``."""
+    """``ShopperReads`` on the DynamoDB table (``encore.models``). Open carts and purchases are
+    read by ``storage.shopping`` (shared with cart abandonment), a single product by
+    ``encore.catalogue``, and which products are on sale is the domain's rule
+    (``encore.scenarios.shopping.available_products``)."""
 
     def order(self, store_id: str, customer_id: str, order_id: str) -> Order | None:
         return get_or_none(Order, customer_key(store_id, customer_id), Order.sort_key(order_id), consistent_read=True)
@@ -67,13 +68,16 @@ class DynamoShopperReads:
         return {purchase.product_id for purchase in PurchasedProduct.batch_get(keys)} if keys else set()
 
     def bought_any(self, store_id: str, customer_id: str, product_ids: Iterable[str]) -> bool:
-        return shopping.bought_any(customer_key(store_id, customer_id), product_ids)
+        return DynamoShopping().bought_any(customer_key(store_id, customer_id), product_ids)
 
     def products_in_open_carts(self, store_id: str, customer_id: str) -> set[str]:
-        return shopping.products_in_open_carts(customer_key(store_id, customer_id))
+        return DynamoShopping().products_in_open_carts(customer_key(store_id, customer_id))
 
     def product(self, store_id: str, product_id: str) -> Product | None:
         return get_product(store_id, product_id)
 
     def available_products(self, store_id: str, product_ids: Iterable[str], *, limit: int | None = None) -> list[Product]:
-        return shopping.available_products(store_id, product_ids, limit=limit)
+        # What "on sale" means has one home, the domain's (catalogue.sellable, read one by one).
+        from encore.scenarios.shopping import available_products
+
+        return available_products(store_id, product_ids, limit=limit)
