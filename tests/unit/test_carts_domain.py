@@ -6,7 +6,6 @@ the abandonment journey started, moved and released, and single-product changes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,27 +19,12 @@ from encore.storage.fakes_carts import InMemoryCarts, in_memory_shopping_storage
 from encore.storage.orders import PlacedOrder
 from encore.storage.shopping_state import ShoppingStorage
 from encore.stores import StoreSettings
+from tests.unit.fake_workflows import StartOnceWorkflows
 
 STORE, CUSTOMER, CART = "shop", "olena", "cart-7"
 SETTINGS = StoreSettings.from_dict(STORE, {"postal_address": "1 Main St"})
 OFF = StoreSettings.from_dict(STORE, {"postal_address": "1 Main St", "cart_abandonment": {"enabled": False}})
 SHIRT = Line(product_id="linen-shirt", title="Linen shirt", quantity=1, price_cents=4500)
-
-
-@dataclass
-class RecordingWorkflows:
-    started: list = field(default_factory=list)
-    released: list = field(default_factory=list)
-
-    def start(self, state_machine_arn: str, name: str, payload: dict) -> bool:
-        if name in self.started:
-            return False
-        self.started.append(name)
-        return True
-
-    def release(self, task_token: str, outcome: dict) -> bool:
-        self.released.append((task_token, outcome))
-        return True
 
 
 @pytest.fixture
@@ -54,8 +38,8 @@ def storage(table) -> ShoppingStorage:
 
 
 @pytest.fixture
-def workflows() -> RecordingWorkflows:
-    return RecordingWorkflows()
+def workflows() -> StartOnceWorkflows:
+    return StartOnceWorkflows()
 
 
 def _now() -> datetime:
@@ -122,7 +106,7 @@ def test_a_cart_of_an_unknown_visitor_keeps_no_state_until_a_checkout_names_its_
 
 def test_an_open_cart_starts_its_journey_once(storage, workflows):
     first = _apply(storage, workflows, _update("e-1"))
-    assert (first.journey_started, first.journey) == (True, workflows.started[0])
+    assert (first.journey_started, first.journey) == (True, next(iter(workflows.started)))
     again = _apply(storage, workflows, _update("e-1"))  # the same update, retried
     assert (again.journey_started, len(workflows.started)) == (False, 1)
     assert _apply(storage, workflows, _update("e-2"), store=OFF).journey is None  # switched off
@@ -137,7 +121,7 @@ def test_an_older_update_and_a_late_one_for_an_ordered_cart_change_nothing(stora
 
     close_carts_for_order(_order(), workflows=workflows, storage=storage)
     assert _apply(storage, workflows, _update("e-3", at=now + timedelta(minutes=5))).stale
-    assert (storage.carts.cart(STORE, CUSTOMER, CART).status, workflows.started) == ("ordered", [])
+    assert (storage.carts.cart(STORE, CUSTOMER, CART).status, list(workflows.started)) == ("ordered", [])
 
 
 def test_a_cart_bought_since_it_changed_is_closed_and_starts_no_journey(storage, workflows):
@@ -146,7 +130,7 @@ def test_a_cart_bought_since_it_changed_is_closed_and_starts_no_journey(storage,
     storage.orders.place_and_count(PlacedOrder(STORE, CUSTOMER, "1001", at + timedelta(minutes=1), "EUR", 4500))
 
     outcome = _apply(storage, workflows, _update("e-1", at=at))
-    assert (outcome.journey, workflows.started) == (None, [])
+    assert (outcome.journey, list(workflows.started)) == (None, [])
     assert storage.carts.cart(STORE, CUSTOMER, CART).status == "ordered"
 
 

@@ -6,7 +6,6 @@ the wiring through the functions and the table is the fault and scenario suites'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,26 +24,11 @@ from encore.storage.records import Coupon, Customer, customer_key
 from encore.storage.shopping_state import ShoppingStorage
 from encore.storage.waits import Wait
 from encore.stores import StoreSettings
+from tests.unit.fake_workflows import StartOnceWorkflows
 
 STORE, CUSTOMER, ORDER = "shop", "olena", "1001"
 SETTINGS = StoreSettings.from_dict(STORE, {"postal_address": "1 Main St"})
 PK = customer_key(STORE, CUSTOMER)
-
-
-@dataclass
-class RecordingWorkflows:
-    started: list = field(default_factory=list)
-    released: list = field(default_factory=list)
-
-    def start(self, state_machine_arn: str, name: str, payload: dict) -> bool:
-        if name in self.started:
-            return False  # an execution name starts once
-        self.started.append(name)
-        return True
-
-    def release(self, task_token: str, outcome: dict) -> bool:
-        self.released.append((task_token, outcome))
-        return True
 
 
 @pytest.fixture
@@ -58,8 +42,8 @@ def storage(table) -> ShoppingStorage:
 
 
 @pytest.fixture
-def workflows() -> RecordingWorkflows:
-    return RecordingWorkflows()
+def workflows() -> StartOnceWorkflows:
+    return StartOnceWorkflows()
 
 
 def _now() -> datetime:
@@ -116,7 +100,7 @@ def test_an_order_is_counted_once_and_its_effects_redone_until_their_marker_is_w
     # the effects redone (each safe to repeat: no journey starts twice).
     retried = _place(storage, workflows)
     assert (retried.counted, retried.first_time, retried.effects_pending) == (False, False, True)
-    assert (_totals(table), workflows.started) == ((1, 9000), started)
+    assert (_totals(table), list(workflows.started)) == ((1, 9000), started)
 
     finish_order_effects(_order(), storage=storage)
     repeat = _place(storage, workflows)  # the platform resends the webhook
