@@ -13,7 +13,6 @@ from encore.models import get_or_none
 from encore.storage.fakes import InMemoryTable
 
 
-
 @dataclass(frozen=True)
 class Repositories[Storage]:
     """The repositories of one kind, how a test puts its given items in place, and how it reads
