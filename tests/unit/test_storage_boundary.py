@@ -21,7 +21,6 @@ NOT_YET_ON_STORAGE = {
     "encore.privacy": "erasure and export walk the customer's whole partition",
     "encore.reconcile": "the last reconciled moment per store",
     "encore.runtime": "binds the table name at cold start (models.bind_table)",
-    "encore.waits": "the 'has it already happened?' reads of orders, reviews and purchases",
 }
 STORAGE_ITSELF = {"encore.storage", "encore.models"}
 

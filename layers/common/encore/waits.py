@@ -23,7 +23,7 @@ from pydantic import BaseModel, Discriminator, Field, RootModel, Tag
 
 from encore.adapters.workflows import Workflows
 from encore.clock import iso
-from encore.models import Customer, Order, PurchasedProduct, Review, customer_key, get_or_none
+from encore.storage.wait_checks import DynamoWaitChecks, WaitChecks
 from encore.storage.waits import DynamoWaitStore, Wait, WaitStore
 
 # What a cart journey's wait awaits: its cart's order (or emptying) or its next update. Not a
@@ -75,7 +75,7 @@ class WaitRequest(RootModel[Annotated[Annotated[EventWaitRequest, Tag("events")]
     """What a wait function receives from a journey's ``.waitForTaskToken`` step."""
 
 
-def park_request(request: WaitRequest, *, now: datetime, workflows: Workflows, wait_store: WaitStore | None = None) -> str:
+def park_request(request: WaitRequest, *, now: datetime, workflows: Workflows, wait_store: WaitStore | None = None, checks: WaitChecks | None = None) -> str:
     """Park the journey the request speaks for; "waiting", or how the wait already ended."""
     wanted = request.root
     if isinstance(wanted, CartWaitRequest):
@@ -103,6 +103,7 @@ def park_request(request: WaitRequest, *, now: datetime, workflows: Workflows, w
         since=wanted.since,
         products=wanted.products,
         wait_store=wait_store,
+        checks=checks,
     )
 
 
@@ -139,14 +140,10 @@ _ORDER_MOMENTS = {
 }
 
 
-def _get(model, pk: str, sk: str):
-    return get_or_none(model, pk, sk, consistent_read=True)  # the event may have just been written
-
-
-def _order_moment(pk: str, awaiting: set[str], key: str | None) -> dict | None:
+def _order_moment(checks: WaitChecks, store_id: str, customer_id: str, awaiting: set[str], key: str | None) -> dict | None:
     if not key:
         return None
-    order = _get(Order, pk, Order.sort_key(key))
+    order = checks.order_moments(store_id, customer_id, key)
     if order is None:
         return None
     # Later moments first: a journey waiting for "shipped or delivered" takes the furthest.
@@ -156,39 +153,38 @@ def _order_moment(pk: str, awaiting: set[str], key: str | None) -> dict | None:
     return None
 
 
-def _ordered_since(pk: str, since: datetime, products: set[str] | None) -> dict | None:
+def _ordered_since(checks: WaitChecks, store_id: str, customer_id: str, since: datetime, products: set[str] | None) -> dict | None:
     """An order placed since the journey began (of one of ``products`` when given)."""
     if products:
         for product_id in sorted(products):
-            bought = _get(PurchasedProduct, pk, PurchasedProduct.sort_key(product_id))
-            if bought and bought.last_purchased_at and bought.last_purchased_at >= since:
-                return {"event": "order_placed", "key": None, "product_ids": [product_id], "ordered_at": iso(bought.last_purchased_at)}
+            bought_at = checks.last_purchased_at(store_id, customer_id, product_id)
+            if bought_at and bought_at >= since:
+                return {"event": "order_placed", "key": None, "product_ids": [product_id], "ordered_at": iso(bought_at)}
         return None
-    customer = _get(Customer, pk, Customer.sort_key())
-    if customer and customer.last_order_at and customer.last_order_at >= since:
-        return {"event": "order_placed", "key": None, "ordered_at": iso(customer.last_order_at)}
+    ordered_at = checks.last_order_at(store_id, customer_id)
+    if ordered_at and ordered_at >= since:
+        return {"event": "order_placed", "key": None, "ordered_at": iso(ordered_at)}
     return None
 
 
-def _reviewed_since(pk: str, since: datetime, products: set[str] | None) -> dict | None:
+def _reviewed_since(checks: WaitChecks, store_id: str, customer_id: str, since: datetime, products: set[str] | None) -> dict | None:
     """The latest review (of one of ``products`` when given) submitted since the journey began."""
-    reviews = [
-        review
-        for review in Review.query(pk, Review.sk.startswith("REVIEW#"), consistent_read=True)
-        if review.reviewed_at >= since and (not products or review.product_id in products)
-    ]
+    reviews = [review for review in checks.reviews_since(store_id, customer_id, since) if not products or review.product_id in products]
     if not reviews:
         return None
     review = max(reviews, key=lambda r: r.reviewed_at)
-    return {"event": "review_submitted", "key": None, "rating": int(review.rating), "product_id": review.product_id, "review_id": review.review_id}
+    return {"event": "review_submitted", "key": None, "rating": review.rating, "product_id": review.product_id, "review_id": review.review_id}
 
 
-def _already_happened(pk: str, awaiting: set[str], key: str | None, since: datetime | None, products: set[str] | None) -> dict | None:
-    found = _order_moment(pk, awaiting, key)
+def already_happened(
+    checks: WaitChecks, store_id: str, customer_id: str, awaiting: set[str], key: str | None, since: datetime | None, products: set[str] | None
+) -> dict | None:
+    """The outcome of what the wait awaits, if it already happened; None: it has not."""
+    found = _order_moment(checks, store_id, customer_id, awaiting, key)
     if found is None and "order_placed" in awaiting and since is not None:
-        found = _ordered_since(pk, since, products)
+        found = _ordered_since(checks, store_id, customer_id, since, products)
     if found is None and "review_submitted" in awaiting and since is not None:
-        found = _reviewed_since(pk, since, products)
+        found = _reviewed_since(checks, store_id, customer_id, since, products)
     return found
 
 
@@ -205,16 +201,17 @@ def park(
     since: datetime | None = None,
     products: Iterable[str] | None = None,
     wait_store: WaitStore | None = None,
+    checks: WaitChecks | None = None,
 ) -> str:
     """Park the token until one of the customer's ``awaiting`` events. ``since`` (the
     journey's start) lets an order that was placed while the journey was on its way here
-    count as already happened."""
-    pk = customer_key(store_id, customer_id)
+    count as already happened (``checks`` reads it: the table by default)."""
+    reads = checks or DynamoWaitChecks()
     wanted = frozenset(products or ()) or None
     wait = Wait(store_id, customer_id, journey, frozenset(awaiting), task_token, now, key=key, products=wanted)
     happened = park_until(
         wait,
-        lambda: _already_happened(pk, set(awaiting), key, since, set(wanted) if wanted else None),
+        lambda: already_happened(reads, store_id, customer_id, set(awaiting), key, since, set(wanted) if wanted else None),
         workflows=workflows,
         wait_store=wait_store or DynamoWaitStore(),
     )
