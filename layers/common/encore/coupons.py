@@ -42,14 +42,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pynamodb.exceptions import PutError
-from pynamodb.expressions.update import Action
-
 from encore.adapters.shop_coupons import CodeTaken
 from encore.adapters.shop_http import ShopAdminError, ShopAuthRefused, ShopMisconfigured, ShopRefused, ShopThrottled, ShopUnreachable
-from encore.clock import iso
-from encore.models import DELETE, Coupon, IssuedCode, PooledCode, ShopDiscount, StepCoupon, condition_failed, customer_key, get_or_none, transact
 from encore.observability import logger
+from encore.storage.coupon_codes import Coupon, CouponCodes, DynamoCouponCodes, IssuedCode, ShopDiscount, due_row
 from encore.stores import CouponSettings
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -127,24 +123,25 @@ def issue(
     client,
     settings: CouponSettings,
     alerts: PoolAlerts | None = None,
+    storage: CouponCodes | None = None,
 ) -> Coupon:
     """The step's coupon, accepted by the shop (the same one when the step runs again), or
     CouponUnavailable. ``client`` is the platform's coupon client (None: generic pool)."""
-    pk = customer_key(store_id, customer_id)
-    anchor = get_or_none(StepCoupon, pk, StepCoupon.sort_key(journey, offer.step), consistent_read=True)
-    if anchor is not None:
-        coupon = get_or_none(Coupon, *Coupon.key(store_id, anchor.code), consistent_read=True)
+    codes = storage or DynamoCouponCodes()
+    step_code = codes.step_code(store_id, customer_id, journey, offer.step)
+    if step_code is not None:
+        coupon = codes.coupon(store_id, step_code, consistent=True)
         if coupon is not None and coupon.status in (None, "accepted"):
             return coupon
         if coupon is not None and coupon.status == "pending" and platform == "woocommerce":
-            return _create_woocommerce(coupon, client, email, offer, retried=True)
+            return _create_woocommerce(codes, coupon, client, email, offer, retried=True)
         # A refused code is not reused: forget the anchor and start afresh.
-        anchor.delete()
+        codes.forget_step_code(store_id, customer_id, journey, offer.step)
     if platform == "woocommerce":
-        return _issue_woocommerce(store_id, customer_id, email, journey, offer, now, client)
+        return _issue_woocommerce(codes, store_id, customer_id, email, journey, offer, now, client)
     if platform == "shopify":
-        return _take(store_id, customer_id, journey, offer, now, "shopify", offer.key, client=client, settings=settings)
-    return _take(store_id, customer_id, journey, offer, now, "generic", offer.pool, client=None, settings=settings, alerts=alerts)
+        return _take(codes, store_id, customer_id, journey, offer, now, "shopify", offer.key, client=client, settings=settings)
+    return _take(codes, store_id, customer_id, journey, offer, now, "generic", offer.pool, client=None, settings=settings, alerts=alerts)
 
 
 def _coupon(store_id: str, customer_id: str, journey: str, offer: Offer, now: datetime, code: str, platform: str, status: str, **refs) -> Coupon:
@@ -164,140 +161,106 @@ def _coupon(store_id: str, customer_id: str, journey: str, offer: Offer, now: da
     )
 
 
-def _issued(coupon: Coupon, due: datetime | None = None, reason: str | None = None) -> IssuedCode:
-    return IssuedCode(
-        IssuedCode.partition(coupon.store_id),
-        f"{iso(due or coupon.expires_at)}#{coupon.code}",
-        code=coupon.code,
-        platform=coupon.platform,
-        shop_ref=coupon.shop_ref,
-        discount_ref=coupon.discount_ref,
-        reason=reason,
-    )
-
-
-def _take(store_id, customer_id, journey, offer: Offer, now, platform: str, pool: str, *, client, settings: CouponSettings, alerts=None) -> Coupon:
+def _take(
+    codes: CouponCodes, store_id, customer_id, journey, offer: Offer, now, platform: str, pool: str, *, client, settings: CouponSettings, alerts=None
+) -> Coupon:
     """One code out of the pool into this step, atomically; refill (Shopify) or alert (generic)."""
     for attempt in range(2):
-        for stocked in PooledCode.query(PooledCode.key(store_id, pool)[0], PooledCode.sk.startswith("CODE#"), consistent_read=True, limit=5):
+        for stocked in codes.stocked(store_id, pool):
             coupon = _coupon(
                 store_id, customer_id, journey, offer, now, stocked.code, platform, "accepted", shop_ref=stocked.shop_ref, discount_ref=stocked.discount_ref
             )
-            anchor = StepCoupon(customer_key(store_id, customer_id), StepCoupon.sort_key(journey, offer.step), code=stocked.code)
-            writes: list[tuple] = [
-                (stocked, DELETE, PooledCode.pk.exists()),
-                (coupon, None, Coupon.pk.does_not_exist()),
-                (anchor, None, StepCoupon.pk.does_not_exist()),
-            ]
-            if platform == "shopify":
-                writes.append((_issued(coupon), None, None))
-            if transact(writes):
-                _after_take(store_id, pool, offer, now, platform, client, settings, alerts)
+            # Shopify keeps the code past its expiry: the cleanup deletes it then.
+            if codes.take_stocked(stocked, coupon, schedule_deletion=platform == "shopify"):
+                _after_take(codes, store_id, pool, offer, now, platform, client, settings, alerts)
                 return coupon
             # Another message took this code first (or this step got one meanwhile).
-            existing = get_or_none(StepCoupon, anchor.pk, anchor.sk, consistent_read=True)
+            existing = codes.step_code(store_id, customer_id, journey, offer.step)
             if existing is not None:
-                return Coupon.get(*Coupon.key(store_id, existing.code), consistent_read=True)
+                return codes.stored_coupon(store_id, existing)
         if platform != "shopify" or attempt:
             break
-        _refill(store_id, offer, now, client, settings)  # empty: stock up now, then take
+        _refill(codes, store_id, offer, now, client, settings)  # empty: stock up now, then take
     if platform != "shopify" and alerts is not None:
         alerts.pool_low(store_id, pool, 0)
     raise CouponUnavailable("pool_empty")
 
 
-def stock(store_id: str, pool: str) -> int:
-    return PooledCode.count(PooledCode.key(store_id, pool)[0], PooledCode.sk.startswith("CODE#"), consistent_read=True)
+def stock(store_id: str, pool: str, *, storage: CouponCodes | None = None) -> int:
+    return (storage or DynamoCouponCodes()).stock(store_id, pool)
 
 
-def _after_take(store_id, pool, offer, now, platform, client, settings: CouponSettings, alerts) -> None:
-    left = stock(store_id, pool)
+def _after_take(codes: CouponCodes, store_id, pool, offer, now, platform, client, settings: CouponSettings, alerts) -> None:
+    left = codes.stock(store_id, pool)
     if platform == "shopify" and left < settings.refill_below:
         try:
-            _refill(store_id, offer, now, client, settings)
+            _refill(codes, store_id, offer, now, client, settings)
         except ShopAdminError as error:  # codes are still in stock: the next message tries again
             logger.warning("coupon stock refill failed", extra={"offer": offer.key, "reason": failure_reason(error)})
     elif platform != "shopify" and alerts is not None and left in (settings.low_stock_alert_at, 0):
         alerts.pool_low(store_id, pool, left)  # once when it crosses the mark, once when dry
 
 
-def _refill(store_id: str, offer: Offer, now: datetime, client, settings: CouponSettings) -> int:
+def _refill(codes: CouponCodes, store_id: str, offer: Offer, now: datetime, client, settings: CouponSettings) -> int:
     """Add ``stock_size`` codes to the offer's Shopify discount (created on first need) and
     stock those Shopify reports created. Returns how many were stocked."""
-    discount = _discount(store_id, offer, now, client)
+    discount = _discount(codes, store_id, offer, now, client)
     stocked = 0
     if discount.pending_creation_id:
-        stocked += _adopt(store_id, offer, discount, now, client, settings.stock_size)
+        stocked += _adopt(codes, store_id, offer, discount, now, client, settings.stock_size)
         if discount.pending_creation_id:
             return stocked  # still running at Shopify: do not pile another one on it
     creation_id = client.add_redeem_codes(discount.discount_id, [new_code() for _ in range(settings.stock_size)])
-    discount.update(actions=[ShopDiscount.pending_creation_id.set(creation_id)])
-    return stocked + _adopt(store_id, offer, discount, now, client, settings.stock_size)
+    codes.record_pending_creation(discount, creation_id)
+    return stocked + _adopt(codes, store_id, offer, discount, now, client, settings.stock_size)
 
 
-def _discount(store_id: str, offer: Offer, now: datetime, client) -> ShopDiscount:
-    pk, sk = ShopDiscount.key(store_id, offer.key)
-    discount = get_or_none(ShopDiscount, pk, sk, consistent_read=True)
-    if discount is not None and discount.discount_id:
+def _discount(codes: CouponCodes, store_id: str, offer: Offer, now: datetime, client) -> ShopDiscount:
+    # The first code is written before the call: a lost answer is found again by it.
+    discount = codes.shop_discount(store_id, offer.key, first_code=new_code(), created_at=now)
+    if discount.discount_id:
         return discount
-    if discount is None:
-        discount = ShopDiscount(pk, sk, first_code=new_code(), created_at=now)
-        try:
-            discount.save(condition=ShopDiscount.pk.does_not_exist())
-        except PutError as error:
-            if not condition_failed(error):
-                raise
-            discount = ShopDiscount.get(pk, sk, consistent_read=True)
-            if discount.discount_id:
-                return discount
-    # Written before the call: a lost answer is found again by the discount's first code.
     discount_id = client.discount_id_by_code(discount.first_code) or client.create_percentage_discount(
         title=offer.title, code=discount.first_code, percent_off=offer.percent_off, starts_at=now
     )
-    discount.update(actions=[ShopDiscount.discount_id.set(discount_id)])
+    codes.record_discount_id(discount, discount_id)
     return discount
 
 
-def _adopt(store_id: str, offer: Offer, discount: ShopDiscount, now: datetime, client, codes: int) -> int:
+def _adopt(codes: CouponCodes, store_id: str, offer: Offer, discount: ShopDiscount, now: datetime, client, code_count: int) -> int:
     """Wait (briefly) for the pending bulk add of ``codes`` codes and stock those Shopify created.
     Reading no more codes than were added keeps the query's cost (2 + 3 a code) small."""
     for _poll in range(BULK_POLLS):
-        done, created, failed = client.bulk_creation(discount.pending_creation_id, first=codes)
+        done, created, failed = client.bulk_creation(discount.pending_creation_id, first=code_count)
         if done:
             break
         time.sleep(BULK_POLL_INTERVAL)
     else:
         logger.info("coupon bulk add still running", extra={"offer": offer.key})
         return 0
-    pool_pk = PooledCode.key(store_id, offer.key)[0]
-    with PooledCode.batch_write() as batch:
-        for code, redeem_id in created.items():
-            batch.save(PooledCode(pool_pk, f"CODE#{code}", code=code, shop_ref=redeem_id, discount_ref=discount.discount_id, added_at=now))
-    discount.update(actions=[ShopDiscount.pending_creation_id.remove()])
+    codes.stock_created(store_id, offer.key, discount, created, now)
     if failed:
         logger.warning("coupon codes refused in a bulk add", extra={"offer": offer.key, "failed": len(failed)})
     return len(created)
 
 
-def _issue_woocommerce(store_id, customer_id, email, journey, offer: Offer, now, client) -> Coupon:
+def _issue_woocommerce(codes: CouponCodes, store_id, customer_id, email, journey, offer: Offer, now, client) -> Coupon:
     if not email:
         raise CouponUnavailable("no_email_for_restriction")
     for _ in range(MAX_CODE_ATTEMPTS):
         coupon = _coupon(store_id, customer_id, journey, offer, now, new_code(), "woocommerce", "pending")
-        anchor = StepCoupon(customer_key(store_id, customer_id), StepCoupon.sort_key(journey, offer.step), code=coupon.code)
-        if not transact([(coupon, None, Coupon.pk.does_not_exist()), (anchor, None, StepCoupon.pk.does_not_exist())]):
-            existing = get_or_none(StepCoupon, anchor.pk, anchor.sk, consistent_read=True)
-            if existing is not None:  # a concurrent run of this step wrote its own first
+        if not codes.reserve(coupon):
+            if codes.step_code(store_id, customer_id, journey, offer.step) is not None:  # a concurrent run of this step wrote its own first
                 raise CouponUnavailable("concurrent_step")
             continue  # the code is taken in Encore's table: another one
         try:
-            return _create_woocommerce(coupon, client, email, offer, retried=False)
+            return _create_woocommerce(codes, coupon, client, email, offer, retried=False)
         except CodeTaken:
-            transact([(coupon, DELETE, None), (anchor, DELETE, None)])  # someone's own code: pick another
+            codes.unreserve(coupon)  # someone's own code: pick another
     raise CouponUnavailable("shop_refused:woocommerce_rest_coupon_code_already_exists")
 
 
-def _create_woocommerce(coupon: Coupon, client, email, offer: Offer, *, retried: bool) -> Coupon:
+def _create_woocommerce(codes: CouponCodes, coupon: Coupon, client, email, offer: Offer, *, retried: bool) -> Coupon:
     try:
         coupon_id = client.create_coupon(code=coupon.code, percent_off=offer.percent_off, email=email, expires_at=coupon.expires_at, description=offer.title)
     except CodeTaken:
@@ -308,32 +271,23 @@ def _create_woocommerce(coupon: Coupon, client, email, offer: Offer, *, retried:
         coupon_id = None
     except ShopAdminError as error:
         if isinstance(error, ShopRefused):  # a refusal is final for this code
-            coupon.update(actions=[Coupon.status.set("failed"), Coupon.failure_reason.set(failure_reason(error))])
+            codes.mark_refused(coupon, failure_reason(error))
         raise
-    actions: list[Action] = [Coupon.status.set("accepted")]
-    if coupon_id is not None:
-        actions.append(Coupon.shop_ref.set(str(coupon_id)))
-    coupon.update(actions=actions)
-    _issued(coupon).save()
+    codes.mark_accepted(coupon, str(coupon_id) if coupon_id is not None else None)
     return coupon
 
 
 # ---- the generic pool: codes the store uploads ----------------------------------------------------
 
 
-def upload(store_id: str, pool: str, codes: list[str], now: datetime) -> tuple[int, int]:
+def upload(store_id: str, pool: str, codes: list[str], now: datetime, *, storage: CouponCodes | None = None) -> tuple[int, int]:
     """Add codes to a pool: (added, already known). A code ever handed out is never re-added."""
+    stored = storage or DynamoCouponCodes()
     added = known = 0
     for code in dict.fromkeys(code.strip().upper() for code in codes if code.strip()):
-        if get_or_none(Coupon, *Coupon.key(store_id, code)) is not None:
-            known += 1
-            continue
-        try:
-            PooledCode(*PooledCode.key(store_id, pool, code), code=code, added_at=now).save(condition=PooledCode.pk.does_not_exist())
+        if stored.coupon(store_id, code) is None and stored.add_to_pool(store_id, pool, code, now):
             added += 1
-        except PutError as error:
-            if not condition_failed(error):
-                raise
+        else:
             known += 1
     return added, known
 
@@ -348,17 +302,17 @@ class Cleanup:
     failed: int = 0
 
 
-def cleanup_expired(store_id: str, now: datetime, client) -> Cleanup:
+def cleanup_expired(store_id: str, now: datetime, client, *, storage: CouponCodes | None = None) -> Cleanup:
     """Delete at the shop every handed-out code now due (expired, or an erased customer's)
     that no order used; a failure leaves it due for the next run."""
+    codes = storage or DynamoCouponCodes()
     outcome = Cleanup()
-    due = list(IssuedCode.query(IssuedCode.partition(store_id), IssuedCode.sk <= f"{iso(now)}#~", consistent_read=True))
     by_discount: dict[str | None, list[tuple[IssuedCode, Coupon | None]]] = {}
-    for row in due:
-        coupon = get_or_none(Coupon, *Coupon.key(store_id, row.code))
+    for row in codes.due(store_id, now):
+        coupon = codes.coupon(store_id, row.code)
         if coupon is not None and coupon.redeemed_order_id:
             outcome.redeemed += 1  # used at the checkout: the shop's record of the order keeps it
-            row.delete()
+            codes.drop_due(row)
             continue
         by_discount.setdefault(row.discount_ref, []).append((row, coupon))
     for discount_ref, rows in by_discount.items():
@@ -370,25 +324,26 @@ def cleanup_expired(store_id: str, now: datetime, client) -> Cleanup:
             continue
         for row, coupon in rows:
             if coupon is not None:
-                coupon.update(actions=[Coupon.status.set("deleted" if row.reason else "expired")])
-            row.delete()
+                codes.mark_gone(coupon, "deleted" if row.reason else "expired")
+            codes.drop_due(row)
             outcome.deleted += 1
     return outcome
 
 
-def cleanup_on_schedule(store_id: str, shop: dict, credentials: dict | None, now: datetime) -> Cleanup:
+def cleanup_on_schedule(store_id: str, shop: dict, credentials: dict | None, now: datetime, *, storage: CouponCodes | None = None) -> Cleanup:
     """The daily cleanup of one store (``functions/scheduled_jobs``): its shop's coupon client
     from the shop document and admin-api credentials, then ``cleanup_expired``. A store whose
     shop cannot be reached or has no credentials keeps its due codes for the next day's run."""
     from encore.adapters.shop_coupons import shop_coupons
 
+    codes = storage or DynamoCouponCodes()
     try:
         client = shop_coupons(shop, credentials)
     except ShopAdminError as error:
-        due = IssuedCode.count(IssuedCode.partition(store_id), IssuedCode.sk <= f"{iso(now)}#~")
+        due = codes.count_due(store_id, now)
         logger.warning("coupon cleanup skipped: no usable admin API", extra={"codes": due, "reason": failure_reason(error)})
         return Cleanup(failed=due)
-    return cleanup_expired(store_id, now, client)
+    return cleanup_expired(store_id, now, client, storage=codes)
 
 
 def _delete_at_shop(client, discount_ref: str | None, rows: list[IssuedCode]) -> None:
@@ -405,16 +360,17 @@ def _delete_at_shop(client, discount_ref: str | None, rows: list[IssuedCode]) ->
     # generic: the store's own codes expire at the shop as the store made them
 
 
-def forget_customer_codes(store_id: str, codes: list[str], now: datetime, client) -> int:
+def forget_customer_codes(store_id: str, codes: list[str], now: datetime, client, *, storage: CouponCodes | None = None) -> int:
     """An erased customer's codes: deleted at the shop now when it answers; otherwise made
     due at once (IssuedCode, no customer id) for the next cleanup. Never raises for the shop.
     Returns how many were deleted at the shop."""
+    stored = storage or DynamoCouponCodes()
     deleted = 0
     for code in dict.fromkeys(codes):
-        coupon = get_or_none(Coupon, *Coupon.key(store_id, code))
+        coupon = stored.coupon(store_id, code)
         if coupon is None or coupon.status not in ("accepted", "pending") or coupon.platform in (None, "generic") or coupon.redeemed_order_id:
             continue
-        scheduled = _issued(coupon)  # the row that would delete it at its expiry
+        scheduled = due_row(coupon)  # the row that would delete it at its expiry
         try:
             if client is None:
                 raise ShopUnreachable("no admin API client for the shop")
@@ -422,8 +378,8 @@ def forget_customer_codes(store_id: str, codes: list[str], now: datetime, client
             deleted += 1
         except ShopAdminError as error:
             logger.warning("erased customer's coupon not deleted at the shop yet", extra={"reason": failure_reason(error)})
-            _issued(coupon, due=now, reason="customer_erased").save()
-        scheduled.delete()
+            stored.schedule_deletion(coupon, now, "customer_erased")
+        stored.unschedule_expiry(coupon)
     return deleted
 
 
@@ -441,8 +397,17 @@ class ShopCoupons:
     """``encore.delivery.request.CouponIssuer`` for one store: its shop document, admin credentials and
     coupon settings; the shop's client is made on first need (most steps carry no coupon)."""
 
-    def __init__(self, store_id: str, shop: dict, credentials: dict | None, settings: CouponSettings, alerts: PoolAlerts | None = None):
+    def __init__(
+        self,
+        store_id: str,
+        shop: dict,
+        credentials: dict | None,
+        settings: CouponSettings,
+        alerts: PoolAlerts | None = None,
+        storage: CouponCodes | None = None,
+    ):
         self.store_id = store_id
+        self.storage = storage
         self.shop = shop or {}
         self.credentials = credentials
         self.settings = settings
@@ -475,6 +440,7 @@ class ShopCoupons:
             client=self.client(),
             settings=self.settings,
             alerts=self.alerts,
+            storage=self.storage,
         )
 
 
