@@ -16,11 +16,7 @@ LAYER = ROOT / "layers/common/encore"
 
 # Modules that still call PynamoDB themselves (issue 13: the next ones onto repositories).
 NOT_YET_ON_STORAGE = {
-    "encore.audiences": "the retargeting audience's reads of profiles and orders",
     "encore.coupons": "coupon pools, issued codes and shop discounts (transactions with deletes)",
-    "encore.privacy": "erasure and export walk the customer's whole partition",
-    "encore.reconcile": "the last reconciled moment per store",
-    "encore.runtime": "binds the table name at cold start (models.bind_table)",
     "encore.waits": "the 'has it already happened?' reads of orders, reviews and purchases",
 }
 STORAGE_ITSELF = {"encore.storage", "encore.models"}
