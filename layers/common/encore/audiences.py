@@ -25,12 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pynamodb.exceptions import DoesNotExist
-
 from encore.clock import iso
-from encore.models import Customer, customer_key
 from encore.outbound import UnsafeDestination, check_before_request
 from encore.signatures import sign_hex
+from encore.storage.customers import CustomerRecords, DynamoCustomerRecords
 from encore.stores import StoreSettings
 
 BROWSE_ABANDONERS = "browse-abandoners"
@@ -115,6 +113,7 @@ def change_membership(
     now: datetime,
     audience: str = BROWSE_ABANDONERS,
     email_hash: str | None = None,
+    customers: CustomerRecords | None = None,
 ) -> MembershipOutcome:
     url = store.browse_abandonment.retargeting_webhook_url
     if url is None:
@@ -124,10 +123,7 @@ def change_membership(
             return MembershipOutcome(True, "no_webhook_secret", email_hash)
         post_change(url, secret, AudienceChange(action, audience, email_hash, store.store_id, now))
         return MembershipOutcome(False, "removed")
-    try:
-        customer = Customer.get(customer_key(store.store_id, customer_id), Customer.sort_key())
-    except DoesNotExist:
-        customer = None
+    customer = (customers or DynamoCustomerRecords()).customer(store.store_id, customer_id)
     if customer is None or not customer.email:
         return MembershipOutcome(False, "no_email_address")
     if action == "add" and not customer.accepts_email_marketing:

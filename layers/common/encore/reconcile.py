@@ -25,7 +25,8 @@ its checkout opened and a status finds its order.
 On a schedule (``functions/scheduled_jobs``, hourly): ``reconcile_on_schedule`` reads each
 window from where the last scheduled run of the store ended (``ReconcileMark``), so a webhook
 the shop dropped is recovered within the hour; the mark moves only after a run that read the
-whole window, so a failed run is covered by the next one.
+whole window, so a failed run is covered by the next one. What it reads, and the mark, go
+through ``encore.storage.reconciliation``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import UTCDateTimeAttribute
-
 from encore import signatures
 from encore.adapters.bus import EventPublisher
 from encore.adapters.secrets import StoreParameters
@@ -44,8 +43,8 @@ from encore.adapters.shop_http import ShopMisconfigured
 from encore.clock import parse_iso
 from encore.errors import ClientError
 from encore.ingest import Platform, WebhookRequest, accept
-from encore.models import Cart, OrderOwner, _Item, customer_key, get_or_none
 from encore.observability import logger
+from encore.storage.reconciliation import DynamoReconcileState, ReconcileState
 
 KINDS = ("customers", "checkouts", "orders")
 
@@ -91,7 +90,7 @@ def _stamp(text: str | None) -> str:
     return text or "unknown"
 
 
-def _shopify_deliveries(store_id: str, client, since: datetime, until: datetime) -> list[_Delivery]:
+def _shopify_deliveries(store_id: str, client, since: datetime, until: datetime, state: ReconcileState) -> list[_Delivery]:
     customers = sorted(client.customers_updated(since, until), key=lambda item: item["updated_at"])
     checkouts = sorted(client.abandoned_checkouts_updated(since, until), key=lambda item: item["updated_at"])
     orders = sorted(client.orders_updated(since, until), key=lambda item: item.get("created_at") or item["updated_at"])
@@ -105,13 +104,13 @@ def _shopify_deliveries(store_id: str, client, since: datetime, until: datetime)
                 "checkouts/update",
                 checkout,
                 f"reconcile:checkout:{checkout['token']}:{_stamp(checkout.get('updated_at'))}",
-                _checkout_known(store_id, checkout),
+                _checkout_known(store_id, checkout, state),
             )
         )
     statuses: list[_Delivery] = []
     for order in orders:
         event_id = f"reconcile:order:{order['id']}:{_stamp(order.get('updated_at'))}"
-        known = get_or_none(OrderOwner, *OrderOwner.key(store_id, str(order["id"]))) is not None
+        known = state.order_known(store_id, str(order["id"]))
         deliveries.append(_Delivery("orders", "orders/create", order, event_id, known))
         # The order's state says what else happened to it: its paid and cancelled moments.
         if order.get("financial_status") in ("paid", "partially_refunded", "refunded"):
@@ -121,11 +120,11 @@ def _shopify_deliveries(store_id: str, client, since: datetime, until: datetime)
     return deliveries + statuses
 
 
-def _checkout_known(store_id: str, checkout: dict) -> bool:
+def _checkout_known(store_id: str, checkout: dict, state: ReconcileState) -> bool:
     customer = checkout.get("customer") or {}
     if not customer.get("id"):
         return False
-    cart = get_or_none(Cart, customer_key(store_id, str(customer["id"])), Cart.sort_key(checkout.get("cart_token") or checkout["token"]))
+    cart = state.cart(store_id, str(customer["id"]), checkout.get("cart_token") or checkout["token"])
     if cart is None:
         return False
     try:
@@ -139,7 +138,7 @@ def _checkout_known(store_id: str, checkout: dict) -> bool:
 _WOO_STATUS_UPDATES = {"completed", "cancelled", "refunded"}
 
 
-def _woocommerce_deliveries(store_id: str, client, since: datetime, until: datetime) -> list[_Delivery]:
+def _woocommerce_deliveries(store_id: str, client, since: datetime, until: datetime, state: ReconcileState) -> list[_Delivery]:
     customers = sorted(client.customers_modified(since, until), key=lambda item: item.get("date_modified_gmt") or item.get("date_created_gmt") or "")
     orders = sorted(client.orders_modified(since, until), key=lambda item: item.get("date_created_gmt") or "")
     deliveries = [
@@ -154,7 +153,7 @@ def _woocommerce_deliveries(store_id: str, client, since: datetime, until: datet
     statuses = []
     for order in orders:
         event_id = f"reconcile:order:{order['id']}:{_stamp(order.get('date_modified_gmt'))}"
-        known = get_or_none(OrderOwner, *OrderOwner.key(store_id, str(order["id"]))) is not None
+        known = state.order_known(store_id, str(order["id"]))
         # order.created gives the order (and its payment when paid at checkout); order.updated
         # only ever a status change, so a missed order is recovered as its creation.
         deliveries.append(_Delivery("orders", "order.created", order, f"{event_id}:created", known))
@@ -198,6 +197,7 @@ def reconcile_store(
     until: datetime,
     parameters: StoreParameters,
     publisher: EventPublisher,
+    storage: ReconcileState | None = None,
 ) -> ReconcileReport:
     """Feed every resource the shop updated in [since, until] through ingest; count them.
 
@@ -205,6 +205,7 @@ def reconcile_store(
     from encore.platforms.shopify import SHOPIFY
     from encore.platforms.woocommerce import WOOCOMMERCE
 
+    state = storage or DynamoReconcileState()
     platform_name = (shop or {}).get("platform")
     secret = parameters.webhook_secret(store_id)
     if not secret:
@@ -212,10 +213,10 @@ def reconcile_store(
     platform: Platform
     build: Callable[[_Delivery], WebhookRequest]
     if platform_name == "shopify":
-        deliveries = _shopify_deliveries(store_id, admin_client, since, until)
+        deliveries = _shopify_deliveries(store_id, admin_client, since, until, state)
         platform, build = SHOPIFY, lambda delivery: _shopify_request(delivery, shop["shop_domain"], secret)
     elif platform_name == "woocommerce":
-        deliveries = _woocommerce_deliveries(store_id, admin_client, since, until)
+        deliveries = _woocommerce_deliveries(store_id, admin_client, since, until, state)
         platform, build = WOOCOMMERCE, lambda delivery: _woocommerce_request(delivery, store_id, secret)
     else:
         raise ShopMisconfigured(f"store {store_id!r} is on platform {platform_name!r}: only Shopify and WooCommerce stores can be reconciled")
@@ -258,16 +259,6 @@ SCHEDULE_OVERLAP = timedelta(minutes=15)
 FIRST_WINDOW = timedelta(days=1)
 
 
-class ReconcileMark(_Item):
-    """Where the last scheduled reconciliation of a store ended (no personal data)."""
-
-    until = UTCDateTimeAttribute()
-
-    @staticmethod
-    def key(store_id: str) -> tuple[str, str]:
-        return f"STORE#{store_id}#RECONCILE", "SCHEDULED"
-
-
 def shop_admin(store_id: str, shop: dict, credentials: dict | None):
     """The store's admin API client (ShopifyAdmin or WooCommerceAdmin) from its shop document
     and its admin-api credentials: what reconciliation reads the shop through."""
@@ -308,10 +299,12 @@ def reconcile_on_schedule(
     now: datetime,
     parameters: StoreParameters,
     publisher: EventPublisher,
+    storage: ReconcileState | None = None,
 ) -> ReconcileReport:
     """One scheduled run for one store: from the end of its last run (less the overlap) to now."""
-    mark = get_or_none(ReconcileMark, *ReconcileMark.key(store_id), consistent_read=True)
-    since = (mark.until - SCHEDULE_OVERLAP) if mark is not None else now - FIRST_WINDOW
+    state = storage or DynamoReconcileState()
+    last_until = state.last_scheduled_until(store_id)
+    since = (last_until - SCHEDULE_OVERLAP) if last_until is not None else now - FIRST_WINDOW
     report = reconcile_store(
         store_id,
         shop,
@@ -320,7 +313,8 @@ def reconcile_on_schedule(
         until=now,
         parameters=parameters,
         publisher=publisher,
+        storage=state,
     )
-    pk, sk = ReconcileMark.key(store_id)
-    ReconcileMark(pk, sk, until=now).save()
+    # Moved only after a run that read the whole window: a failed run is covered by the next.
+    state.mark_scheduled_run(store_id, now)
     return report

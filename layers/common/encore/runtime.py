@@ -1,10 +1,10 @@
-"""What every handler does first: read its settings and point the models at the table."""
+"""What every handler does first: read its settings and point storage at the table."""
 
 from encore.adapters.secrets import SsmStoreParameters
 from encore.adapters.workflows import StepFunctionsWorkflows
 from encore.journeys import Journeys
-from encore.models import bind_table
 from encore.settings import Settings, check_environment, known_settings
+from encore.storage.table import bind_table
 from encore.stores import StoreSettings, load_store_settings
 
 
