@@ -80,7 +80,7 @@ class Context:
 
     def bind_table(self) -> None:
         """Point the layer's models at the stack's table (the customer reads use them)."""
-        from encore.models import bind_table
+        from encore.storage.table import bind_table
 
         bind_table(self.stack()["table"])
 
