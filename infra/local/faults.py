@@ -223,19 +223,18 @@ def _client_error(client: BaseClient, operation: str, code: str, message: str, *
 
 def event_function_names(stack) -> frozenset[str]:
     """Physical names of the functions EventBridge rules invoke (what ``encore redrive`` serves)."""
-    names = set()
-    for logical, resource in stack._of_type("AWS::Serverless::Function"):
-        events = (resource.get("Properties") or {}).get("Events") or {}
-        if any(event.get("Type") == "EventBridgeRule" for event in events.values()):
-            names.add(stack.resolver.physical_name(logical))
-    return frozenset(names)
+    return _functions_invoked_by(stack, {"EventBridgeRule"})
 
 
 def async_function_names(stack) -> frozenset[str]:
     """Physical names of the functions an event source invokes asynchronously."""
+    return _functions_invoked_by(stack, {"EventBridgeRule", "SNS", "Schedule", "ScheduleV2"})
+
+
+def _functions_invoked_by(stack, event_types: set[str]) -> frozenset[str]:
     names = set()
     for logical, resource in stack._of_type("AWS::Serverless::Function"):
         events = (resource.get("Properties") or {}).get("Events") or {}
-        if any(event.get("Type") in ("EventBridgeRule", "SNS", "Schedule", "ScheduleV2") for event in events.values()):
+        if any(event.get("Type") in event_types for event in events.values()):
             names.add(stack.resolver.physical_name(logical))
     return frozenset(names)

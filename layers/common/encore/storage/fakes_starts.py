@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from encore.catalogue import sellable
-from encore.models import Cart, Milestone, Order, Product, ProductView, PurchasedProduct, Review, customer_key
+from encore.models import Milestone, Order, Product, ProductView, PurchasedProduct, Review, customer_key
 from encore.storage.fakes import InMemoryCatalogue, InMemoryCustomerRecords, InMemoryTable
 from encore.storage.fakes_customers import InMemoryCustomerProfiles
 from encore.storage.fakes_journey_records import InMemoryJourneyRecords
+from encore.storage.fakes_shopping import InMemoryShopping
 from encore.storage.milestones import first_purchase_milestone
 from encore.storage.scenario_starts import StartStorage
 
@@ -71,19 +71,19 @@ class InMemoryShopperReads:
         return {product_id for product_id in product_ids if self._purchase(store_id, customer_id, product_id) is not None}
 
     def bought_any(self, store_id: str, customer_id: str, product_ids: Iterable[str]) -> bool:
-        return any(self._purchase(store_id, customer_id, product_id) is not None for product_id in product_ids)
+        return InMemoryShopping(self.table).bought_any(customer_key(store_id, customer_id), product_ids)
 
     def products_in_open_carts(self, store_id: str, customer_id: str) -> set[str]:
-        carts = self.table.query(Cart, customer_key(store_id, customer_id), "CART#")
-        return {line.product_id for cart in carts if cart.status == "open" for line in cart.lines or ()}
+        return InMemoryShopping(self.table).products_in_open_carts(customer_key(store_id, customer_id))
 
     def product(self, store_id: str, product_id: str) -> Product | None:
         return self.table.get(Product, *Product.key(store_id, product_id))
 
     def available_products(self, store_id: str, product_ids: Iterable[str], *, limit: int | None = None) -> list[Product]:
-        found = (self.product(store_id, product_id) for product_id in dict.fromkeys(product_ids))
-        on_sale = [product for product in found if sellable(product)]
-        return on_sale[:limit] if limit is not None else on_sale
+        # The domain's rule of what is on sale, over the in-memory catalogue (as DynamoShopperReads).
+        from encore.scenarios.shopping import available_products
+
+        return available_products(store_id, product_ids, limit=limit, storage=InMemoryShopping(self.table))
 
     def _purchase(self, store_id: str, customer_id: str, product_id: str) -> PurchasedProduct | None:
         return self.table.get(PurchasedProduct, customer_key(store_id, customer_id), PurchasedProduct.sort_key(product_id))
